@@ -1,0 +1,24 @@
+# Run `make help` for the list of targets.
+
+.PHONY: help test run ci bench fuzz
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+test: ## vet, staticcheck and every test (starts a Redis if none answers)
+	./scripts/test.sh
+
+run: ## run the main example on the in-memory store
+	go run ./examples/quickstart
+
+ci: test ## what CI runs: the tests, then the example
+	go run ./examples/quickstart >/dev/null
+
+bench: ## the runtime's benchmarks, 6 runs, summarised by benchstat
+	go test -run '^$$' -bench . -count 6 ./runtime/... | tee /tmp/zoo-bench.txt
+	go tool -modfile=tools.mod benchstat /tmp/zoo-bench.txt
+
+fuzz: ## fuzz the codec decoder, tags and keys for a minute each
+	go test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 1m ./runtime/store/codec
+	go test -run '^$$' -fuzz '^FuzzKeyInjective$$' -fuzztime 1m ./runtime
+	go test -run '^$$' -fuzz '^FuzzTagInjective$$' -fuzztime 1m ./runtime

@@ -1,0 +1,118 @@
+package runtime_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/maypok86/otter/v2"
+
+	zoo "github.com/zoogen/zoogen/runtime"
+	"github.com/zoogen/zoogen/runtime/store/memstore"
+)
+
+// BenchmarkHit compares a hit through the load helper, as generated code
+// makes it, with the floor: a bare otter lookup configured like the memory
+// store (size bound, per-entry expiry) with the same key building.
+func BenchmarkHit(b *testing.B) {
+	ctx := context.Background()
+	b.Run("zoo", func(b *testing.B) {
+		c := newCache(b)
+		m := productMethod(c)
+		r := &repo{}
+		if _, err := r.getProduct(ctx, m, 1, 2, 3); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := r.getProduct(ctx, m, 1, 2, 3); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if r.loads.Load() != 1 {
+			b.Fatal("missed")
+		}
+	})
+	b.Run("otter", func(b *testing.B) {
+		cache := otter.Must(&otter.Options[string, product]{
+			MaximumSize: memstore.DefaultMaxEntries,
+			ExpiryCalculator: otter.ExpiryWritingFunc(func(otter.Entry[string, product]) time.Duration {
+				return zoo.DefaultTTL
+			}),
+		})
+		defer cache.StopAllGoroutines()
+		prefix := string(productMethod(newCache(b)).Key(nil))
+		get := func(oid, sid, pid int64) (product, bool) {
+			var buf [64]byte
+			k := append(buf[:0], prefix...)
+			k = zoo.KeyInt(k, oid)
+			k = zoo.KeyInt(k, sid)
+			k = zoo.KeyInt(k, pid)
+			return cache.GetIfPresent(unsafe.String(unsafe.SliceData(k), len(k)))
+		}
+		var buf [64]byte
+		k := zoo.KeyInt(zoo.KeyInt(zoo.KeyInt(append(buf[:0], prefix...), 1), 2), 3)
+		cache.Set(string(k), product{ID: 3})
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := get(1, 2, 3); !ok {
+				b.Fatal("missed")
+			}
+		}
+	})
+}
+
+// BenchmarkHitParallel is BenchmarkHit on every core.
+func BenchmarkHitParallel(b *testing.B) {
+	ctx := context.Background()
+	c := newCache(b)
+	m := productMethod(c)
+	r := &repo{}
+	for pid := range int64(1024) {
+		if _, err := r.getProduct(ctx, m, 1, 2, pid); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		var pid int64
+		for pb.Next() {
+			pid = (pid + 1) & 1023
+			if _, err := r.getProduct(ctx, m, 1, 2, pid); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkInvalidate measures Invalidate with n entries cached, each under
+// its own product tag, and as many tag nodes in the trie: the cost does not
+// depend on n.
+func BenchmarkInvalidate(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range []int{1_000, 300_000} {
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+			c := newCache(b, zoo.WithStore(memstore.New(memstore.WithMaxEntries(n))))
+			m := productMethod(c)
+			r := &repo{}
+			for i := range n {
+				sid, pid := int64(i/1000), int64(i%1000)
+				if err := c.Invalidate(ctx, zoo.Tag("org", 1, "store", sid, "product", pid)); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := r.getProduct(ctx, m, 1, sid, pid); err != nil {
+					b.Fatal(err)
+				}
+			}
+			tag := zoo.Tag("org", 1, "store", 0, "product", 7)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.Invalidate(ctx, tag); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,72 @@
+package runtime
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
+
+// AddDeps adds dependency tags to the load running in ctx: the entry it
+// stores is invalidated by these tags as well as by the method's declared
+// ones. Use it for dependencies known only while loading:
+//
+//	zoo.AddDeps(ctx, zoo.Tag("store", p.StoreID))
+//
+// Outside a load AddDeps does nothing. It is safe to call from goroutines the
+// loader starts, until the loader returns.
+func AddDeps(ctx context.Context, tags ...string) {
+	if d := depsFrom(ctx); d != nil {
+		d.add(tags)
+	}
+}
+
+type depsKey struct{}
+
+// deps collects the tags of one load.
+type deps struct {
+	mu     sync.Mutex
+	tags   []string
+	sealed bool
+}
+
+func depsFrom(ctx context.Context) *deps {
+	d, _ := ctx.Value(depsKey{}).(*deps)
+	return d
+}
+
+func (d *deps) add(tags []string) {
+	d.mu.Lock()
+	if !d.sealed {
+		d.tags = append(d.tags, tags...)
+	}
+	d.mu.Unlock()
+}
+
+// seal stops collection and returns the tags, deduplicated in order.
+func (d *deps) seal() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.sealed = true
+	out := d.tags[:0:0]
+	seen := make(map[string]struct{}, len(d.tags))
+	for _, t := range d.tags {
+		if _, dup := seen[t]; !dup {
+			seen[t] = struct{}{}
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// activeLoads counts loads in progress in this process. While it is zero, a
+// hit cannot be nested in a load, and skips looking for one in its context.
+var activeLoads atomic.Int64
+
+// propagate hands the tags of a result read inside another load to that
+// load: a value computed from a cached value depends on its tags too.
+func propagate(ctx context.Context, tags []string) {
+	if len(tags) == 0 || activeLoads.Load() == 0 {
+		return
+	}
+	AddDeps(ctx, tags...)
+}

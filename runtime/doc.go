@@ -1,0 +1,30 @@
+// Package runtime is the cache engine behind zoogen's generated decorators.
+// Programs import it as zoo:
+//
+//	import zoo "github.com/zoogen/zoogen/runtime"
+//
+// A [Cache] keeps the results of repository reads under dependency tags, and
+// [Cache.Invalidate] expires every result under a tag path in O(depth):
+// invalidating "org:1" expires what was loaded under "org:1:store:2:product:3"
+// too. Generated code calls [Lookup] and [Load]; a loader adds tags known only
+// while it runs with [AddDeps]; [Tag] builds tags from values, escaped so that
+// no value can change the hierarchy.
+//
+// # Consistency
+//
+// Every entry records a hybrid logical timestamp taken before its load
+// began, and every invalidation stamps its tag's node in a prefix trie with a
+// later one. An entry is served only while no node on the path of any of its
+// tags is newer than the entry. Because the entry's timestamp precedes the
+// load, a value read from the database before a concurrent invalidation
+// finished is never served after it: the stale-set race of memcache-style
+// caches cannot happen. Concurrent misses on one key share one load
+// (singleflight), and a caller that joins a load already under way gets its
+// result only if no invalidation of the result's tags completed before it
+// joined.
+//
+// # Stores
+//
+// Entries live in a [store.Store]: by default in process memory
+// (memstore), bounded and expiring. See [WithStore].
+package runtime

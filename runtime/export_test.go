@@ -1,0 +1,17 @@
+package runtime
+
+// Waiters returns how many callers wait on the flight of key, for tests that
+// must line callers up before releasing a load.
+func Waiters(c *Cache, key string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.flights[key]
+	if !ok {
+		return 0
+	}
+	return f.(interface{ waiting() int }).waiting()
+}
+
+// waiting returns the number of callers waiting on f. Called with Cache.mu
+// held.
+func (f *flight[T]) waiting() int { return f.waiters }

@@ -1,0 +1,59 @@
+package runtime
+
+import (
+	"time"
+)
+
+// MethodSpec names a cached method. Called by generated code.
+type MethodSpec struct {
+	// Package is the import path of the interface's package.
+	Package string
+	// Interface is the interface's name, with its type arguments for an
+	// instance of a generic interface ("Repo[int]").
+	Interface string
+	// Method is the method's name.
+	Method string
+	// TTL overrides the cache's TTL when positive.
+	TTL time.Duration
+}
+
+// Method is a cached method bound to a cache: its key prefix, TTL and
+// identity, computed once when a decorator is built so that calls do no
+// work for them. Called by generated code.
+//
+// A Method is immutable and safe for concurrent use.
+type Method struct {
+	c      *Cache
+	spec   MethodSpec
+	prefix string
+	ttl    time.Duration
+}
+
+// Method returns the handle a decorator uses for one of its methods. Called
+// by generated code.
+func (c *Cache) Method(spec MethodSpec) *Method {
+	ttl := spec.TTL
+	if ttl <= 0 {
+		ttl = c.cfg.ttl
+	}
+	for {
+		old := c.maxTTL.Load()
+		if int64(ttl) <= old || c.maxTTL.CompareAndSwap(old, int64(ttl)) {
+			break
+		}
+	}
+	return &Method{
+		c:      c,
+		spec:   spec,
+		prefix: c.cfg.namespace + "|" + spec.Package + "." + spec.Interface + "." + spec.Method + "|",
+		ttl:    ttl,
+	}
+}
+
+// Key appends the method's key prefix (namespace, package, interface,
+// method) to dst; the arguments follow, written by the Key functions.
+// Called by generated code.
+func (m *Method) Key(dst []byte) []byte { return append(dst, m.prefix...) }
+
+// Spec returns what the method was created with.
+func (m *Method) Spec() MethodSpec { return m.spec }

@@ -1,0 +1,108 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/zoogen/zoogen/runtime/store"
+)
+
+// DefaultTTL is how long entries live when neither the cache ([WithTTL]) nor
+// the method's annotation says.
+const DefaultTTL = 5 * time.Minute
+
+// DefaultMaxTagNodes bounds the tag trie; see [WithMaxTagNodes].
+const DefaultMaxTagNodes = 1 << 20
+
+// An Option configures a [Cache].
+type Option func(*config)
+
+type config struct {
+	store       store.Store
+	namespace   string
+	ttl         time.Duration
+	jitter      float64
+	logger      *slog.Logger
+	now         func() time.Time // cfg.clock, or time.Now
+	clock       func() time.Time // the injected clock, or nil
+	maxTagNodes int
+	pruneEvery  time.Duration
+}
+
+func defaultConfig() config {
+	return config{
+		ttl:         DefaultTTL,
+		logger:      slog.Default(),
+		now:         time.Now,
+		maxTagNodes: DefaultMaxTagNodes,
+		pruneEvery:  time.Minute,
+	}
+}
+
+// WithStore sets where entries live; the default is an in-memory store
+// (memstore.New()). The cache owns the store: [Cache.Close] closes it.
+func WithStore(s store.Store) Option { return func(c *config) { c.store = s } }
+
+// WithNamespace prefixes every key, so that applications sharing one store
+// keep apart. It may not contain '|'.
+func WithNamespace(ns string) Option { return func(c *config) { c.namespace = ns } }
+
+// WithTTL sets how long entries live unless a method's annotation says
+// otherwise; the default is [DefaultTTL].
+func WithTTL(d time.Duration) Option { return func(c *config) { c.ttl = d } }
+
+// WithTTLJitter shortens each entry's TTL by a random fraction of up to f
+// (0 ≤ f < 1), so that entries loaded together do not all expire together.
+func WithTTLJitter(f float64) Option { return func(c *config) { c.jitter = f } }
+
+// WithLogger sets the logger for the events worth an operator's attention
+// (store failures, corrupt entries); the default is slog.Default(). Hits and
+// misses are never logged.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithClock sets the wall clock the cache reads for timestamps and expiry;
+// the default is time.Now. Tests inject a clock they move by hand. When the
+// cache creates its default store, the store reads the same clock.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) {
+		c.clock = now
+		if now == nil {
+			c.now = time.Now
+		} else {
+			c.now = now
+		}
+	}
+}
+
+// WithMaxTagNodes bounds the number of nodes in the tag trie; the default is
+// [DefaultMaxTagNodes]. Nodes older than the longest TTL are pruned anyway;
+// when invalidations of distinct tags outrun that, the cache prunes younger
+// nodes too and treats the entries loaded before them as stale: a burst of
+// misses, never a stale read.
+func WithMaxTagNodes(n int) Option { return func(c *config) { c.maxTagNodes = n } }
+
+// ErrBadOption is wrapped by the errors New returns for invalid options.
+var ErrBadOption = errors.New("zoo: bad option")
+
+func (c *config) validate() error {
+	var errs []error
+	if c.ttl <= 0 {
+		errs = append(errs, fmt.Errorf("%w: TTL %v is not positive", ErrBadOption, c.ttl))
+	}
+	if c.jitter < 0 || c.jitter >= 1 {
+		errs = append(errs, fmt.Errorf("%w: TTL jitter %v is outside [0, 1)", ErrBadOption, c.jitter))
+	}
+	if strings.ContainsRune(c.namespace, '|') {
+		errs = append(errs, fmt.Errorf("%w: namespace %q contains '|'", ErrBadOption, c.namespace))
+	}
+	if c.maxTagNodes <= 0 {
+		errs = append(errs, fmt.Errorf("%w: max tag nodes %d is not positive", ErrBadOption, c.maxTagNodes))
+	}
+	if c.logger == nil {
+		errs = append(errs, fmt.Errorf("%w: nil logger", ErrBadOption))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,11 @@
+// Package store defines where a cache keeps its entries.
+//
+// A [Store] maps keys to [Entry] values: a cached result, the hybrid logical
+// timestamp taken before it was loaded, the dependency tags it was loaded
+// under, and its expiry. A store knows nothing of tags beyond carrying them:
+// deciding whether an entry is still fresh is the cache's job. Backends live in
+// the packages below this one: memstore (in process, the default), lmdbstore
+// and redisstore. Stores that keep bytes rather than Go values frame entries
+// with the codec package; the contract every backend must meet is written down
+// as a test suite in storetest.
+package store

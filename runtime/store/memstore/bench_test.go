@@ -1,0 +1,122 @@
+package memstore
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+
+	"github.com/zoogen/zoogen/runtime/store"
+)
+
+// The Get benchmarks come in pairs: the store, and a bare otter cache made
+// with the very options the store gives otter, read with the same keys. The
+// difference is what the store adds to a hit.
+
+const benchKeys = 1 << 12
+
+func benchData() ([]string, []*store.Entry) {
+	keys := make([]string, benchKeys)
+	entries := make([]*store.Entry, benchKeys)
+	expires := time.Now().Add(time.Hour)
+	for i := range keys {
+		keys[i] = "zoo:shop:ProductRepo.GetProduct:" + strconv.Itoa(i)
+		entries[i] = &store.Entry{Value: i, Expires: expires, Tags: []string{"product:" + strconv.Itoa(i)}}
+	}
+	return keys, entries
+}
+
+func benchStore(b *testing.B) (*Store, []string) {
+	keys, entries := benchData()
+	s := New()
+	b.Cleanup(func() { _ = s.Close() })
+	for i, k := range keys {
+		if err := s.Set(context.Background(), k, entries[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s, keys
+}
+
+func benchOtter(b *testing.B) (*otter.Cache[string, *store.Entry], []string) {
+	keys, entries := benchData()
+	cfg := config{maxEntries: DefaultMaxEntries}
+	c := otter.Must((&Store{}).otterOptions(&cfg))
+	b.Cleanup(func() { c.StopAllGoroutines() })
+	for i, k := range keys {
+		c.Set(k, entries[i])
+	}
+	return c, keys
+}
+
+func BenchmarkGet(b *testing.B) {
+	s, keys := benchStore(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if e, _ := s.Get(ctx, keys[i&(benchKeys-1)]); e == nil {
+			b.Fatal("miss")
+		}
+		i++
+	}
+}
+
+func BenchmarkOtterGet(b *testing.B) {
+	c, keys := benchOtter(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if e, _ := c.GetIfPresent(keys[i&(benchKeys-1)]); e == nil {
+			b.Fatal("miss")
+		}
+		i++
+	}
+}
+
+func BenchmarkGetParallel(b *testing.B) {
+	s, keys := benchStore(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if e, _ := s.Get(ctx, keys[i&(benchKeys-1)]); e == nil {
+				panic("miss")
+			}
+			i++
+		}
+	})
+}
+
+func BenchmarkOtterGetParallel(b *testing.B) {
+	c, keys := benchOtter(b)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if e, _ := c.GetIfPresent(keys[i&(benchKeys-1)]); e == nil {
+				panic("miss")
+			}
+			i++
+		}
+	})
+}
+
+func BenchmarkSet(b *testing.B) {
+	keys, entries := benchData()
+	s := New()
+	b.Cleanup(func() { _ = s.Close() })
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		j := i & (benchKeys - 1)
+		if err := s.Set(ctx, keys[j], entries[j]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

@@ -1,0 +1,337 @@
+package memstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zoogen/zoogen/runtime/store"
+	"github.com/zoogen/zoogen/runtime/store/storetest"
+)
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return New() })
+}
+
+func TestContractWeighted(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return New(WithMaxWeight(1<<30, func(string, *store.Entry) uint32 { return 1 }))
+	})
+}
+
+// fakeClock is a time source the test moves by hand.
+type fakeClock struct{ nanos atomic.Int64 }
+
+func newFakeClock() *fakeClock {
+	c := &fakeClock{}
+	c.nanos.Store(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
+	return c
+}
+
+func (c *fakeClock) Now() time.Time                  { return time.Unix(0, c.nanos.Load()) }
+func (c *fakeClock) Advance(d time.Duration)         { c.nanos.Add(int64(d)) }
+func (c *fakeClock) After(d time.Duration) time.Time { return c.Now().Add(d) }
+
+func newClocked(t *testing.T, opts ...Option) (*Store, *fakeClock) {
+	t.Helper()
+	clk := newFakeClock()
+	s := New(append([]Option{WithClock(clk.Now)}, opts...)...)
+	t.Cleanup(func() { _ = s.Close() })
+	return s, clk
+}
+
+func entry(v any, expires time.Time) *store.Entry {
+	return &store.Entry{Value: v, Expires: expires, Tags: []string{"t"}}
+}
+
+func get(t *testing.T, s *Store, key string) *store.Entry {
+	t.Helper()
+	e, err := s.Get(t.Context(), key)
+	require.NoError(t, err)
+	return e
+}
+
+func set(t *testing.T, s *Store, key string, e *store.Entry) {
+	t.Helper()
+	require.NoError(t, s.Set(t.Context(), key, e))
+}
+
+func TestExpiresExactlyAtExpires(t *testing.T) {
+	s, clk := newClocked(t)
+	e := entry("v", clk.After(10*time.Second))
+	set(t, s, "k", e)
+
+	clk.Advance(10*time.Second - time.Nanosecond)
+	require.Same(t, e, get(t, s, "k"), "one nanosecond before Expires")
+	clk.Advance(time.Nanosecond)
+	require.Nil(t, get(t, s, "k"), "at Expires")
+	clk.Advance(time.Hour)
+	require.Nil(t, get(t, s, "k"), "after Expires")
+}
+
+func TestOverwriteMovesExpiry(t *testing.T) {
+	s, clk := newClocked(t)
+
+	// Earlier: the second entry's Expires wins.
+	set(t, s, "earlier", entry(1, clk.After(10*time.Second)))
+	second := entry(2, clk.After(5*time.Second))
+	set(t, s, "earlier", second)
+	// Later, and from an expiring entry to one that never expires.
+	set(t, s, "later", entry(1, clk.After(5*time.Second)))
+	later := entry(2, clk.After(20*time.Second))
+	set(t, s, "later", later)
+	set(t, s, "never", entry(1, clk.After(5*time.Second)))
+	never := entry(2, time.Time{})
+	set(t, s, "never", never)
+
+	clk.Advance(5*time.Second - time.Nanosecond)
+	require.Same(t, second, get(t, s, "earlier"))
+	clk.Advance(time.Nanosecond)
+	require.Nil(t, get(t, s, "earlier"))
+	clk.Advance(5 * time.Second)
+	require.Same(t, later, get(t, s, "later"))
+	require.Same(t, never, get(t, s, "never"))
+	clk.Advance(10 * time.Second)
+	require.Nil(t, get(t, s, "later"))
+	require.Same(t, never, get(t, s, "never"))
+}
+
+func TestZeroExpiresNeverExpires(t *testing.T) {
+	s, clk := newClocked(t)
+	e := entry("v", time.Time{})
+	set(t, s, "k", e)
+	clk.Advance(200 * 365 * 24 * time.Hour)
+	s.cache.CleanUp()
+	require.Same(t, e, get(t, s, "k"))
+}
+
+func TestFarFutureExpires(t *testing.T) {
+	s, clk := newClocked(t)
+	// Beyond what UnixNano can represent: saturates rather than wraps.
+	e := entry("v", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC))
+	set(t, s, "k", e)
+	clk.Advance(100 * 365 * 24 * time.Hour)
+	require.Same(t, e, get(t, s, "k"))
+}
+
+func TestSetExpiredIsNotStored(t *testing.T) {
+	s, clk := newClocked(t)
+	set(t, s, "past", entry(1, clk.After(-time.Second)))
+	set(t, s, "now", entry(1, clk.Now()))
+	require.Nil(t, get(t, s, "past"))
+	require.Nil(t, get(t, s, "now"))
+
+	set(t, s, "k", entry(1, clk.After(time.Hour)))
+	set(t, s, "k", entry(2, clk.Now()))
+	require.Nil(t, get(t, s, "k"), "an expired Set removes the live entry")
+
+	s.cache.CleanUp()
+	require.Zero(t, s.Len())
+}
+
+// TestExpiryRacingSet: an entry whose Expires passes between Set's check and
+// otter's write is not served with the deadline of the entry it replaced.
+func TestExpiryRacingSet(t *testing.T) {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	// After the first read, the clock jumps a second ahead and moves on by a
+	// nanosecond on every read: Set's check sees start, otter a second later.
+	var reads atomic.Int64
+	now := func() time.Time {
+		n := reads.Add(1)
+		if n == 1 {
+			return start
+		}
+		return start.Add(time.Second + time.Duration(n))
+	}
+	s := New(WithClock(now))
+	t.Cleanup(func() { _ = s.Close() })
+
+	reads.Store(0)
+	set(t, s, "k", entry(1, start.Add(time.Hour)))
+	reads.Store(0)
+	set(t, s, "k", entry(2, start.Add(time.Millisecond)))
+	require.Nil(t, get(t, s, "k"))
+}
+
+func TestMaxEntriesHoldsUnderOverload(t *testing.T) {
+	const maxEntries = 100
+	s, _ := newClocked(t, WithMaxEntries(maxEntries))
+	for i := range 10 * maxEntries {
+		set(t, s, fmt.Sprint("k", i), entry(i, time.Time{}))
+	}
+	s.cache.CleanUp()
+	require.LessOrEqual(t, s.Len(), maxEntries)
+	require.Positive(t, s.Len())
+	require.EqualValues(t, 10*maxEntries-s.Len(), s.Evictions(), "every entry that is gone was evicted")
+}
+
+func TestMaxWeightHoldsUnderOverload(t *testing.T) {
+	const maxBytes = 10_000
+	weigh := func(_ string, e *store.Entry) uint32 { return uint32(len(e.Value.([]byte))) }
+	s, _ := newClocked(t, WithMaxWeight(maxBytes, weigh))
+	for i := range 1000 {
+		set(t, s, fmt.Sprint("k", i), entry(make([]byte, 100), time.Time{}))
+	}
+	s.cache.CleanUp()
+	require.True(t, s.cache.IsWeighted())
+	require.LessOrEqual(t, s.cache.WeightedSize(), uint64(maxBytes))
+	require.LessOrEqual(t, s.Len(), maxBytes/100)
+	require.Positive(t, s.Len())
+	require.EqualValues(t, 1000-s.Len(), s.Evictions())
+
+	// An entry heavier than the bound is evicted at once.
+	set(t, s, "huge", entry(make([]byte, maxBytes+1), time.Time{}))
+	s.cache.CleanUp()
+	require.Nil(t, get(t, s, "huge"))
+}
+
+func TestEvictionsCountOnlyOverflow(t *testing.T) {
+	s, clk := newClocked(t, WithMaxEntries(1000))
+	for i := range 100 {
+		set(t, s, fmt.Sprint("k", i), entry(i, clk.After(time.Second)))
+	}
+	set(t, s, "k0", entry("replaced", clk.After(time.Second)))
+	require.NoError(t, s.Delete(t.Context(), "k1"))
+	clk.Advance(2 * time.Second)
+	s.cache.CleanUp()
+	require.Zero(t, s.Len())
+	require.Zero(t, s.Evictions(), "expiry, replacement and deletion are not evictions")
+}
+
+func TestOptions(t *testing.T) {
+	weigh := func(string, *store.Entry) uint32 { return 1 }
+	for _, tt := range []struct {
+		name     string
+		opts     []Option
+		weighted bool
+		max      uint64
+	}{
+		{"default", nil, false, DefaultMaxEntries},
+		{"entries", []Option{WithMaxEntries(10)}, false, 10},
+		{"zero entries", []Option{WithMaxEntries(0)}, false, DefaultMaxEntries},
+		{"negative entries", []Option{WithMaxEntries(-1)}, false, DefaultMaxEntries},
+		{"weight", []Option{WithMaxWeight(1000, weigh)}, true, 1000},
+		{"zero weight", []Option{WithMaxWeight(0, weigh)}, false, DefaultMaxEntries},
+		{"nil weigher", []Option{WithMaxWeight(1000, nil)}, false, DefaultMaxEntries},
+		{"weight then entries", []Option{WithMaxWeight(1000, weigh), WithMaxEntries(10)}, false, 10},
+		{"entries then weight", []Option{WithMaxEntries(10), WithMaxWeight(1000, weigh)}, true, 1000},
+		{"nil option", []Option{nil, WithClock(nil)}, false, DefaultMaxEntries},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := New(tt.opts...)
+			defer s.Close()
+			require.Equal(t, tt.weighted, s.cache.IsWeighted())
+			require.Equal(t, tt.max, s.cache.GetMaximum())
+		})
+	}
+}
+
+func TestDefaultClockIsOtters(t *testing.T) {
+	s := New()
+	defer s.Close()
+	cfg := config{maxEntries: DefaultMaxEntries}
+	require.Nil(t, s.otterOptions(&cfg).Clock)
+
+	WithClock(time.Now)(&cfg)
+	require.NotNil(t, s.otterOptions(&cfg).Clock)
+	require.Nil(t, s.otterOptions(&cfg).Clock.Tick(time.Second), "a WithClock clock does not tick")
+
+	// With the system clock, expiry still works.
+	set(t, s, "past", entry(1, time.Now().Add(-time.Millisecond)))
+	require.Nil(t, get(t, s, "past"))
+	e := entry(1, time.Now().Add(time.Hour))
+	set(t, s, "k", e)
+	require.Same(t, e, get(t, s, "k"))
+}
+
+func TestClose(t *testing.T) {
+	s := New()
+	set(t, s, "k", entry(1, time.Time{}))
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close(), "second Close")
+	require.Zero(t, s.Len(), "Close drops the entries")
+
+	_, err := s.Get(t.Context(), "k")
+	require.ErrorIs(t, err, store.ErrClosed)
+	require.ErrorIs(t, s.Set(t.Context(), "k", entry(1, time.Time{})), store.ErrClosed)
+	require.ErrorIs(t, s.Delete(t.Context(), "k"), store.ErrClosed)
+	require.EqualError(t, err, "zoo: memstore: closed")
+
+	// A store with a fake clock closes too.
+	c, _ := newClocked(t)
+	require.NoError(t, c.Close())
+}
+
+func TestSetNilEntry(t *testing.T) {
+	s := New()
+	defer s.Close()
+	err := s.Set(t.Context(), "k", nil)
+	require.Error(t, err)
+	require.False(t, errors.Is(err, store.ErrClosed))
+	require.Nil(t, get(t, s, "k"))
+}
+
+func TestGetAllocatesNothing(t *testing.T) {
+	s := New()
+	defer s.Close()
+	ctx := context.Background()
+	set(t, s, "hit", entry(1, time.Now().Add(time.Hour)))
+	// The keys are built in buffers, as the cache does.
+	buf, missBuf := []byte("hit"), []byte("miss")
+	hitKey := unsafe.String(unsafe.SliceData(buf), len(buf))
+	missKey := unsafe.String(unsafe.SliceData(missBuf), len(missBuf))
+
+	hit := testing.AllocsPerRun(1000, func() {
+		if e, _ := s.Get(ctx, hitKey); e == nil {
+			panic("miss")
+		}
+	})
+	miss := testing.AllocsPerRun(1000, func() {
+		if e, _ := s.Get(ctx, missKey); e != nil {
+			panic("hit")
+		}
+	})
+	require.Zero(t, hit, "allocations per hit")
+	require.Zero(t, miss, "allocations per miss")
+}
+
+// TestConcurrentWithEvictionAndExpiry runs readers and writers over more keys
+// than the store holds while the clock moves, for the race detector.
+func TestConcurrentWithEvictionAndExpiry(t *testing.T) {
+	s, clk := newClocked(t, WithMaxEntries(64))
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			ctx := t.Context()
+			for i := range 2000 {
+				k := fmt.Sprint("k", (w*7+i)%256)
+				switch i % 4 {
+				case 0:
+					assert.NoError(t, s.Set(ctx, k, entry(k, clk.After(time.Duration(i%5)*time.Millisecond))))
+				case 1:
+					assert.NoError(t, s.Delete(ctx, k))
+				default:
+					e, err := s.Get(ctx, k)
+					assert.NoError(t, err)
+					if e != nil {
+						assert.Equal(t, k, e.Value)
+					}
+				}
+				if w == 0 && i%100 == 0 {
+					clk.Advance(time.Millisecond)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	s.cache.CleanUp()
+	require.LessOrEqual(t, s.Len(), 64)
+}

@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/zoogen/zoogen/runtime/hlc"
+)
+
+// ErrClosed is returned by a store's methods after Close.
+var ErrClosed = errors.New("zoo: store closed")
+
+// Store keeps cache entries by key. Implementations are safe for concurrent
+// use.
+//
+// Get returns a nil entry and a nil error on a miss, and never returns an
+// entry whose Expires has passed. The key passed to Get and Delete is only
+// valid for the duration of the call (the cache may build it in a reused
+// buffer): a store that keeps it must copy it. The key and entry passed to
+// Set are the store's to keep: callers treat an entry as immutable, and never
+// pass a nil one, once they hand it to Set. An entry whose Expires has passed
+// when Set is called is not stored and removes what was stored under its key.
+// Stores that keep bytes keep Expires to the millisecond at least.
+//
+// Stores that keep Go values (memstore) return the Value they were given.
+// Stores that keep bytes encode Value on Set and return it on Get as a
+// codec.Raw holding its MessagePack encoding, which the cache decodes into the
+// type it expects. Bytes that cannot be decoded are reported as an error
+// wrapping [ErrCorrupt]; the cache treats them as a miss.
+//
+// After Close, the other methods return an error wrapping [ErrClosed]; a
+// second Close does nothing.
+type Store interface {
+	Get(ctx context.Context, key string) (*Entry, error)
+	Set(ctx context.Context, key string, e *Entry) error
+	Delete(ctx context.Context, key string) error
+	// Close releases what the store holds. Entries in persistent stores
+	// survive it.
+	Close() error
+}
+
+// ErrCorrupt is wrapped by errors for stored bytes that fail to decode.
+var ErrCorrupt = errors.New("zoo: corrupt entry")
+
+// Entry is one cached result. It holds an atomic field and is handled by
+// pointer; never copy an Entry.
+type Entry struct {
+	// Value is the cached result; see Store for its form in byte stores.
+	Value any
+	// AsOf is the timestamp taken before the value was loaded. The entry is
+	// stale once any of its tags is invalidated at a later timestamp.
+	AsOf hlc.Timestamp
+	// Expires is when the entry stops being served. The zero time means
+	// never.
+	Expires time.Time
+	// Tags are the dependency tags the value was loaded under.
+	Tags []string
+
+	checked atomic.Uint64
+}
+
+// Expired reports whether e has expired at now.
+func (e *Entry) Expired(now time.Time) bool {
+	return !e.Expires.IsZero() && !now.Before(e.Expires)
+}
+
+// Checked returns the generation recorded by [Entry.MarkChecked], or 0.
+//
+// The cache uses it as a memo: it records the generation of its tag trie at
+// which it last found the entry fresh, so that hits between two invalidations
+// skip the walk of the entry's tags. Stores need not keep it.
+func (e *Entry) Checked() uint64 { return e.checked.Load() }
+
+// MarkChecked records that e was found fresh at trie generation gen.
+func (e *Entry) MarkChecked(gen uint64) { e.checked.Store(gen) }
