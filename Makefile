@@ -1,6 +1,6 @@
 # Run `make help` for the list of targets.
 
-.PHONY: help test run ci bench fuzz
+.PHONY: help test run ci generate check-generated bench fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -11,8 +11,16 @@ test: ## vet, staticcheck and every test (starts a Redis if none answers)
 run: ## run the main example on the in-memory store
 	go run ./examples/quickstart
 
-ci: test ## what CI runs: the tests, then the example
+ci: test check-generated ## what CI runs: the tests, the generated-code check, the example
 	go run ./examples/quickstart >/dev/null
+
+generate: ## regenerate the examples' decorators and the generator's golden files
+	go generate ./examples/...
+	go test ./generator -run TestGolden -update
+
+check-generated: ## fail if a committed generated file is stale
+	go run ./cmd/zoogen -check ./examples/...
+	go test ./generator -run 'TestGolden$$' -count=1
 
 bench: ## the runtime's benchmarks, 6 runs, summarised by benchstat
 	go test -run '^$$' -bench . -count 6 ./runtime/... | tee /tmp/zoo-bench.txt

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bytes"
+	"encoding"
 	"math"
 	"reflect"
 	"slices"
@@ -72,6 +73,32 @@ func KeyPtr(k []byte) []byte { return append(k, 'p') }
 func KeyLen(k []byte, n int) []byte {
 	return append(strconv.AppendInt(append(k, 'l'), int64(n), 10), ';')
 }
+
+// KeyBinary appends the MarshalBinary encoding of v: for types from other
+// packages whose fields the generator cannot read (netip.Addr).
+func KeyBinary(k []byte, v encoding.BinaryMarshaler) []byte {
+	b, err := v.MarshalBinary()
+	if err != nil {
+		return KeyString(append(k, 'e'), err.Error())
+	}
+	return KeyBytes(append(k, 'm'), b)
+}
+
+// KeyText appends the MarshalText encoding of v, for opaque types without
+// MarshalBinary.
+func KeyText(k []byte, v encoding.TextMarshaler) []byte {
+	b, err := v.MarshalText()
+	if err != nil {
+		return KeyString(append(k, 'e'), err.Error())
+	}
+	return KeyBytes(append(k, 'x'), b)
+}
+
+// TypeName returns the name of T as package reflect prints it. Generic
+// decorators call it once, when they are built, to tell their instances
+// apart (Repo[int] and Repo[string] never share keys). Called by generated
+// code.
+func TypeName[T any]() string { return reflect.TypeFor[T]().String() }
 
 // KeyAny appends any value by reflection: its dynamic type, then its
 // contents, with structs field by field (unexported fields included), map

@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"context"
+	"log/slog"
 	"time"
 )
 
@@ -57,3 +59,13 @@ func (m *Method) Key(dst []byte) []byte { return append(dst, m.prefix...) }
 
 // Spec returns what the method was created with.
 func (m *Method) Spec() MethodSpec { return m.spec }
+
+// Invalidate invalidates tags after the write method m stands for has
+// succeeded. A failure is logged rather than returned: the write itself
+// succeeded, and the caller must not retry it. Called by generated code.
+func (m *Method) Invalidate(ctx context.Context, tags ...string) {
+	if err := m.c.Invalidate(ctx, tags...); err != nil {
+		m.c.logs.warn("zoo: invalidation after a write failed",
+			slog.String("method", m.spec.Interface+"."+m.spec.Method), slog.String("error", err.Error()))
+	}
+}

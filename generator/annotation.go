@@ -1,0 +1,192 @@
+package generator
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// annotationPrefix starts every annotation comment.
+const annotationPrefix = "//zoo:"
+
+// verbs are the annotations and the options each takes.
+var verbs = map[string][]string{
+	"cache":      {"deps", "ttl", "errors"},
+	"invalidate": {"deps"},
+}
+
+var verbNames = []string{"cache", "invalidate"}
+
+// annotation is one //zoo: comment, split into its verb and options.
+type annotation struct {
+	text string // the comment as written
+	pos  Pos    // of the comment's first '/'
+	verb string
+	opts []*option
+}
+
+// option is one name=value of an annotation.
+type option struct {
+	name     string
+	value    string // unquoted
+	pos      Pos    // of the name
+	valuePos Pos    // of the value's first character, after any quote
+}
+
+func (a *annotation) option(name string) *option {
+	for _, o := range a.opts {
+		if o.name == name {
+			return o
+		}
+	}
+	return nil
+}
+
+// at returns the position of byte i of the comment text.
+func (a *annotation) at(i int) Pos {
+	p := a.pos
+	p.Col += i
+	return p
+}
+
+// parseAnnotation splits a //zoo: comment. Problems are reported through p
+// against method, and make it return nil.
+func (p *parser) parseAnnotation(text string, pos Pos, method string) *annotation {
+	a := &annotation{text: text, pos: pos}
+	rest := text[len(annotationPrefix):]
+	i := len(annotationPrefix)
+	verb := rest
+	if n := strings.IndexFunc(rest, unicode.IsSpace); n >= 0 {
+		verb = rest[:n]
+	}
+	if _, ok := verbs[verb]; !ok {
+		p.errorf(a.at(i), method, "unknown annotation //zoo:%s%s; annotations are //zoo:cache and //zoo:invalidate",
+			verb, suggest(verb, verbNames))
+		return nil
+	}
+	a.verb = verb
+	i += len(verb)
+	ok := true
+	for i < len(text) {
+		if unicode.IsSpace(rune(text[i])) {
+			i++
+			continue
+		}
+		start := i
+		for i < len(text) && text[i] != '=' && !unicode.IsSpace(rune(text[i])) {
+			i++
+		}
+		name := text[start:i]
+		if i >= len(text) || text[i] != '=' {
+			p.errorf(a.at(start), method, "option %q has no value (write %s=...)", name, name)
+			ok = false
+			continue
+		}
+		i++ // '='
+		o := &option{name: name, pos: a.at(start), valuePos: a.at(i)}
+		if i < len(text) && text[i] == '"' {
+			quoted, err := strconv.QuotedPrefix(text[i:])
+			if err != nil {
+				p.errorf(a.at(i), method, "option %s: unterminated quoted value %s", name, text[i:])
+				return nil
+			}
+			o.value, _ = strconv.Unquote(quoted)
+			o.valuePos = a.at(i + 1)
+			i += len(quoted)
+		} else {
+			vstart := i
+			for i < len(text) && !unicode.IsSpace(rune(text[i])) {
+				i++
+			}
+			o.value = text[vstart:i]
+		}
+		allowed := verbs[verb]
+		switch {
+		case !slices.Contains(allowed, name):
+			p.errorf(o.pos, method, "unknown option %q for //zoo:%s%s; its options are %s",
+				name, verb, suggest(name, allowed), strings.Join(allowed, ", "))
+			ok = false
+		case a.option(name) != nil:
+			p.errorf(o.pos, method, "option %s given twice", name)
+			ok = false
+		case o.value == "":
+			p.errorf(o.valuePos, method, "option %s has an empty value", name)
+			ok = false
+		default:
+			a.opts = append(a.opts, o)
+		}
+	}
+	if !ok {
+		return nil
+	}
+	return a
+}
+
+// rawSegment is one segment of a tag template before it is resolved
+// against the method's parameters.
+type rawSegment struct {
+	text  string
+	param []string // param, then fields: <q.ProductID> is [q ProductID]
+	pos   Pos
+}
+
+// parseDeps splits a deps value into tags and segments.
+func (p *parser) parseDeps(o *option, method string) ([][]*rawSegment, []string, bool) {
+	var tags [][]*rawSegment
+	var templates []string
+	ok := true
+	off := 0
+	for tmpl := range strings.SplitSeq(o.value, ",") {
+		tagOff := off
+		off += len(tmpl) + 1
+		trimmed := strings.TrimSpace(tmpl)
+		tagOff += strings.Index(tmpl, trimmed)
+		if trimmed == "" {
+			p.errorf(valueAt(o, tagOff), method, "deps %q: empty tag", o.value)
+			ok = false
+			continue
+		}
+		var segs []*rawSegment
+		segOff := tagOff
+		for seg := range strings.SplitSeq(trimmed, ":") {
+			pos := valueAt(o, segOff)
+			segOff += len(seg) + 1
+			open := strings.IndexByte(seg, '<')
+			closing := strings.IndexByte(seg, '>')
+			switch {
+			case seg == "":
+				p.errorf(pos, method, "deps %q: empty segment in tag %q", o.value, trimmed)
+				ok = false
+			case open < 0 && closing < 0:
+				segs = append(segs, &rawSegment{text: seg, pos: pos})
+			case open >= 0 && closing < 0:
+				p.errorf(valueAt(o, segOff-len(seg)-1+open), method, "deps %q: unterminated < in segment %q (want <name>)", o.value, seg)
+				ok = false
+			case open != 0 || closing != len(seg)-1:
+				p.errorf(pos, method, "deps %q: segment %q mixes text and a parameter; a parameter fills a whole segment (write product:<id>, not product-<id>)", o.value, seg)
+				ok = false
+			default:
+				ref := seg[1 : len(seg)-1]
+				path := strings.Split(ref, ".")
+				if slices.Contains(path, "") || strings.ContainsAny(ref, "<> ") {
+					p.errorf(pos, method, "deps %q: %q is not a parameter reference (want <name> or <name.Field>)", o.value, seg)
+					ok = false
+					continue
+				}
+				segs = append(segs, &rawSegment{param: path, pos: pos})
+			}
+		}
+		tags = append(tags, segs)
+		templates = append(templates, trimmed)
+	}
+	return tags, templates, ok
+}
+
+// valueAt returns the position of byte off of an option's value. Quoted
+// values are assumed free of escapes, which tag templates are.
+func valueAt(o *option, off int) Pos {
+	p := o.valuePos
+	p.Col += off
+	return p
+}

@@ -1,0 +1,591 @@
+package generator
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// emitter writes the generated files of one package.
+type emitter struct {
+	pkg *Package
+}
+
+// emitFile returns the generated source for one file, gofmt'd.
+func (e *emitter) emitFile(file *File) ([]byte, error) {
+	f := jen.NewFilePathName(e.pkg.Path, e.pkg.Name)
+	f.HeaderComment(strings.TrimPrefix(Header, "// "))
+	for _, imp := range e.pkg.Imports {
+		if imp.Alias {
+			f.ImportAlias(imp.Path, imp.Name)
+		} else {
+			f.ImportName(imp.Path, imp.Name)
+		}
+	}
+	for _, it := range file.Interfaces {
+		e.iface(f, it)
+	}
+	var buf bytes.Buffer
+	if err := f.Render(&buf); err != nil {
+		return nil, fmt.Errorf("rendering %s: %w", file.Output, err)
+	}
+	return buf.Bytes(), nil
+}
+
+func rt(name string) *jen.Statement { return jen.Qual(RuntimePath, name) }
+
+// comment writes a doc comment as // lines (jennifer would write a block
+// comment for several lines).
+func comment(f *jen.File, format string, args ...any) {
+	for line := range strings.SplitSeq(fmt.Sprintf(format, args...), "\n") {
+		if line == "" {
+			f.Comment("")
+		} else {
+			f.Comment(line)
+		}
+	}
+}
+
+// typeParams returns the declaration [T any, K comparable] and the use [T, K]
+// of an interface's type parameters, or empty statements.
+func (e *emitter) typeParams(it *Interface) (decl, use *jen.Statement) {
+	if len(it.TypeParams) == 0 {
+		return jen.Null(), jen.Null()
+	}
+	var d, u []jen.Code
+	for _, tp := range it.TypeParams {
+		d = append(d, jen.Id(tp.Name).Add(e.typ(tp.Constraint)))
+		u = append(u, jen.Id(tp.Name))
+	}
+	return jen.Types(d...), jen.Types(u...)
+}
+
+func field(m *Method) string { return "_m" + m.Name }
+
+func (e *emitter) iface(f *jen.File, it *Interface) {
+	tdecl, tuse := e.typeParams(it)
+	ifaceType := func() *jen.Statement { return jen.Id(it.Name).Add(tuse.Clone()) }
+	decoType := func() *jen.Statement { return jen.Id(it.Decorator).Add(tuse.Clone()) }
+
+	comment(f, "%s is a %s that serves the reads annotated with //zoo:cache from a\n"+
+		"cache and invalidates after the writes annotated with //zoo:invalidate; other\n"+
+		"methods call the inner %s. Make one with %s.\n\n"+
+		"It is safe for concurrent use if the inner %s is.",
+		it.Decorator, it.Name, it.Name, it.Constructor, it.Name)
+	f.Type().Id(it.Decorator).Add(tdecl.Clone()).StructFunc(func(g *jen.Group) {
+		g.Id("_inner").Add(ifaceType())
+		g.Id("_cache").Op("*").Add(rt("Cache"))
+		for _, m := range it.Methods {
+			if m.Kind != Passthrough {
+				g.Id(field(m)).Op("*").Add(rt("Method"))
+			}
+		}
+	})
+	f.Line()
+	if len(it.TypeParams) == 0 {
+		f.Var().Id("_").Id(it.Name).Op("=").Parens(jen.Op("*").Id(it.Decorator)).Parens(jen.Nil())
+		f.Line()
+	}
+
+	reserved := names{}
+	for _, tp := range it.TypeParams {
+		reserved[tp.Name] = true
+	}
+	reserved[it.Name], reserved[it.Decorator] = true, true
+	inner, cache := reserved.fresh("inner"), reserved.fresh("c")
+	comment(f, "%s returns a %s that caches the annotated reads of %s in %s.",
+		it.Constructor, it.Name, inner, cache)
+	f.Func().Id(it.Constructor).Add(tdecl.Clone()).
+		Params(jen.Id(inner).Add(ifaceType()), jen.Id(cache).Op("*").Add(rt("Cache"))).
+		Op("*").Add(decoType()).
+		BlockFunc(func(g *jen.Group) {
+			ifaceName := jen.Lit(it.Name)
+			if len(it.TypeParams) > 0 {
+				g.Var().Id("_").Add(ifaceType()).Op("=").Parens(jen.Op("*").Add(decoType())).Parens(jen.Nil())
+				ifaceName = jen.Lit(it.Name + "[")
+				for i, tp := range it.TypeParams {
+					if i > 0 {
+						ifaceName.Op("+").Lit(",")
+					}
+					ifaceName.Op("+").Add(rt("TypeName").Types(jen.Id(tp.Name)).Call())
+				}
+				ifaceName.Op("+").Lit("]")
+			}
+			g.Return(jen.Op("&").Add(decoType()).Values(jen.DictFunc(func(d jen.Dict) {
+				d[jen.Id("_inner")] = jen.Id(inner)
+				d[jen.Id("_cache")] = jen.Id(cache)
+				for _, m := range it.Methods {
+					if m.Kind == Passthrough {
+						continue
+					}
+					d[jen.Id(field(m))] = jen.Id(cache).Dot("Method").Call(rt("MethodSpec").Values(jen.DictFunc(func(s jen.Dict) {
+						s[jen.Id("Package")] = jen.Lit(e.pkg.Path)
+						s[jen.Id("Interface")] = ifaceName.Clone()
+						s[jen.Id("Method")] = jen.Lit(m.Name)
+						if m.TTL > 0 {
+							s[jen.Id("TTL")] = duration(m.TTL)
+						}
+					})))
+				}
+			})))
+		})
+	f.Line()
+
+	for _, m := range it.Methods {
+		e.method(f, it, m)
+		if m.Holder != "" {
+			e.holder(f, it, m)
+		}
+	}
+}
+
+// duration spells d in the largest unit that divides it: 10 * time.Minute.
+func duration(d time.Duration) *jen.Statement {
+	units := []struct {
+		d    time.Duration
+		name string
+	}{{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"},
+		{time.Millisecond, "Millisecond"}, {time.Microsecond, "Microsecond"}}
+	for _, u := range units {
+		if d%u.d == 0 {
+			if d == u.d {
+				return jen.Qual("time", u.name)
+			}
+			return jen.Lit(int(d/u.d)).Op("*").Qual("time", u.name)
+		}
+	}
+	return jen.Qual("time", "Duration").Call(jen.Lit(int(d)))
+}
+
+// names hands out identifiers that clash with none already used.
+type names map[string]bool
+
+func (n names) fresh(base string) string {
+	name := base
+	for i := 1; n[name]; i++ {
+		name = fmt.Sprintf("%s%d", base, i)
+	}
+	n[name] = true
+	return name
+}
+
+// call is a call of the inner method with the method's arguments; ctx names
+// the context to pass, if the method takes one.
+func call(recv string, m *Method, ctx string) *jen.Statement {
+	return jen.Id(recv).Dot("_inner").Dot(m.Name).CallFunc(func(g *jen.Group) {
+		if m.Context != "" {
+			g.Id(ctx)
+		}
+		for i, p := range m.Params {
+			if m.Variadic && i == len(m.Params)-1 {
+				g.Id(p.Name).Op("...")
+			} else {
+				g.Id(p.Name)
+			}
+		}
+	})
+}
+
+func (e *emitter) method(f *jen.File, it *Interface, m *Method) {
+	_, tuse := e.typeParams(it)
+	n := names{}
+	for _, tp := range it.TypeParams {
+		n[tp.Name] = true
+	}
+	if m.Context != "" {
+		n[m.Context] = true
+	}
+	for _, p := range m.Params {
+		n[p.Name] = true
+	}
+	recv := n.fresh("_r")
+
+	switch m.Kind {
+	case Passthrough:
+		comment(f, "%s calls the inner %s.", m.Name, it.Name)
+	case Cache:
+		comment(f, "%s serves %s.%s from the cache, and loads it on a miss\nwith the inner %s. Annotation: %s",
+			m.Name, it.Name, m.Name, it.Name, m.Annotation)
+	case Invalidate:
+		comment(f, "%s calls the inner %s and, when it succeeds, invalidates\nwhat the cache holds under its tags. Annotation: %s",
+			m.Name, it.Name, m.Annotation)
+	}
+	f.Func().Params(jen.Id(recv).Op("*").Id(it.Decorator).Add(tuse.Clone())).Id(m.Name).
+		ParamsFunc(func(g *jen.Group) {
+			if m.Context != "" {
+				g.Id(m.Context).Qual("context", "Context")
+			}
+			for i, p := range m.Params {
+				if m.Variadic && i == len(m.Params)-1 {
+					g.Id(p.Name).Op("...").Add(e.typ(p.Type.(*Slice).Elem))
+				} else {
+					g.Id(p.Name).Add(e.typ(p.Type))
+				}
+			}
+		}).
+		Add(e.results(m)).
+		BlockFunc(func(g *jen.Group) {
+			switch m.Kind {
+			case Passthrough:
+				if len(m.Results) > 0 || m.ReturnsError {
+					g.Return(call(recv, m, m.Context))
+				} else {
+					g.Add(call(recv, m, m.Context))
+				}
+			case Invalidate:
+				e.invalidateBody(g, m, recv, n)
+			case Cache:
+				e.cacheBody(g, it, m, recv, n)
+			}
+		})
+	f.Line()
+}
+
+func (e *emitter) results(m *Method) *jen.Statement {
+	var rs []jen.Code
+	for _, r := range m.Results {
+		rs = append(rs, e.typ(r))
+	}
+	if m.ReturnsError {
+		rs = append(rs, jen.Error())
+	}
+	switch len(rs) {
+	case 0:
+		return jen.Null()
+	case 1:
+		return jen.Add(rs[0])
+	}
+	return jen.Parens(jen.List(rs...))
+}
+
+// tags returns the Tag calls of the method's deps.
+func (e *emitter) tags(m *Method) []jen.Code {
+	var out []jen.Code
+	for _, d := range m.Deps {
+		out = append(out, rt("Tag").CallFunc(func(g *jen.Group) {
+			for _, s := range d.Segments {
+				if !s.IsParam() {
+					g.Lit(s.Text)
+					continue
+				}
+				x := jen.Id(s.Param)
+				for i, sel := range s.Path {
+					x.Dot(sel)
+					if s.Calls[i] {
+						x.Call()
+					}
+				}
+				if s.Conv != "" {
+					x = jen.Id(s.Conv).Call(x)
+				}
+				g.Add(x)
+			}
+		}))
+	}
+	return out
+}
+
+func (e *emitter) invalidateBody(g *jen.Group, m *Method, recv string, n names) {
+	ctx := jen.Id(m.Context)
+	if m.Context == "" {
+		ctx = jen.Qual("context", "Background").Call()
+	}
+	invalidate := jen.Id(recv).Dot(field(m)).Dot("Invalidate").Call(append([]jen.Code{ctx}, e.tags(m)...)...)
+	var vars []jen.Code
+	for i := range m.Results {
+		vars = append(vars, jen.Id(n.fresh(fmt.Sprintf("_r%d", i))))
+	}
+	var errVar string
+	if m.ReturnsError {
+		errVar = n.fresh("_err")
+		vars = append(vars, jen.Id(errVar))
+	}
+	if len(vars) == 0 {
+		g.Add(call(recv, m, m.Context))
+		g.Add(invalidate)
+		return
+	}
+	g.List(vars...).Op(":=").Add(call(recv, m, m.Context))
+	if m.ReturnsError {
+		g.If(jen.Id(errVar).Op("==").Nil()).Block(invalidate)
+	} else {
+		g.Add(invalidate)
+	}
+	g.Return(vars...)
+}
+
+func (e *emitter) cacheBody(g *jen.Group, it *Interface, m *Method, recv string, n names) {
+	_, tuse := e.typeParams(it)
+	ctx := m.Context
+	if ctx == "" {
+		ctx = n.fresh("_ctx")
+		g.Id(ctx).Op(":=").Qual("context", "Background").Call()
+	}
+	buf, k, v, ok, errVar := n.fresh("_buf"), n.fresh("_k"), n.fresh("_v"), n.fresh("_ok"), n.fresh("_err")
+	handle := func() *jen.Statement { return jen.Id(recv).Dot(field(m)) }
+	valueType := func() *jen.Statement {
+		if m.Holder != "" {
+			return jen.Id(m.Holder).Add(tuse.Clone())
+		}
+		return e.typ(m.Results[0])
+	}
+
+	g.Var().Id(buf).Index(jen.Lit(128)).Byte()
+	g.Id(k).Op(":=").Add(handle()).Dot("Key").Call(jen.Id(buf).Index(jen.Empty(), jen.Lit(0)))
+	for _, p := range m.Params {
+		e.key(g, k, func() *jen.Statement { return jen.Id(p.Name) }, p.Key, n)
+	}
+	g.List(jen.Id(v), jen.Id(ok)).Op(":=").Add(rt("Lookup").Types(valueType())).Call(jen.Id(ctx), handle(), jen.Id(k))
+
+	// unpack returns the method's results from the cached value.
+	unpack := func(v *jen.Statement, err jen.Code) []jen.Code {
+		var out []jen.Code
+		if m.Holder == "" {
+			out = append(out, v)
+		} else {
+			for i := range m.Results {
+				out = append(out, v.Clone().Dot(fmt.Sprintf("R%d", i)))
+			}
+		}
+		if m.ReturnsError {
+			out = append(out, err)
+		}
+		return out
+	}
+
+	g.If(jen.Op("!").Id(ok)).BlockFunc(func(b *jen.Group) {
+		b.Var().Id(errVar).Error()
+		b.List(jen.Id(v), jen.Id(errVar)).Op("=").Add(rt("Load").Types(valueType())).Call(
+			jen.Id(ctx), handle(), jen.Id(k),
+			jen.Func().Params(jen.Id(ctx).Qual("context", "Context")).Params(valueType(), jen.Error()).
+				BlockFunc(func(lb *jen.Group) { e.loaderBody(lb, m, recv, ctx, n, valueType) }),
+		)
+		b.If(jen.Id(errVar).Op("!=").Nil()).BlockFunc(func(eb *jen.Group) {
+			if m.ReturnsError {
+				eb.Return(unpack(jen.Id(v), jen.Id(errVar))...)
+				return
+			}
+			// Without an error result, the method cannot report that the
+			// caller's context ended while it waited: ask the repository.
+			eb.Return(call(recv, m, ctx))
+		})
+	})
+	if len(m.CacheErrors) > 0 {
+		g.Switch(jen.Id(v).Dot("E")).BlockFunc(func(sg *jen.Group) {
+			for i, ref := range m.CacheErrors {
+				sg.Case(jen.Lit(i + 1)).Block(jen.Return(unpack(jen.Id(v), jen.Qual(ref.Pkg, ref.Name))...))
+			}
+		})
+	}
+	g.Return(unpack(jen.Id(v), jen.Nil())...)
+}
+
+func (e *emitter) loaderBody(g *jen.Group, m *Method, recv, ctx string, n names, valueType func() *jen.Statement) {
+	if tags := e.tags(m); len(tags) > 0 {
+		g.Add(rt("AddDeps").Call(append([]jen.Code{jen.Id(ctx)}, tags...)...))
+	}
+	if m.Holder == "" {
+		if m.ReturnsError {
+			g.Return(call(recv, m, ctx))
+		} else {
+			g.Return(call(recv, m, ctx), jen.Nil())
+		}
+		return
+	}
+	var vars []jen.Code
+	fields := jen.Dict{}
+	for i := range m.Results {
+		r := n.fresh(fmt.Sprintf("_r%d", i))
+		vars = append(vars, jen.Id(r))
+		fields[jen.Id(fmt.Sprintf("R%d", i))] = jen.Id(r)
+	}
+	var errVar string
+	if m.ReturnsError {
+		errVar = n.fresh("_err")
+		vars = append(vars, jen.Id(errVar))
+	}
+	g.List(vars...).Op(":=").Add(call(recv, m, ctx))
+	if m.ReturnsError {
+		g.If(jen.Id(errVar).Op("!=").Nil()).BlockFunc(func(ib *jen.Group) {
+			for i, ref := range m.CacheErrors {
+				ib.If(jen.Qual("errors", "Is").Call(jen.Id(errVar), jen.Qual(ref.Pkg, ref.Name))).
+					Block(jen.Return(valueType().Values(jen.Dict{jen.Id("E"): jen.Lit(i + 1)}), jen.Nil()))
+			}
+			ib.Return(valueType().Values(), jen.Id(errVar))
+		})
+	}
+	g.Return(valueType().Values(fields), jen.Nil())
+}
+
+// holder declares the struct that carries a method's results in the cache.
+func (e *emitter) holder(f *jen.File, it *Interface, m *Method) {
+	tdecl, _ := e.typeParams(it)
+	comment(f, "%s holds the results of %s.%s in the cache.", m.Holder, it.Name, m.Name)
+	f.Type().Id(m.Holder).Add(tdecl).StructFunc(func(g *jen.Group) {
+		for i, r := range m.Results {
+			g.Id(fmt.Sprintf("R%d", i)).Add(e.typ(r))
+		}
+		if len(m.CacheErrors) > 0 {
+			g.Id("E").Int().Comment("1 + the index of the cached sentinel error, or 0")
+		}
+	})
+	f.Line()
+}
+
+// key writes the statements that append the value x to the key k.
+func (e *emitter) key(g *jen.Group, k string, x func() *jen.Statement, plan *Key, n names) {
+	conv := func() *jen.Statement {
+		if plan.Basic != "" {
+			if plan.Basic == "[]byte" {
+				return jen.Index().Byte().Call(x())
+			}
+			return jen.Id(plan.Basic).Call(x())
+		}
+		return x()
+	}
+	appendTo := func(fn string, args ...jen.Code) {
+		g.Id(k).Op("=").Add(rt(fn)).Call(append([]jen.Code{jen.Id(k)}, args...)...)
+	}
+	switch plan.Kind {
+	case KeyInt:
+		appendTo("KeyInt", conv())
+	case KeyUint:
+		appendTo("KeyUint", conv())
+	case KeyFloat:
+		appendTo("KeyFloat", conv())
+	case KeyBool:
+		appendTo("KeyBool", conv())
+	case KeyString:
+		appendTo("KeyString", conv())
+	case KeyBytes:
+		appendTo("KeyBytes", conv())
+	case KeyTime:
+		appendTo("KeyTime", x())
+	case KeyBinary:
+		appendTo("KeyBinary", x())
+	case KeyText:
+		appendTo("KeyText", x())
+	case KeyAny:
+		appendTo("KeyAny", x())
+	case KeyPtr:
+		g.If(x().Op("==").Nil()).Block(
+			jen.Id(k).Op("=").Add(rt("KeyNil")).Call(jen.Id(k)),
+		).Else().BlockFunc(func(b *jen.Group) {
+			b.Id(k).Op("=").Add(rt("KeyPtr")).Call(jen.Id(k))
+			deref := func() *jen.Statement { return jen.Op("*").Add(x()) }
+			if plan.Elem.Kind == KeyStruct {
+				deref = x // fields are selected through the pointer
+			}
+			e.key(b, k, deref, plan.Elem, n)
+		})
+	case KeySlice:
+		appendTo("KeyLen", jen.Len(x()))
+		elem := n.fresh("_e")
+		g.For(jen.List(jen.Id("_"), jen.Id(elem)).Op(":=").Range().Add(x())).BlockFunc(func(b *jen.Group) {
+			e.key(b, k, func() *jen.Statement { return jen.Id(elem) }, plan.Elem, n)
+		})
+	case KeyStruct:
+		for _, fl := range plan.Fields {
+			e.key(g, k, func() *jen.Statement { return x().Dot(fl.Name) }, fl.Key, n)
+		}
+	}
+}
+
+// typ spells a type.
+func (e *emitter) typ(t Type) *jen.Statement {
+	switch t := t.(type) {
+	case *Basic:
+		return jen.Id(t.Name)
+	case *Named:
+		s := jen.Qual(t.Pkg, t.Name)
+		if len(t.Args) > 0 {
+			var args []jen.Code
+			for _, a := range t.Args {
+				args = append(args, e.typ(a))
+			}
+			s.Types(args...)
+		}
+		return s
+	case *TypeParamRef:
+		return jen.Id(t.Name)
+	case *Pointer:
+		return jen.Op("*").Add(e.typ(t.Elem))
+	case *Slice:
+		return jen.Index().Add(e.typ(t.Elem))
+	case *Array:
+		return jen.Index(jen.Lit(int(t.Len))).Add(e.typ(t.Elem))
+	case *Map:
+		return jen.Map(e.typ(t.Key)).Add(e.typ(t.Elem))
+	case *Chan:
+		switch t.Dir {
+		case Send:
+			return jen.Chan().Op("<-").Add(e.typ(t.Elem))
+		case Recv:
+			return jen.Op("<-").Chan().Add(e.typ(t.Elem))
+		}
+		return jen.Chan().Add(e.typ(t.Elem))
+	case *Func:
+		return jen.Func().Add(e.signature(t))
+	case *Struct:
+		return jen.StructFunc(func(g *jen.Group) {
+			for _, fl := range t.Fields {
+				var s *jen.Statement
+				if fl.Embedded {
+					s = g.Add(e.typ(fl.Type))
+				} else {
+					s = g.Id(fl.Name).Add(e.typ(fl.Type))
+				}
+				if fl.Tag != "" {
+					s.Op("`" + fl.Tag + "`")
+				}
+			}
+		})
+	case *InterfaceLit:
+		return jen.InterfaceFunc(func(g *jen.Group) {
+			for _, em := range t.Embeds {
+				g.Add(e.typ(em))
+			}
+			for _, m := range t.Methods {
+				g.Id(m.Name).Add(e.signature(m.Sig))
+			}
+		})
+	case *Union:
+		var terms []jen.Code
+		for _, term := range t.Terms {
+			s := e.typ(term.Type)
+			if term.Tilde {
+				s = jen.Op("~").Add(s)
+			}
+			terms = append(terms, s)
+		}
+		return jen.Union(terms...)
+	}
+	panic(fmt.Sprintf("zoogen: unexpected model type %T", t))
+}
+
+func (e *emitter) signature(f *Func) *jen.Statement {
+	s := jen.ParamsFunc(func(g *jen.Group) {
+		for i, p := range f.Params {
+			if f.Variadic && i == len(f.Params)-1 {
+				g.Op("...").Add(e.typ(p.(*Slice).Elem))
+			} else {
+				g.Add(e.typ(p))
+			}
+		}
+	})
+	switch len(f.Results) {
+	case 0:
+	case 1:
+		s.Add(e.typ(f.Results[0]))
+	default:
+		s.ParamsFunc(func(g *jen.Group) {
+			for _, r := range f.Results {
+				g.Add(e.typ(r))
+			}
+		})
+	}
+	return s
+}

@@ -1,0 +1,572 @@
+package generator
+
+import (
+	"cmp"
+	"fmt"
+	"go/ast"
+	goparser "go/parser"
+	"go/token"
+	"go/types"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/tools/go/packages"
+)
+
+// RuntimePath is the import path of the package generated code calls.
+const RuntimePath = "github.com/zoogen/zoogen/runtime"
+
+// parser builds the model of a run and collects its problems.
+type parser struct {
+	cfg  Config
+	fset *token.FileSet
+	errs Errors
+
+	// annotations maps the position of an interface method's name to the
+	// annotations in its doc comment, across every loaded package, so that
+	// a method embedded from another loaded package keeps its annotation.
+	annotations map[token.Pos][]*annotation
+	reported    map[string]bool   // dedupes problems of methods seen through several interfaces
+	pkgNames    map[string]string // import path → package name, of every type converted
+}
+
+// parse builds the model of every package.
+func parse(cfg Config, fset *token.FileSet, pkgs []*packages.Package) ([]*Package, Errors) {
+	p := &parser{
+		cfg: cfg, fset: fset,
+		annotations: map[token.Pos][]*annotation{},
+		reported:    map[string]bool{},
+		pkgNames:    map[string]string{},
+	}
+	packages.Visit(pkgs, nil, func(pkg *packages.Package) {
+		for _, f := range pkg.Syntax {
+			if !p.isGeneratedFile(f) {
+				p.collectAnnotations(f)
+			}
+		}
+	})
+	var out []*Package
+	for _, pkg := range pkgs {
+		if m := p.pkg(pkg); m != nil {
+			out = append(out, m)
+		}
+	}
+	p.errs.sort()
+	return out, p.errs
+}
+
+func (p *parser) pos(pos token.Pos) Pos {
+	position := p.fset.Position(pos)
+	return Pos{File: relPath(p.cfg.Dir, position.Filename), Line: position.Line, Col: position.Column}
+}
+
+func (p *parser) isGeneratedFile(f *ast.File) bool {
+	return len(f.Comments) > 0 && len(f.Comments[0].List) > 0 &&
+		f.Comments[0].List[0].Text == Header && f.Comments[0].Pos() < f.Package
+}
+
+// collectAnnotations records the //zoo: comments of interface methods in f
+// and reports those anywhere else.
+func (p *parser) collectAnnotations(f *ast.File) {
+	attached := map[*ast.Comment]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		it, ok := n.(*ast.InterfaceType)
+		if !ok {
+			return true
+		}
+		for _, field := range it.Methods.List {
+			if _, isFunc := field.Type.(*ast.FuncType); !isFunc || len(field.Names) == 0 || field.Doc == nil {
+				continue
+			}
+			name := field.Names[0]
+			for _, c := range field.Doc.List {
+				if !strings.HasPrefix(c.Text, annotationPrefix) {
+					continue
+				}
+				attached[c] = true
+				if a := p.parseAnnotation(c.Text, p.pos(c.Slash), name.Name); a != nil {
+					p.annotations[name.Pos()] = append(p.annotations[name.Pos()], a)
+				} else {
+					p.annotations[name.Pos()] = append(p.annotations[name.Pos()], nil) // annotated, but wrongly
+				}
+			}
+		}
+		return true
+	})
+	for _, cg := range f.Comments {
+		for _, c := range cg.List {
+			if strings.HasPrefix(c.Text, annotationPrefix) && !attached[c] {
+				p.errorf(p.pos(c.Slash), "", "%s is not in the doc comment of an interface method", firstWord(c.Text))
+			}
+		}
+	}
+}
+
+func firstWord(s string) string {
+	if i := strings.IndexAny(s, " \t"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// pkg builds the model of one package, or nil if it has nothing to
+// generate.
+func (p *parser) pkg(pkg *packages.Package) *Package {
+	m := &Package{Path: pkg.PkgPath, Name: pkg.Name}
+	if len(pkg.GoFiles) > 0 {
+		m.Dir = filepath.Dir(pkg.GoFiles[0])
+	}
+	taken := p.declaredNames(m.Dir, pkg)
+	for _, f := range pkg.Syntax {
+		if p.isGeneratedFile(f) {
+			continue
+		}
+		file := &File{Source: p.fset.File(f.Pos()).Name()}
+		for _, decl := range f.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok || gd.Tok != token.TYPE {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				ts := spec.(*ast.TypeSpec)
+				if _, ok := ts.Type.(*ast.InterfaceType); !ok || ts.Assign.IsValid() {
+					continue
+				}
+				if iface := p.iface(pkg, ts, taken); iface != nil {
+					file.Interfaces = append(file.Interfaces, iface)
+				}
+			}
+		}
+		if len(file.Interfaces) > 0 {
+			file.Output = strings.TrimSuffix(file.Source, ".go") + "_zoo.go"
+			m.Files = append(m.Files, file)
+		}
+	}
+	if len(m.Files) == 0 {
+		return nil
+	}
+	p.chooseImports(m, taken)
+	return m
+}
+
+// declaredNames returns the package-level names the package declares in
+// every Go file of its directory, test files included, except zoogen's own.
+func (p *parser) declaredNames(dir string, pkg *packages.Package) map[string]token.Pos {
+	taken := map[string]token.Pos{}
+	entries, _ := os.ReadDir(dir)
+	fset := token.NewFileSet()
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		if isGenerated(path) {
+			continue
+		}
+		f, err := goparser.ParseFile(fset, path, nil, goparser.SkipObjectResolution)
+		if err != nil {
+			continue
+		}
+		if f.Name.Name != pkg.Name && f.Name.Name != pkg.Name+"_test" {
+			continue
+		}
+		for _, decl := range f.Decls {
+			switch d := decl.(type) {
+			case *ast.FuncDecl:
+				if d.Recv == nil {
+					taken[d.Name.Name] = d.Name.Pos()
+				}
+			case *ast.GenDecl:
+				for _, spec := range d.Specs {
+					switch s := spec.(type) {
+					case *ast.TypeSpec:
+						taken[s.Name.Name] = s.Name.Pos()
+					case *ast.ValueSpec:
+						for _, n := range s.Names {
+							taken[n.Name] = n.Pos()
+						}
+					}
+				}
+			}
+		}
+	}
+	// Positions from this private file set are only used as "taken";
+	// clashes are reported against the declaration found in pkg's scope.
+	return taken
+}
+
+// iface builds the model of one interface declaration, or nil if none of
+// its methods is annotated.
+func (p *parser) iface(pkg *packages.Package, ts *ast.TypeSpec, taken map[string]token.Pos) *Interface {
+	obj, ok := pkg.TypesInfo.Defs[ts.Name].(*types.TypeName)
+	if !ok {
+		return nil
+	}
+	named, ok := obj.Type().(*types.Named)
+	if !ok {
+		return nil
+	}
+	it, ok := named.Underlying().(*types.Interface)
+	if !ok || !it.IsMethodSet() {
+		return nil // a constraint: not a type a repository can have
+	}
+	annotated := false
+	for i := range it.NumMethods() {
+		if len(p.annotations[it.Method(i).Pos()]) > 0 {
+			annotated = true
+		}
+	}
+	if !annotated {
+		return nil
+	}
+	iface := &Interface{
+		Name:        ts.Name.Name,
+		Decorator:   "Cached" + ts.Name.Name,
+		Constructor: "NewCached" + ts.Name.Name,
+		Pos:         p.pos(ts.Name.Pos()),
+	}
+	for _, name := range []string{iface.Decorator, iface.Constructor} {
+		if _, clash := taken[name]; clash {
+			where := ""
+			if o := pkg.Types.Scope().Lookup(name); o != nil {
+				where = " at " + p.pos(o.Pos()).String()
+			}
+			p.errorf(iface.Pos, "", "cannot generate %s for %s: the package already declares %s%s", name, iface.Name, name, where)
+			return nil
+		}
+	}
+	for i := range named.TypeParams().Len() {
+		tp := named.TypeParams().At(i)
+		iface.TypeParams = append(iface.TypeParams, &TypeParam{Name: tp.Obj().Name(), Constraint: p.typ(tp.Constraint())})
+	}
+	// Explicit methods in source order, then those of embedded interfaces
+	// in the order of the method set (by name).
+	seen := map[string]bool{}
+	var fns []*types.Func
+	for i := range it.NumExplicitMethods() {
+		fns = append(fns, it.ExplicitMethod(i))
+		seen[it.ExplicitMethod(i).Name()] = true
+	}
+	slices.SortFunc(fns, func(a, b *types.Func) int { return cmp.Compare(a.Pos(), b.Pos()) })
+	for i := range it.NumMethods() {
+		if fn := it.Method(i); !seen[fn.Name()] {
+			fns = append(fns, fn)
+		}
+	}
+	ok = true
+	for _, fn := range fns {
+		if !fn.Exported() && fn.Pkg() != pkg.Types {
+			p.errorf(iface.Pos, "", "cannot decorate %s: it embeds unexported method %s of package %s", iface.Name, fn.Name(), fn.Pkg().Path())
+			ok = false
+			continue
+		}
+		m := p.method(pkg, iface, fn)
+		if m == nil {
+			ok = false
+			continue
+		}
+		iface.Methods = append(iface.Methods, m)
+	}
+	if !ok {
+		return nil
+	}
+	for _, m := range iface.Methods {
+		if m.Kind == Cache && (len(m.Results) > 1 || len(m.CacheErrors) > 0) {
+			m.Holder = freshName(taken, "zoo"+iface.Name+m.Name)
+		}
+	}
+	return iface
+}
+
+// freshName returns base, or base with a number, whichever the package does
+// not declare yet, and marks it taken.
+func freshName(taken map[string]token.Pos, base string) string {
+	name := base
+	for n := 2; ; n++ {
+		if _, clash := taken[name]; !clash {
+			break
+		}
+		name = fmt.Sprintf("%s%d", base, n)
+	}
+	taken[name] = token.NoPos
+	return name
+}
+
+// method builds the model of one method; nil means it had problems, which
+// are reported.
+func (p *parser) method(pkg *packages.Package, iface *Interface, fn *types.Func) *Method {
+	sig := fn.Type().(*types.Signature)
+	m := &Method{Name: fn.Name(), Pos: p.pos(fn.Pos()), Variadic: sig.Variadic()}
+	anns := p.annotations[fn.Pos()]
+	var ann *annotation
+	switch {
+	case slices.Contains(anns, nil):
+		return nil // already reported
+	case len(anns) > 1:
+		p.report(anns[1].pos, m.Name, "more than one //zoo: annotation; a method is either cached or invalidating")
+		return nil
+	case len(anns) == 1:
+		ann = anns[0]
+		m.Annotation = ann.text
+		m.Pos = ann.pos
+	}
+
+	params := sig.Params()
+	used := map[string]bool{}
+	for i := range params.Len() {
+		used[params.At(i).Name()] = true
+	}
+	fresh := func(base string) string {
+		name := base
+		for n := 1; used[name]; n++ {
+			name = fmt.Sprintf("%s%d", base, n)
+		}
+		used[name] = true
+		return name
+	}
+	byName := map[string]*types.Var{}
+	var have []string
+	for i := range params.Len() {
+		v := params.At(i)
+		name := v.Name()
+		if name == "" || name == "_" {
+			name = fresh(fmt.Sprintf("_p%d", i))
+		}
+		have = append(have, name)
+		byName[name] = v
+		if i == 0 && isContext(v.Type()) {
+			m.Context = name
+			continue
+		}
+		m.Params = append(m.Params, &Param{Name: name, Type: p.typ(v.Type())})
+		if isContext(v.Type()) && ann != nil && ann.verb == "cache" {
+			p.report(m.Pos, m.Name, "context.Context must be the first parameter of a cached method (it is parameter %d)", i+1)
+			return nil
+		}
+	}
+	results := sig.Results()
+	for i := range results.Len() {
+		t := results.At(i).Type()
+		if i == results.Len()-1 && isError(t) {
+			m.ReturnsError = true
+			continue
+		}
+		m.Results = append(m.Results, p.typ(t))
+	}
+	if ann == nil {
+		return m
+	}
+
+	switch ann.verb {
+	case "cache":
+		m.Kind = Cache
+		if len(m.Results) == 0 {
+			p.report(ann.pos, m.Name, "a cached method must return a value to cache (want T, (T, error) or (T1, T2, error); it returns %s)", resultsString(sig))
+			return nil
+		}
+		ok := true
+		for i, param := range m.Params {
+			v := byName[param.Name]
+			k, err := p.keyPlan(pkg.Types, v.Type(), nil)
+			if err != nil {
+				p.report(ann.pos, m.Name, "cannot cache by argument %s (parameter %d): %v", param.Name, i+1, err)
+				ok = false
+			}
+			param.Key = k
+		}
+		if o := ann.option("ttl"); o != nil {
+			d, err := time.ParseDuration(o.value)
+			switch {
+			case err != nil:
+				p.report(o.valuePos, m.Name, "ttl %q is not a duration (want a Go duration such as 90s, 10m or 1h30m)", o.value)
+				ok = false
+			case d <= 0:
+				p.report(o.valuePos, m.Name, "ttl %q is not positive", o.value)
+				ok = false
+			default:
+				m.TTL = d
+			}
+		}
+		if o := ann.option("errors"); o != nil {
+			if !m.ReturnsError {
+				p.report(o.pos, m.Name, "errors=%s: the method returns no error to cache", o.value)
+				ok = false
+			}
+			for name := range strings.SplitSeq(o.value, ",") {
+				ref := p.errorRef(pkg, fn, strings.TrimSpace(name), o, m.Name)
+				if ref == nil {
+					ok = false
+					continue
+				}
+				m.CacheErrors = append(m.CacheErrors, ref)
+			}
+		}
+		if !p.deps(pkg, m, ann, byName, have) || !ok {
+			return nil
+		}
+	case "invalidate":
+		m.Kind = Invalidate
+		if ann.option("deps") == nil {
+			p.report(ann.pos, m.Name, "//zoo:invalidate needs deps=\"...\": the tags to invalidate after the write")
+			return nil
+		}
+		if !p.deps(pkg, m, ann, byName, have) {
+			return nil
+		}
+	}
+	return m
+}
+
+// deps resolves the deps option of an annotation into m.Deps and reports
+// whether it is valid.
+func (p *parser) deps(pkg *packages.Package, m *Method, ann *annotation, byName map[string]*types.Var, have []string) bool {
+	o := ann.option("deps")
+	if o == nil {
+		return true
+	}
+	tags, templates, ok := p.parseDeps(o, m.Name)
+	if !ok {
+		return false
+	}
+	for i, segs := range tags {
+		dep := &Dep{Template: templates[i]}
+		for _, raw := range segs {
+			seg := p.segment(pkg.Types, raw, byName, have, o, m.Name)
+			if seg == nil {
+				ok = false
+				continue
+			}
+			dep.Segments = append(dep.Segments, seg)
+		}
+		m.Deps = append(m.Deps, dep)
+	}
+	return ok
+}
+
+// report records a problem once, however many interfaces embed the method.
+func (p *parser) report(pos Pos, method, format string, args ...any) {
+	key := pos.String() + method + fmt.Sprintf(format, args...)
+	if p.reported[key] {
+		return
+	}
+	p.reported[key] = true
+	p.errorf(pos, method, format, args...)
+}
+
+func resultsString(sig *types.Signature) string {
+	switch sig.Results().Len() {
+	case 0:
+		return "nothing"
+	case 1:
+		return sig.Results().At(0).Type().String()
+	}
+	return sig.Results().String()
+}
+
+// errorRef resolves a name of the errors option: a package-level error
+// variable of the method's package, or pkg.Name of an imported package.
+func (p *parser) errorRef(pkg *packages.Package, fn *types.Func, name string, o *option, method string) *Ref {
+	var obj types.Object
+	if qual, sel, ok := strings.Cut(name, "."); ok {
+		file := p.fileOf(pkg, fn.Pos())
+		for _, imp := range file.Imports {
+			path := strings.Trim(imp.Path.Value, `"`)
+			ipkg := pkg.Imports[path]
+			if ipkg == nil {
+				continue
+			}
+			local := ipkg.Name
+			if imp.Name != nil {
+				local = imp.Name.Name
+			}
+			if local == qual {
+				obj = ipkg.Types.Scope().Lookup(sel)
+				break
+			}
+		}
+	} else {
+		obj = pkg.Types.Scope().Lookup(name)
+	}
+	v, ok := obj.(*types.Var)
+	if !ok || !isError(v.Type()) && !types.Implements(v.Type(), errorInterface) {
+		p.report(o.valuePos, method, "errors=%s: %s is not a package-level error variable (want a sentinel such as ErrNotFound or sql.ErrNoRows)", o.value, name)
+		return nil
+	}
+	if !v.Exported() && v.Pkg() != pkg.Types {
+		p.report(o.valuePos, method, "errors=%s: %s is not exported", o.value, name)
+		return nil
+	}
+	p.pkgNames[v.Pkg().Path()] = v.Pkg().Name()
+	return &Ref{Pkg: v.Pkg().Path(), Name: v.Name()}
+}
+
+func (p *parser) fileOf(pkg *packages.Package, pos token.Pos) *ast.File {
+	for _, f := range pkg.Syntax {
+		if f.FileStart <= pos && pos <= f.FileEnd {
+			return f
+		}
+	}
+	return &ast.File{}
+}
+
+// chooseImports names the packages generated code imports: the package's
+// own name for each, unless that clashes with a package-level name, in
+// which case a variant that does not.
+func (p *parser) chooseImports(m *Package, taken map[string]token.Pos) {
+	paths := map[string]string{RuntimePath: "runtime", "context": "context", "errors": "errors", "time": "time"}
+	collect := func(t Type) {
+		walkType(t, func(t Type) {
+			if n, ok := t.(*Named); ok && n.Pkg != "" && n.Pkg != m.Path {
+				paths[n.Pkg] = p.pkgName(n.Pkg)
+			}
+		})
+	}
+	for _, f := range m.Files {
+		for _, iface := range f.Interfaces {
+			for _, tp := range iface.TypeParams {
+				collect(tp.Constraint)
+			}
+			for _, meth := range iface.Methods {
+				for _, param := range meth.Params {
+					collect(param.Type)
+				}
+				for _, r := range meth.Results {
+					collect(r)
+				}
+				for _, e := range meth.CacheErrors {
+					if e.Pkg != m.Path {
+						paths[e.Pkg] = p.pkgName(e.Pkg)
+					}
+				}
+			}
+		}
+	}
+	used := map[string]bool{}
+	for _, path := range slices.Sorted(maps.Keys(paths)) {
+		base := paths[path]
+		if path == RuntimePath {
+			base = "zoo" // the name the documentation uses
+		}
+		name := base
+		for n := 2; ; n++ {
+			if _, clash := taken[name]; !clash && !used[name] && token.IsIdentifier(name) {
+				break
+			}
+			name = fmt.Sprintf("%s%d", base, n)
+		}
+		used[name] = true
+		m.Imports = append(m.Imports, &Import{Path: path, Name: name, Alias: name != paths[path]})
+	}
+}
+
+// pkgName returns the name of the package at path.
+func (p *parser) pkgName(path string) string {
+	if name, ok := p.pkgNames[path]; ok {
+		return name
+	}
+	return filepath.Base(path)
+}

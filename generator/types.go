@@ -1,0 +1,406 @@
+package generator
+
+import (
+	"fmt"
+	"go/types"
+	"strings"
+)
+
+var errorInterface = types.Universe.Lookup("error").Type().Underlying().(*types.Interface)
+
+func isError(t types.Type) bool {
+	return types.Identical(t, types.Universe.Lookup("error").Type())
+}
+
+func isContext(t types.Type) bool { return isNamed(t, "context", "Context") }
+
+func isNamed(t types.Type, pkg, name string) bool {
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == pkg && n.Obj().Name() == name
+}
+
+// typ converts a go/types type into the model's.
+func (p *parser) typ(t types.Type) Type {
+	switch t := t.(type) {
+	case *types.Basic:
+		if t.Kind() == types.UnsafePointer {
+			return &Named{Pkg: "unsafe", Name: "Pointer"}
+		}
+		return &Basic{Name: t.Name()}
+	case *types.Alias:
+		obj := t.Obj()
+		if obj.Pkg() == nil {
+			return &Basic{Name: obj.Name()} // any
+		}
+		p.pkgNames[obj.Pkg().Path()] = obj.Pkg().Name()
+		return &Named{Pkg: obj.Pkg().Path(), Name: obj.Name(), Args: p.typeList(t.TypeArgs())}
+	case *types.Named:
+		obj := t.Obj()
+		if obj.Pkg() == nil {
+			return &Basic{Name: obj.Name()} // error, comparable
+		}
+		p.pkgNames[obj.Pkg().Path()] = obj.Pkg().Name()
+		return &Named{Pkg: obj.Pkg().Path(), Name: obj.Name(), Args: p.typeList(t.TypeArgs())}
+	case *types.TypeParam:
+		return &TypeParamRef{Name: t.Obj().Name()}
+	case *types.Pointer:
+		return &Pointer{Elem: p.typ(t.Elem())}
+	case *types.Slice:
+		return &Slice{Elem: p.typ(t.Elem())}
+	case *types.Array:
+		return &Array{Len: t.Len(), Elem: p.typ(t.Elem())}
+	case *types.Map:
+		return &Map{Key: p.typ(t.Key()), Elem: p.typ(t.Elem())}
+	case *types.Chan:
+		return &Chan{Dir: [...]ChanDir{types.SendRecv: Both, types.SendOnly: Send, types.RecvOnly: Recv}[t.Dir()], Elem: p.typ(t.Elem())}
+	case *types.Signature:
+		return p.sig(t)
+	case *types.Struct:
+		s := &Struct{}
+		for i := range t.NumFields() {
+			f := t.Field(i)
+			s.Fields = append(s.Fields, &Field{Name: f.Name(), Type: p.typ(f.Type()), Embedded: f.Embedded(), Tag: t.Tag(i)})
+		}
+		return s
+	case *types.Interface:
+		lit := &InterfaceLit{}
+		for i := range t.NumEmbeddeds() {
+			lit.Embeds = append(lit.Embeds, p.typ(t.EmbeddedType(i)))
+		}
+		for i := range t.NumExplicitMethods() {
+			fn := t.ExplicitMethod(i)
+			lit.Methods = append(lit.Methods, &MethodSig{Name: fn.Name(), Sig: p.sig(fn.Type().(*types.Signature))})
+		}
+		if len(lit.Embeds) == 0 && len(lit.Methods) == 0 {
+			return &Basic{Name: "any"}
+		}
+		return lit
+	case *types.Union:
+		u := &Union{}
+		for i := range t.Len() {
+			term := t.Term(i)
+			u.Terms = append(u.Terms, &Term{Tilde: term.Tilde(), Type: p.typ(term.Type())})
+		}
+		return u
+	}
+	panic(fmt.Sprintf("zoogen: unexpected type %T %v", t, t))
+}
+
+func (p *parser) typeList(l *types.TypeList) []Type {
+	var out []Type
+	for i := range l.Len() {
+		out = append(out, p.typ(l.At(i)))
+	}
+	return out
+}
+
+func (p *parser) sig(s *types.Signature) *Func {
+	f := &Func{Variadic: s.Variadic()}
+	for i := range s.Params().Len() {
+		f.Params = append(f.Params, p.typ(s.Params().At(i).Type()))
+	}
+	for i := range s.Results().Len() {
+		f.Results = append(f.Results, p.typ(s.Results().At(i).Type()))
+	}
+	return f
+}
+
+// walkType calls fn for t and every type inside it.
+func walkType(t Type, fn func(Type)) {
+	fn(t)
+	switch t := t.(type) {
+	case *Named:
+		for _, a := range t.Args {
+			walkType(a, fn)
+		}
+	case *Pointer:
+		walkType(t.Elem, fn)
+	case *Slice:
+		walkType(t.Elem, fn)
+	case *Array:
+		walkType(t.Elem, fn)
+	case *Map:
+		walkType(t.Key, fn)
+		walkType(t.Elem, fn)
+	case *Chan:
+		walkType(t.Elem, fn)
+	case *Func:
+		for _, x := range t.Params {
+			walkType(x, fn)
+		}
+		for _, x := range t.Results {
+			walkType(x, fn)
+		}
+	case *Struct:
+		for _, f := range t.Fields {
+			walkType(f.Type, fn)
+		}
+	case *InterfaceLit:
+		for _, e := range t.Embeds {
+			walkType(e, fn)
+		}
+		for _, m := range t.Methods {
+			walkType(m.Sig, fn)
+		}
+	case *Union:
+		for _, term := range t.Terms {
+			walkType(term.Type, fn)
+		}
+	}
+}
+
+// basicConv returns the name of the basic type a value of type t converts
+// to for a Key or Tag function, and whether one is needed (t is a named
+// type or alias of it).
+func basicConv(t types.Type, want string) string {
+	if b, ok := types.Unalias(t).(*types.Basic); ok && b.Name() == want {
+		return ""
+	}
+	return want
+}
+
+// keyPlan decides how an argument of type t is written into a key. path
+// holds the named types being expanded, to stop at recursive types.
+func (p *parser) keyPlan(pkg *types.Package, t types.Type, path []*types.Named) (*Key, error) {
+	ts := typeString(t, pkg)
+	if isNamed(t, "time", "Time") {
+		return &Key{Kind: KeyTime}, nil
+	}
+	if tp, ok := t.(*types.TypeParam); ok {
+		_ = tp
+		return &Key{Kind: KeyAny}, nil
+	}
+	named, _ := types.Unalias(t).(*types.Named)
+	if named != nil {
+		for _, n := range path {
+			if n == named {
+				return &Key{Kind: KeyAny}, nil // recursive: reflection walks it
+			}
+		}
+		path = append(path, named)
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		switch {
+		case u.Info()&types.IsInteger != 0 && u.Info()&types.IsUnsigned != 0:
+			return &Key{Kind: KeyUint, Basic: basicConv(t, "uint64")}, nil
+		case u.Info()&types.IsInteger != 0:
+			return &Key{Kind: KeyInt, Basic: basicConv(t, "int64")}, nil
+		case u.Info()&types.IsFloat != 0:
+			return &Key{Kind: KeyFloat, Basic: basicConv(t, "float64")}, nil
+		case u.Info()&types.IsBoolean != 0:
+			return &Key{Kind: KeyBool, Basic: basicConv(t, "bool")}, nil
+		case u.Info()&types.IsString != 0:
+			return &Key{Kind: KeyString, Basic: basicConv(t, "string")}, nil
+		case u.Info()&types.IsComplex != 0:
+			return &Key{Kind: KeyAny}, nil
+		}
+		return nil, fmt.Errorf("%s has no value to key by", ts)
+	case *types.Pointer:
+		elem, err := p.keyPlan(pkg, u.Elem(), path)
+		if err != nil {
+			return nil, err
+		}
+		return &Key{Kind: KeyPtr, Elem: elem}, nil
+	case *types.Slice:
+		if b, ok := u.Elem().Underlying().(*types.Basic); ok && b.Kind() == types.Byte {
+			conv := "[]byte"
+			if _, isSlice := types.Unalias(t).(*types.Slice); isSlice && types.Identical(u.Elem(), types.Typ[types.Byte]) {
+				conv = ""
+			}
+			return &Key{Kind: KeyBytes, Basic: conv}, nil
+		}
+		elem, err := p.keyPlan(pkg, u.Elem(), path)
+		if err != nil {
+			return nil, fmt.Errorf("element of %s: %w", ts, err)
+		}
+		return &Key{Kind: KeySlice, Elem: elem}, nil
+	case *types.Array:
+		elem, err := p.keyPlan(pkg, u.Elem(), path)
+		if err != nil {
+			return nil, fmt.Errorf("element of %s: %w", ts, err)
+		}
+		return &Key{Kind: KeySlice, Elem: elem}, nil
+	case *types.Map:
+		if _, err := p.keyPlan(pkg, u.Key(), path); err != nil {
+			return nil, fmt.Errorf("key of %s: %w", ts, err)
+		}
+		if _, err := p.keyPlan(pkg, u.Elem(), path); err != nil {
+			return nil, fmt.Errorf("value of %s: %w", ts, err)
+		}
+		return &Key{Kind: KeyAny}, nil // reflection sorts the entries
+	case *types.Struct:
+		accessible := true
+		for i := range u.NumFields() {
+			if f := u.Field(i); !f.Exported() && f.Pkg() != pkg {
+				accessible = false
+			}
+		}
+		if !accessible {
+			switch {
+			case hasMethod(t, "MarshalBinary"):
+				return &Key{Kind: KeyBinary}, nil
+			case hasMethod(t, "MarshalText"):
+				return &Key{Kind: KeyText}, nil
+			}
+			return &Key{Kind: KeyAny}, nil
+		}
+		k := &Key{Kind: KeyStruct}
+		for i := range u.NumFields() {
+			f := u.Field(i)
+			if f.Name() == "_" {
+				continue
+			}
+			fk, err := p.keyPlan(pkg, f.Type(), path)
+			if err != nil {
+				return nil, fmt.Errorf("field %s of %s: %w", f.Name(), ts, err)
+			}
+			k.Fields = append(k.Fields, &KeyField{Name: f.Name(), Key: fk})
+		}
+		return k, nil
+	case *types.Interface:
+		if u.Empty() {
+			return &Key{Kind: KeyAny}, nil
+		}
+		return nil, fmt.Errorf("%s is an interface with methods; a key needs a value (use a concrete type or any)", ts)
+	case *types.Chan:
+		return nil, fmt.Errorf("%s is a channel; a key needs a value (scalars, strings, structs, slices, maps, pointers)", ts)
+	case *types.Signature:
+		return nil, fmt.Errorf("%s is a function; a key needs a value (scalars, strings, structs, slices, maps, pointers)", ts)
+	}
+	return nil, fmt.Errorf("%s cannot be keyed", ts)
+}
+
+// hasMethod reports whether values of type t have a method called name with
+// no parameters.
+func hasMethod(t types.Type, name string) bool {
+	ms := types.NewMethodSet(t)
+	for i := range ms.Len() {
+		fn := ms.At(i).Obj().(*types.Func)
+		if fn.Name() == name && fn.Type().(*types.Signature).Params().Len() == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// segment resolves one segment of a tag template against the method's
+// parameters.
+func (p *parser) segment(pkg *types.Package, raw *rawSegment, params map[string]*types.Var, have []string, o *option, method string) *Segment {
+	if raw.param == nil {
+		return &Segment{Text: raw.text}
+	}
+	name := raw.param[0]
+	v, ok := params[name]
+	if !ok {
+		p.report(raw.pos, method, "deps %q: no parameter named %s (have: %s)", o.value, name, strings.Join(have, ", "))
+		return nil
+	}
+	if isContext(v.Type()) {
+		p.report(raw.pos, method, "deps %q: <%s> is the context; name a parameter that holds data", o.value, name)
+		return nil
+	}
+	seg := &Segment{Param: name}
+	t := v.Type()
+	expr := name
+	for _, sel := range raw.param[1:] {
+		obj, _, _ := types.LookupFieldOrMethod(t, true, pkg, sel)
+		switch obj := obj.(type) {
+		case *types.Var:
+			t = obj.Type()
+			seg.Calls = append(seg.Calls, false)
+		case *types.Func:
+			sig := obj.Type().(*types.Signature)
+			if sig.Params().Len() != 0 || sig.Results().Len() != 1 {
+				p.report(raw.pos, method, "deps %q: method %s.%s must take no arguments and return one value to name a tag segment", o.value, expr, sel)
+				return nil
+			}
+			t = sig.Results().At(0).Type()
+			seg.Calls = append(seg.Calls, true)
+		default:
+			p.report(raw.pos, method, "deps %q: %s (of type %s) has no field or method %s%s", o.value, expr, typeString(t, pkg),
+				sel, fieldList(t, pkg))
+			return nil
+		}
+		seg.Path = append(seg.Path, sel)
+		expr += "." + sel
+	}
+	conv, err := tagConv(t, pkg)
+	if err != nil {
+		p.report(raw.pos, method, "deps %q: <%s> %v", o.value, expr, err)
+		return nil
+	}
+	seg.Conv = conv
+	return seg
+}
+
+// fieldList lists what can follow t in a template, for error messages.
+func fieldList(t types.Type, pkg *types.Package) string {
+	var names []string
+	if s, ok := derefStruct(t); ok {
+		for i := range s.NumFields() {
+			if f := s.Field(i); f.Exported() || f.Pkg() == pkg {
+				names = append(names, f.Name())
+			}
+		}
+	}
+	ms := types.NewMethodSet(types.NewPointer(types.Unalias(t)))
+	if _, isPtr := t.Underlying().(*types.Pointer); isPtr {
+		ms = types.NewMethodSet(t)
+	}
+	for i := range ms.Len() {
+		fn := ms.At(i).Obj()
+		if sig := fn.Type().(*types.Signature); sig.Params().Len() == 0 && sig.Results().Len() == 1 && (fn.Exported() || fn.Pkg() == pkg) {
+			names = append(names, fn.Name()+"()")
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return " (have: " + strings.Join(names, ", ") + ")"
+}
+
+func derefStruct(t types.Type) (*types.Struct, bool) {
+	if p, ok := t.Underlying().(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	s, ok := t.Underlying().(*types.Struct)
+	return s, ok
+}
+
+// tagConv checks that a value of type t can name a tag segment and returns
+// the conversion it needs.
+func tagConv(t types.Type, pkg *types.Package) (string, error) {
+	if isNamed(t, "time", "Time") || hasMethod(t, "String") || hasMethod(t, "MarshalText") {
+		return "", nil
+	}
+	if b, ok := t.Underlying().(*types.Basic); ok {
+		switch {
+		case b.Info()&types.IsInteger != 0 && b.Info()&types.IsUnsigned != 0:
+			return basicConv(t, "uint64"), nil
+		case b.Info()&types.IsInteger != 0:
+			return basicConv(t, "int64"), nil
+		case b.Info()&types.IsFloat != 0:
+			return basicConv(t, "float64"), nil
+		case b.Info()&types.IsBoolean != 0:
+			return basicConv(t, "bool"), nil
+		case b.Info()&types.IsString != 0:
+			return basicConv(t, "string"), nil
+		}
+	}
+	if _, ok := t.(*types.TypeParam); ok {
+		return "", nil // formatted at run time
+	}
+	return "", fmt.Errorf("is a %s; a tag segment needs a string, number, bool, time.Time, or a type with a String or MarshalText method", typeString(t, pkg))
+}
+
+// typeString prints t for messages: types of pkg unqualified, others by
+// package name.
+func typeString(t types.Type, pkg *types.Package) string {
+	return types.TypeString(t, func(other *types.Package) string {
+		if other == pkg {
+			return ""
+		}
+		return other.Name()
+	})
+}

@@ -1,0 +1,17 @@
+// The golden cases of the generator: each directory is a package with
+// annotated interfaces, the files zoogen generates for it (*_zoo.go, refreshed
+// by go test ./generator -update) and tests that run the generated code.
+module zoogen.test
+
+go 1.26.8
+
+replace github.com/zoogen/zoogen => ../
+
+require github.com/zoogen/zoogen v0.0.0-00010101000000-000000000000
+
+require (
+	github.com/maypok86/otter/v2 v2.4.0 // indirect
+	github.com/pierrec/lz4/v4 v4.1.33 // indirect
+	github.com/vmihailenco/msgpack/v5 v5.4.1 // indirect
+	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
+)
