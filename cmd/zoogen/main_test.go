@@ -173,14 +173,21 @@ func TestDebugModel(t *testing.T) {
 	assert.Contains(t, stdout, `"*example.com/m/shop.Product"`)
 }
 
-// TestGoGenerate runs the command the way users do: go generate, reading the
-// //go:generate line of the source.
+// TestGoGenerate runs the command the way users do: go generate, with the
+// test binary named by $ZOOGEN, and with the two forms the README
+// documents, which build zoogen from this checkout: go tool zoogen (the
+// module has a tool line) and go run <module>/cmd/zoogen.
 func TestGoGenerate(t *testing.T) {
-	dir := module(t)
-	cmd := exec.Command("go", "generate", "./...")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "ZOOGEN_AS_MAIN=1", "ZOOGEN="+os.Args[0])
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	assert.FileExists(t, filepath.Join(dir, "shop", "repo_zoo.go"))
+	for _, directive := range []string{"$ZOOGEN", "go tool zoogen", "go run github.com/zoogen/zoogen/cmd/zoogen"} {
+		t.Run(directive, func(t *testing.T) {
+			dir := module(t)
+			writeSource(t, dir, strings.Replace(source, "$ZOOGEN", directive, 1))
+			cmd := exec.Command("go", "generate", "./...")
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "ZOOGEN_AS_MAIN=1", "ZOOGEN="+os.Args[0])
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, "%s", out)
+			assert.FileExists(t, filepath.Join(dir, "shop", "repo_zoo.go"))
+		})
+	}
 }
