@@ -9,9 +9,10 @@ test: ## vet, staticcheck and every test (starts a Redis if none answers)
 	./scripts/test.sh
 
 run: ## run the main example on the in-memory store
-	go run ./examples/quickstart
+	go run ./examples/shop
 
-ci: test check-generated ## what CI runs: the tests, the generated-code check, the example
+ci: test check-generated ## what CI runs: the tests, the generated-code check, the examples
+	go run ./examples/shop
 	go run ./examples/quickstart >/dev/null
 
 generate: ## regenerate the examples' decorators and the generator's golden files

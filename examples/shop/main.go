@@ -1,0 +1,201 @@
+// Command shop is zoogen's main example: a small shop on SQLite (pure Go, in
+// memory, nothing to install) whose repository is cached by the decorator
+// zoogen generated from its annotations. It prints what the cache changes:
+// cold and warm read times and the queries that reach the database, what a
+// product update and an organisation rename expire, and how many queries
+// 1,000 concurrent cold readers cause.
+//
+//	go run ./examples/shop [-orgs 3] [-stores 4] [-products 25]
+//
+// It exits with status 1 if the cache does not behave as the report says it
+// should (warm reads reaching the database, a stampede causing more than one
+// query), so CI runs it as a test.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	zoo "github.com/zoogen/zoogen/runtime"
+
+	"github.com/zoogen/zoogen/examples/shop/catalog"
+)
+
+type config struct {
+	orgs, stores, products int
+}
+
+func main() {
+	var cfg config
+	flag.IntVar(&cfg.orgs, "orgs", 3, "organisations")
+	flag.IntVar(&cfg.stores, "stores", 4, "stores per organisation")
+	flag.IntVar(&cfg.products, "products", 25, "products per store")
+	flag.Parse()
+	if cfg.orgs < 2 || cfg.stores < 2 || cfg.products < 2 {
+		fmt.Fprintln(os.Stderr, "shop: -orgs, -stores and -products must be at least 2")
+		os.Exit(2)
+	}
+	if err := run(context.Background(), cfg, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "shop:", err)
+		os.Exit(1)
+	}
+}
+
+// figures are what the report states, for the example's test.
+type figures struct {
+	cold, warm, afterUpdate, afterRename, stampede int64
+	renamedOrg                                     int64 // entries under the renamed org
+}
+
+func run(ctx context.Context, cfg config, w io.Writer) error {
+	_, err := scenario(ctx, cfg, w)
+	return err
+}
+
+func scenario(ctx context.Context, cfg config, w io.Writer) (figures, error) {
+	var f figures
+	db, err := catalog.OpenSQLite(ctx, cfg.orgs, cfg.stores, cfg.products)
+	if err != nil {
+		return f, err
+	}
+	defer db.Close()
+	cache, err := zoo.New(zoo.WithNamespace("shop"))
+	if err != nil {
+		return f, err
+	}
+	defer cache.Close()
+	repo := catalog.NewCachedRepo(db, cache)
+
+	queries := func() func() int64 {
+		start := db.Queries()
+		return func() int64 { return db.Queries() - start }
+	}
+	// readAll reads what a storefront shows: every organisation, store,
+	// listing and product.
+	readAll := func() (time.Duration, error) {
+		start := time.Now()
+		for oid := int64(1); oid <= int64(cfg.orgs); oid++ {
+			if _, err := repo.GetOrg(ctx, oid); err != nil {
+				return 0, err
+			}
+			for sid := int64(1); sid <= int64(cfg.stores); sid++ {
+				if _, err := repo.GetStore(ctx, oid, sid); err != nil {
+					return 0, err
+				}
+				listing, err := repo.ListProducts(ctx, oid, sid)
+				if err != nil {
+					return 0, err
+				}
+				for _, p := range listing {
+					if _, err := repo.GetProduct(ctx, oid, sid, p.ID); err != nil {
+						return 0, err
+					}
+				}
+			}
+		}
+		return time.Since(start), nil
+	}
+	perOrg := int64(1 + cfg.stores*(2+cfg.products))
+	total := int64(cfg.orgs) * perOrg
+
+	fmt.Fprintf(w, "zoogen shop example: %d organisations × %d stores × %d products, SQLite in memory\n\n",
+		cfg.orgs, cfg.stores, cfg.products)
+
+	fmt.Fprintf(w, "1. Reading the whole catalogue (%d reads: organisations, stores, listings, products)\n", total)
+	q := queries()
+	cold, err := readAll()
+	if err != nil {
+		return f, err
+	}
+	f.cold = q()
+	q = queries()
+	warm, err := readAll()
+	if err != nil {
+		return f, err
+	}
+	f.warm = q()
+	fmt.Fprintf(w, "   cold: %4d queries  %v\n", f.cold, cold.Round(10*time.Microsecond))
+	fmt.Fprintf(w, "   warm: %4d queries  %v  (%.0fx faster)\n\n", f.warm, warm.Round(time.Microsecond),
+		float64(cold)/float64(max(warm, 1)))
+
+	const oid, sid = 1, 2
+	listing, err := repo.ListProducts(ctx, oid, sid)
+	if err != nil {
+		return f, err
+	}
+	p := listing[1]
+	fmt.Fprintf(w, "2. UpdateProduct(%q in org %d, store %d): price %d → %d cents\n", p.Name, oid, sid, p.PriceCents, p.PriceCents+50)
+	p.PriceCents += 50
+	if err := repo.UpdateProduct(ctx, p); err != nil {
+		return f, err
+	}
+	q = queries()
+	if _, err := readAll(); err != nil {
+		return f, err
+	}
+	f.afterUpdate = q()
+	got, err := repo.GetProduct(ctx, oid, sid, p.ID)
+	if err != nil {
+		return f, err
+	}
+	fmt.Fprintf(w, "   reading everything again: %d queries (that product and its store's listing); new price served: %d cents\n\n",
+		f.afterUpdate, got.PriceCents)
+
+	fmt.Fprintf(w, "3. RenameOrg(%d)\n", oid)
+	if err := repo.RenameOrg(ctx, oid, "Renamed"); err != nil {
+		return f, err
+	}
+	q = queries()
+	if _, err := readAll(); err != nil {
+		return f, err
+	}
+	f.afterRename = q()
+	f.renamedOrg = perOrg
+	fmt.Fprintf(w, "   reading everything again: %d queries: all %d reads under org %d (1 org, %d stores, %d listings, %d products), none elsewhere\n\n",
+		f.afterRename, perOrg, oid, cfg.stores, cfg.stores, cfg.stores*cfg.products)
+
+	const readers = 1000
+	last := int64(cfg.orgs)
+	fmt.Fprintf(w, "4. 1,000 concurrent cold readers of one product\n")
+	if err := cache.Invalidate(ctx, zoo.Tag("org", last, "store", 1, "product")); err != nil {
+		return f, err
+	}
+	listing, err = repo.ListProducts(ctx, last, 1)
+	if err != nil {
+		return f, err
+	}
+	q = queries()
+	var wg sync.WaitGroup
+	errs := make(chan error, readers)
+	for range readers {
+		wg.Go(func() {
+			if _, err := repo.GetProduct(ctx, last, 1, listing[0].ID); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return f, err
+	}
+	f.stampede = q()
+	fmt.Fprintf(w, "   %d query\n", f.stampede)
+
+	switch {
+	case f.warm != 0:
+		return f, fmt.Errorf("warm reads caused %d queries, want 0", f.warm)
+	case f.afterUpdate != 2:
+		return f, fmt.Errorf("the update expired %d reads, want 2", f.afterUpdate)
+	case f.afterRename != perOrg:
+		return f, fmt.Errorf("the rename expired %d reads, want %d", f.afterRename, perOrg)
+	case f.stampede != 1:
+		return f, fmt.Errorf("%d concurrent readers caused %d queries, want 1", readers, f.stampede)
+	}
+	return f, nil
+}
