@@ -167,7 +167,7 @@ func (c *Cache) prune() {
 		c.trie.Prune(c.clock.Now())
 	}
 	if limit := time.Duration(c.maxTTL.Load()) + pruneSlack; span < limit {
-		c.logs.warn("tag trie over its bound: entries loaded before the pruning horizon are treated as stale",
+		c.logs.warn("zoo: tag trie over its bound: entries loaded before the pruning horizon are treated as stale",
 			slog.Int("max_tag_nodes", c.cfg.maxTagNodes), slog.Duration("horizon_age", span))
 	}
 }

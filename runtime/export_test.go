@@ -15,3 +15,9 @@ func Waiters(c *Cache, key string) int {
 // waiting returns the number of callers waiting on f. Called with Cache.mu
 // held.
 func (f *flight[T]) waiting() int { return f.waiters }
+
+// Prune runs the trie pruning the cache runs every minute.
+func Prune(c *Cache) { c.prune() }
+
+// TagNodes returns the size of the cache's tag trie.
+func TagNodes(c *Cache) int { return c.trie.Len() }

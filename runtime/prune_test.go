@@ -1,0 +1,64 @@
+package runtime_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	zoo "github.com/zoogen/zoogen/runtime"
+)
+
+// TestPruneKeepsTheTrieBounded: invalidations of distinct tags grow the
+// trie; pruning keeps it under its bound, and what pruning forgets can only
+// turn into misses, never into stale hits.
+func TestPruneKeepsTheTrieBounded(t *testing.T) {
+	ctx := context.Background()
+	clk := newFakeClock()
+	c := newCache(t, zoo.WithClock(clk.Now), zoo.WithTTL(time.Hour), zoo.WithMaxTagNodes(1000),
+		zoo.WithLogger(slog.New(slog.DiscardHandler)))
+	m := c.Method(zoo.MethodSpec{Interface: "R", Method: "Get"})
+	loads := 0
+	get := func(id int) {
+		_, err := zoo.Load(ctx, m, zoo.KeyInt(m.Key(nil), int64(id)), func(ctx context.Context) (int, error) {
+			zoo.AddDeps(ctx, zoo.Tag("user", id))
+			loads++
+			return id, nil
+		})
+		require.NoError(t, err)
+	}
+	get(1)
+	require.NoError(t, c.Invalidate(ctx, zoo.Tag("user", 1)))
+	clk.Advance(time.Millisecond)
+	get(1) // reloaded after its invalidation
+	require.Equal(t, 2, loads)
+
+	// Within the TTL horizon, nothing is pruned.
+	zoo.Prune(c)
+	assert.Equal(t, 2, zoo.TagNodes(c))
+
+	// A flood of distinct invalidations: the trie outgrows its bound.
+	for i := range 5000 {
+		clk.Advance(time.Millisecond)
+		require.NoError(t, c.Invalidate(ctx, zoo.Tag("session", i)))
+	}
+	require.Greater(t, zoo.TagNodes(c), 5000)
+	clk.Advance(time.Millisecond)
+	zoo.Prune(c)
+	assert.LessOrEqual(t, zoo.TagNodes(c), 1000, "the bound holds")
+
+	// user:1's node may be gone; its entry was loaded before the new
+	// horizon, so it is a miss, never a hit on a forgotten invalidation.
+	get(1)
+	assert.Equal(t, 3, loads)
+	get(1)
+	assert.Equal(t, 3, loads, "entries loaded after the horizon hit")
+
+	// After the longest TTL, every node an entry could need is gone.
+	clk.Advance(2 * time.Hour)
+	zoo.Prune(c)
+	assert.Zero(t, zoo.TagNodes(c))
+}
