@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -24,12 +25,24 @@ var ErrClosed = errors.New("zoo: cache closed")
 // [Cache.Invalidate] when data changes outside an annotated write method.
 // A Cache is safe for concurrent use. Hits take no lock; loads take one
 // mutex briefly to join or start a flight, and run outside it.
+//
+// Entries live in a memory tier, in a store shared with other processes
+// (Redis, LMDB), or both: see [WithStore] and [WithLocalTier].
 type Cache struct {
 	cfg   config
-	store store.Store
-	mem   *memstore.Store // store, when it is a memstore: called directly on hits
 	trie  trie.Trie
 	clock *hlc.Clock
+
+	local  *memstore.Store // the memory tier, or nil
+	remote store.Store     // the store outside the process, or nil
+	shared store.Shared    // remote, when processes share it
+	locker store.Locker    // remote, when it can lock keys
+	strict bool            // validate remote entries in the store
+
+	// watchUp is set while a shared store's invalidations reach this
+	// cache: only then is an entry validated against the local trie alone.
+	watchUp atomic.Bool
+	wasUp   bool // a shared store has reported EventUp before; event goroutine only
 
 	maxTTL atomic.Int64 // the longest TTL of any method, for pruning
 
@@ -39,6 +52,9 @@ type Cache struct {
 	isDone  atomic.Bool    // closed, readable without mu
 	loads   sync.WaitGroup // flights in progress
 
+	pendingMu sync.Mutex
+	pending   []string // invalidations the shared store has not recorded yet
+
 	stop chan struct{}
 	bg   sync.WaitGroup
 
@@ -47,6 +63,9 @@ type Cache struct {
 
 // New returns a cache configured by opts. Without [WithStore] it keeps
 // entries in memory. Close it to stop its background work.
+//
+// New does not contact a shared store: it succeeds while the store's server
+// is unreachable, and calls reach the repository until it answers.
 func New(opts ...Option) (*Cache, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -57,24 +76,46 @@ func New(opts ...Option) (*Cache, error) {
 	}
 	c := &Cache{
 		cfg:     cfg,
-		store:   cfg.store,
 		clock:   hlc.NewClock(hlc.WithSource(cfg.now)),
 		flights: make(map[string]any),
 		stop:    make(chan struct{}),
 	}
-	if c.store == nil {
-		// The default store reads the injected clock, or else otter's own.
-		c.store = memstore.New(memstore.WithClock(cfg.clock))
-	}
-	c.mem, _ = c.store.(*memstore.Store)
-	c.maxTTL.Store(int64(cfg.ttl))
 	c.logs.logger = cfg.logger
+	c.maxTTL.Store(int64(cfg.ttl))
+	switch s := cfg.store.(type) {
+	case nil:
+		c.local = memstore.New(memstore.WithClock(cfg.clock))
+	case *memstore.Store:
+		c.local = s
+	default:
+		c.remote = s
+		c.shared, _ = s.(store.Shared)
+		c.locker, _ = s.(store.Locker)
+		c.strict = c.shared != nil && cfg.consistency == Strict
+		tier := cfg.localTier
+		if tier < 0 { // the default: on in local mode, off in strict
+			tier = 0
+			if !c.strict && c.shared != nil {
+				tier = memstore.DefaultMaxEntries
+			}
+		}
+		if tier > 0 {
+			c.local = memstore.New(memstore.WithMaxEntries(tier), memstore.WithClock(cfg.clock))
+		}
+	}
+	if c.shared != nil {
+		if err := c.shared.Attach(cfg.namespace, c.onEvent); err != nil {
+			return nil, fmt.Errorf("zoo: attaching the store: %w", err)
+		}
+	} else {
+		c.watchUp.Store(true)
+	}
 	c.bg.Go(c.pruneLoop)
 	return c, nil
 }
 
 // Close stops background work, waits for loads in flight to finish, and
-// closes the store. Calls after Close reach the repository uncached;
+// closes the stores. Calls after Close reach the repository uncached;
 // Invalidate returns ErrClosed. Close is idempotent.
 func (c *Cache) Close() error {
 	c.mu.Lock()
@@ -88,7 +129,14 @@ func (c *Cache) Close() error {
 	close(c.stop)
 	c.bg.Wait()
 	c.loads.Wait()
-	return c.store.Close()
+	var errs []error
+	if c.remote != nil {
+		errs = append(errs, c.remote.Close())
+	}
+	if c.local != nil {
+		errs = append(errs, c.local.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // Invalidate makes every entry under each tag stale: an entry tagged
@@ -98,15 +146,122 @@ func (c *Cache) Close() error {
 //
 // An entry whose load began before Invalidate is never served after
 // Invalidate returns, even if the load finishes later.
+//
+// With a shared store, the invalidation is recorded in the store, which
+// tells every other process. If the store cannot be reached, the
+// invalidation holds in this process at once, is replayed to the store when
+// it answers again, and Invalidate returns an error wrapping
+// store.ErrUnavailable.
 func (c *Cache) Invalidate(ctx context.Context, tags ...string) error {
 	if c.isDone.Load() {
 		return ErrClosed
 	}
-	v := c.clock.Now()
+	if len(tags) == 0 {
+		return nil
+	}
+	if c.shared == nil {
+		c.stamp(tags, c.clock.Now())
+		return nil
+	}
+	v, err := c.shared.Invalidate(ctx, tags, c.clock.Last())
+	if err != nil {
+		c.stamp(tags, c.clock.Now())
+		c.keepForReplay(tags)
+		return fmt.Errorf("zoo: invalidation holds in this process only until the store records it: %w", err)
+	}
+	c.learn(tags, v)
+	return nil
+}
+
+// stamp invalidates tags in the local trie at v; no tags stamps the root.
+func (c *Cache) stamp(tags []string, v hlc.Timestamp) {
+	if len(tags) == 0 {
+		c.trie.InvalidateAll(v)
+		return
+	}
 	for _, tag := range tags {
 		c.trie.Invalidate(tag, v)
 	}
-	return nil
+}
+
+// learn applies a version issued by the shared store: the clock catches up
+// with it and the trie is stamped with it. A version further ahead of the
+// local clock than the allowed drift is not trusted as it is: it is stamped
+// as of the drift bound, so that a corrupt message cannot pin a tag until
+// the end of time, yet still expires what was loaded before it.
+func (c *Cache) learn(tags []string, v hlc.Timestamp) {
+	if _, err := c.clock.Update(v); err != nil {
+		bound := hlc.FromTime(c.cfg.now().Add(hlc.DefaultMaxDrift))
+		c.logs.warn("zoo: a version from the store is far ahead of this process's clock; clamping it",
+			slog.String("version", v.String()), slog.String("error", err.Error()))
+		v = min(v, bound)
+	}
+	c.stamp(tags, v)
+}
+
+// onEvent handles what a shared store reports.
+func (c *Cache) onEvent(ev store.Event) {
+	switch ev.Kind {
+	case store.EventInvalidate:
+		c.learn(ev.Tags, ev.Version)
+	case store.EventDown:
+		c.watchUp.Store(false)
+	case store.EventUp:
+		if c.wasUp {
+			// Back after an outage: other processes may not have been able
+			// to record their invalidations yet (they replay them when
+			// they reconnect). Whatever was loaded before now is suspect.
+			c.learn(nil, ev.Version)
+		}
+		c.wasUp = true
+		c.watchUp.Store(true)
+		c.mu.Lock()
+		if !c.closed { // Close waits for bg: no Go after it started waiting
+			c.bg.Go(c.replay)
+		}
+		c.mu.Unlock()
+	}
+}
+
+// maxPending bounds the invalidations kept for replay while a shared store
+// is unreachable.
+const maxPending = 1 << 20
+
+// keepForReplay keeps tags to replay to the shared store when it answers again.
+func (c *Cache) keepForReplay(tags []string) {
+	c.pendingMu.Lock()
+	defer c.pendingMu.Unlock()
+	if len(c.pending)+len(tags) > maxPending {
+		c.logs.warn("zoo: too many invalidations waiting for the store; dropping some: other processes may serve stale entries until they expire",
+			slog.Int("max", maxPending))
+		return
+	}
+	c.pending = append(c.pending, tags...)
+}
+
+// replay records the invalidations the shared store missed.
+func (c *Cache) replay() {
+	c.pendingMu.Lock()
+	tags := c.pending
+	c.pending = nil
+	c.pendingMu.Unlock()
+	if len(tags) == 0 || c.isDone.Load() {
+		return
+	}
+	for len(tags) > 0 {
+		batch := tags[:min(len(tags), 1000)]
+		v, err := c.shared.Invalidate(context.Background(), batch, c.clock.Last())
+		if err != nil {
+			c.pendingMu.Lock()
+			c.pending = append(tags, c.pending...)
+			c.pendingMu.Unlock()
+			c.logs.warn("zoo: replaying invalidations to the store failed; will retry", slog.String("error", err.Error()))
+			return
+		}
+		c.learn(batch, v)
+		tags = tags[len(batch):]
+	}
+	c.logs.logger.Info("zoo: invalidations made while the store was unreachable have been recorded")
 }
 
 // ttl returns the lifetime of a new entry of m, jittered.
@@ -133,6 +288,17 @@ func (c *Cache) fresh(e *store.Entry) bool {
 	return true
 }
 
+// catchUp applies the tag versions an entry from a shared store carries:
+// invalidations this process has not heard of yet (passive
+// resynchronisation).
+func (c *Cache) catchUp(versions map[string]hlc.Timestamp) {
+	for tag, v := range versions {
+		if c.trie.Version(tag) < v {
+			c.learn([]string{tag}, v)
+		}
+	}
+}
+
 // pruneSlack keeps nodes a little longer than the longest TTL: entries are
 // stamped before their load and expire after it, so an entry may outlive
 // asOf+TTL by the duration of its load.
@@ -154,10 +320,11 @@ func (c *Cache) pruneLoop() {
 // prune drops trie nodes no live entry can need. If invalidations of
 // distinct tags still leave more nodes than allowed, it raises the horizon
 // further, step by step, until the trie fits: entries loaded before it
-// become misses.
+// become misses. A shared store forgets its old versions likewise.
 func (c *Cache) prune() {
 	now := c.cfg.now()
-	span := time.Duration(c.maxTTL.Load()) + pruneSlack
+	limit := time.Duration(c.maxTTL.Load()) + pruneSlack
+	span := limit
 	c.trie.Prune(hlc.FromTime(now.Add(-span)))
 	for c.trie.Len() > c.cfg.maxTagNodes && span > time.Millisecond {
 		span /= 2
@@ -166,8 +333,15 @@ func (c *Cache) prune() {
 	if c.trie.Len() > c.cfg.maxTagNodes {
 		c.trie.Prune(c.clock.Now())
 	}
-	if limit := time.Duration(c.maxTTL.Load()) + pruneSlack; span < limit {
+	if span < limit {
 		c.logs.warn("zoo: tag trie over its bound: entries loaded before the pruning horizon are treated as stale",
 			slog.Int("max_tag_nodes", c.cfg.maxTagNodes), slog.Duration("horizon_age", span))
+	}
+	if c.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := c.shared.Prune(ctx, limit); err != nil {
+			c.logs.warn("zoo: pruning the store's versions failed", slog.String("error", err.Error()))
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"time"
 	"unsafe"
 
 	"github.com/zoogen/zoogen/runtime/hlc"
@@ -19,45 +20,86 @@ import (
 //
 // key is read during the call only; callers build it in a stack buffer.
 func Lookup[T any](ctx context.Context, m *Method, key []byte) (T, bool) {
+	c := m.c
+	// The memory tier answers alone while the local versions can be
+	// trusted: always for a memory cache, and for a shared store while its
+	// invalidations reach this process.
+	if c.local != nil && !c.strict && c.watchUp.Load() {
+		// A direct call lets the key stay in the caller's stack buffer:
+		// through an interface it would escape.
+		e, _ := c.local.Get(ctx, unsafe.String(unsafe.SliceData(key), len(key)))
+		if e != nil && c.fresh(e) {
+			if v, ok := e.Value.(T); ok {
+				propagate(ctx, e.Tags)
+				return v, true
+			}
+		}
+	}
+	if c.remote == nil {
+		var zero T
+		return zero, false
+	}
+	return lookupRemote[T](ctx, m, string(key))
+}
+
+// lookupRemote reads key from the store outside the process.
+func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, bool) {
 	var zero T
 	c := m.c
+	inStore := c.shared != nil && (c.strict || !c.watchUp.Load())
 	var e *store.Entry
 	var err error
-	if c.mem != nil {
-		// A direct call lets the key stay in the caller's stack buffer: a
-		// call through the interface would make it escape.
-		e, err = c.mem.Get(ctx, unsafe.String(unsafe.SliceData(key), len(key)))
+	if inStore {
+		e, err = c.shared.GetFresh(ctx, key)
 	} else {
-		e, err = c.store.Get(ctx, string(key))
+		e, err = c.remote.Get(ctx, key)
 	}
 	if err != nil {
 		if errors.Is(err, store.ErrCorrupt) {
 			c.logs.warn("zoo: corrupt entry in the store; treating it as a miss",
-				slog.String("method", m.spec.Interface+"."+m.spec.Method), slog.String("error", err.Error()))
+				slog.String("method", m.label), slog.String("error", err.Error()))
 		} else {
 			c.logs.warn("zoo: store read failed; serving from the repository", slog.String("error", err.Error()))
 		}
 		return zero, false
 	}
-	if e == nil || !c.fresh(e) {
+	if e == nil {
 		return zero, false
 	}
-	switch v := e.Value.(type) {
+	if len(e.TagVersions) > 0 {
+		c.catchUp(e.TagVersions)
+	}
+	if !c.fresh(e) {
+		return zero, false
+	}
+	v, ok := decode[T](c, m, e.Value)
+	if !ok {
+		return zero, false
+	}
+	if c.local != nil && !inStore {
+		_ = c.local.Set(ctx, key, &store.Entry{Value: v, AsOf: e.AsOf, Expires: e.Expires, Tags: e.Tags})
+	}
+	propagate(ctx, e.Tags)
+	return v, true
+}
+
+// decode returns a stored value as a T: as it is, or decoded from the
+// MessagePack a byte store returns.
+func decode[T any](c *Cache, m *Method, value any) (T, bool) {
+	switch v := value.(type) {
 	case T:
-		propagate(ctx, e.Tags)
 		return v, true
 	case codec.Raw:
 		var out T
 		if err := v.Decode(&out); err != nil {
 			c.logs.warn("zoo: cached value does not decode; treating it as a miss",
-				slog.String("method", m.spec.Interface+"."+m.spec.Method), slog.String("error", err.Error()))
-			return zero, false
+				slog.String("method", m.label), slog.String("error", err.Error()))
+			return out, false
 		}
-		propagate(ctx, e.Tags)
 		return out, true
-	default:
-		return zero, false
 	}
+	var zero T
+	return zero, false
 }
 
 // Load returns the value cached under key, or loads it. Concurrent callers
@@ -75,6 +117,10 @@ func Lookup[T any](ctx context.Context, m *Method, key []byte) (T, bool) {
 // declared tags, which generated code adds first. The entry is stamped with
 // a timestamp taken before load starts: if any of its tags is invalidated
 // while load runs, the entry is never served after that invalidation.
+//
+// With a shared store that locks keys, processes missing the same key wait
+// for the one that took its lock (see [WithLoadLock]). If the shared store
+// cannot be reached, load runs and its result is not cached.
 func Load[T any](ctx context.Context, m *Method, key []byte, load func(context.Context) (T, error)) (T, error) {
 	if v, ok := Lookup[T](ctx, m, key); ok {
 		return v, nil
@@ -105,9 +151,9 @@ func (p *PanicError) Unwrap() error {
 type flight[T any] struct {
 	done chan struct{} // closed when the fields below are final
 
-	asOf hlc.Timestamp // taken before the load
-	gen  uint64        // trie generation after asOf
+	gen uint64 // trie generation when the flight started
 
+	asOf     hlc.Timestamp // taken before the load
 	val      T
 	err      error
 	panicked *PanicError
@@ -137,7 +183,6 @@ func loadShared[T any](ctx context.Context, m *Method, key string, load func(con
 			lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 			f = &flight[T]{
 				done:    make(chan struct{}),
-				asOf:    c.clock.Now(),
 				gen:     c.trie.Generation(),
 				waiters: 1,
 				cancel:  cancel,
@@ -163,10 +208,11 @@ func loadShared[T any](ctx context.Context, m *Method, key string, load func(con
 			var zero T
 			return zero, f.err
 		}
-		// The caller that started the flight arrived before asOf, and so did
-		// a joiner if no invalidation completed between asOf and its
-		// arrival: the result is fresh enough for them. Others need a result
-		// still valid at the end of the load.
+		// The caller that started the flight arrived before the load
+		// began, and so did a joiner if no invalidation completed between
+		// the flight's start and its arrival: the result is fresh enough
+		// for them. Others need a result still valid at the end of the
+		// load.
 		if !joined || joinGen == f.gen || f.fresh {
 			propagate(ctx, f.tags)
 			return f.val, nil
@@ -197,14 +243,18 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 	activeLoads.Add(1)
 	d := new(deps)
 	returned := false
+	cacheable := true // the result may be stored
+	filled := false   // another process stored the result
 	defer func() {
 		activeLoads.Add(-1)
-		f.tags = d.seal()
-		if !returned {
-			f.err = fmt.Errorf("zoo: load of %s.%s exited its goroutine", m.spec.Interface, m.spec.Method)
+		if !filled {
+			f.tags = d.seal()
 		}
-		f.fresh = c.trie.Valid(f.tags, f.asOf)
-		if f.err == nil && f.panicked == nil && f.fresh {
+		if !returned {
+			f.err = fmt.Errorf("zoo: load of %s exited its goroutine", m.label)
+		}
+		f.fresh = cacheable && c.trie.Valid(f.tags, f.asOf)
+		if f.err == nil && f.panicked == nil && f.fresh && !filled {
 			c.set(ctx, m, key, f.val, f.asOf, f.tags)
 		}
 		c.mu.Lock()
@@ -215,20 +265,86 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 		f.cancel()
 		close(f.done)
 	}()
+
+	if c.shared == nil {
+		f.asOf = c.clock.Now()
+	} else {
+		asOf, err := c.shared.Now(ctx)
+		if err != nil {
+			// Fail open: without the store's clock the result cannot be
+			// stamped, so it is served and not cached.
+			c.logs.warn("zoo: the store's clock is unreachable; serving from the repository uncached",
+				slog.String("error", err.Error()))
+			cacheable = false
+		}
+		f.asOf = asOf
+		if cacheable && c.locker != nil && c.cfg.lockTTL > 0 {
+			unlock, ok, err := c.locker.Lock(ctx, key, c.cfg.lockTTL)
+			switch {
+			case ok:
+				defer unlock()
+			case err == nil:
+				// Another process is loading key: wait for its entry.
+				if e, v, found := waitForFill[T](ctx, c, m, key); found {
+					f.val, f.asOf, f.tags = v, e.AsOf, e.Tags
+					if c.local != nil {
+						_ = c.local.Set(ctx, key, &store.Entry{Value: v, AsOf: e.AsOf, Expires: e.Expires, Tags: e.Tags})
+					}
+					filled, returned = true, true
+					return
+				}
+			}
+		}
+	}
 	returned = f.call(context.WithValue(ctx, depsKey{}, d), load)
 }
 
-// set stores a loaded value.
-func (c *Cache) set(ctx context.Context, m *Method, key string, v any, asOf hlc.Timestamp, tags []string) {
-	e := &store.Entry{
-		Value:   v,
-		AsOf:    asOf,
-		Expires: c.cfg.now().Add(c.ttl(m)),
-		Tags:    tags,
+// fillPoll is how often a process waiting on another's lock looks for the
+// entry it stores.
+const fillPoll = 5 * time.Millisecond
+
+// waitForFill waits, up to the lock's TTL, for the process holding the lock
+// of key to store its entry, and returns it if it is fresh.
+func waitForFill[T any](ctx context.Context, c *Cache, m *Method, key string) (*store.Entry, T, bool) {
+	var zero T
+	deadline := time.Now().Add(c.cfg.lockTTL)
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return nil, zero, false
+		case <-time.After(fillPoll):
+		}
+		e, err := c.shared.GetFresh(ctx, key)
+		if err != nil {
+			return nil, zero, false
+		}
+		if e == nil {
+			continue
+		}
+		if v, ok := decode[T](c, m, e.Value); ok {
+			return e, v, true
+		}
+		return nil, zero, false
 	}
-	if err := c.store.Set(ctx, key, e); err != nil {
-		c.logs.warn("zoo: store write failed; the value was served but not cached",
-			slog.String("method", m.spec.Interface+"."+m.spec.Method), slog.String("error", err.Error()))
+	return nil, zero, false
+}
+
+// set stores a loaded value in each tier.
+func (c *Cache) set(ctx context.Context, m *Method, key string, v any, asOf hlc.Timestamp, tags []string) {
+	expires := c.cfg.now().Add(c.ttl(m))
+	if c.remote != nil {
+		err := c.remote.Set(ctx, key, &store.Entry{Value: v, AsOf: asOf, Expires: expires, Tags: tags})
+		if err != nil {
+			c.logs.warn("zoo: store write failed; the value was served but not cached",
+				slog.String("method", m.label), slog.String("error", err.Error()))
+			return
+		}
+	}
+	if c.local != nil {
+		if err := c.local.Set(ctx, key, &store.Entry{Value: v, AsOf: asOf, Expires: expires, Tags: tags}); err != nil {
+			c.logs.warn("zoo: store write failed; the value was served but not cached",
+				slog.String("method", m.label), slog.String("error", err.Error()))
+		}
 	}
 }
 

@@ -28,6 +28,7 @@ type Method struct {
 	c      *Cache
 	spec   MethodSpec
 	prefix string
+	label  string // Interface.Method, for logs
 	ttl    time.Duration
 }
 
@@ -48,6 +49,7 @@ func (c *Cache) Method(spec MethodSpec) *Method {
 		c:      c,
 		spec:   spec,
 		prefix: c.cfg.namespace + "|" + spec.Package + "." + spec.Interface + "." + spec.Method + "|",
+		label:  spec.Interface + "." + spec.Method,
 		ttl:    ttl,
 	}
 }
@@ -66,6 +68,6 @@ func (m *Method) Spec() MethodSpec { return m.spec }
 func (m *Method) Invalidate(ctx context.Context, tags ...string) {
 	if err := m.c.Invalidate(ctx, tags...); err != nil {
 		m.c.logs.warn("zoo: invalidation after a write failed",
-			slog.String("method", m.spec.Interface+"."+m.spec.Method), slog.String("error", err.Error()))
+			slog.String("method", m.label), slog.String("error", err.Error()))
 	}
 }

@@ -30,6 +30,9 @@ type config struct {
 	clock       func() time.Time // the injected clock, or nil
 	maxTagNodes int
 	pruneEvery  time.Duration
+	consistency Consistency
+	localTier   int           // entries; -1: the default for the mode
+	lockTTL     time.Duration // 0: no distributed lock
 }
 
 func defaultConfig() config {
@@ -39,12 +42,64 @@ func defaultConfig() config {
 		now:         time.Now,
 		maxTagNodes: DefaultMaxTagNodes,
 		pruneEvery:  time.Minute,
+		localTier:   -1,
+		lockTTL:     DefaultLockTTL,
 	}
 }
 
 // WithStore sets where entries live; the default is an in-memory store
 // (memstore.New()). The cache owns the store: [Cache.Close] closes it.
+//
+// A store shared by several processes (store.Shared: Redis, LMDB) makes the
+// cache take its timestamps from the store, record its invalidations there
+// and hear those of the other processes. In [Local] mode it gets a memory
+// tier in front ([WithLocalTier]).
 func WithStore(s store.Store) Option { return func(c *config) { c.store = s } }
+
+// Consistency says how an entry read from a shared store is validated.
+type Consistency int
+
+const (
+	// Local validates entries against the versions this process has
+	// heard of: zero extra round trips, and fresh once an invalidation has
+	// propagated (a delay measured in milliseconds on a LAN). While the
+	// store's subscription is down the cache validates in the store, as
+	// Strict does, so a lost message never serves a stale entry.
+	Local Consistency = iota
+	// Strict validates every entry against the versions in the store in the
+	// same round trip as the read: a read that starts after Invalidate has
+	// returned, in any process, never sees an entry it made stale.
+	Strict
+)
+
+func (c Consistency) String() string {
+	if c == Strict {
+		return "strict"
+	}
+	return "local"
+}
+
+// WithConsistency sets how entries of a shared store are validated; the
+// default is [Local]. It has no effect on a memory-only cache.
+func WithConsistency(m Consistency) Option { return func(c *config) { c.consistency = m } }
+
+// WithLocalTier sets the size, in entries, of the memory tier kept in front
+// of a store outside the process: hits on it cost what a memory hit costs.
+// The same invalidations keep it coherent. 0 turns it off. The default is
+// memstore.DefaultMaxEntries in [Local] mode and off in [Strict] mode,
+// where it is never used.
+func WithLocalTier(entries int) Option { return func(c *config) { c.localTier = entries } }
+
+// DefaultLockTTL is how long a process holds the lock of a key it loads;
+// see [WithLoadLock].
+const DefaultLockTTL = 2 * time.Second
+
+// WithLoadLock sets how long a process that misses on a key holds a lock on
+// it in a shared store that supports locks (Redis), so that other processes
+// missing the same key wait for its result instead of loading it too. A
+// lock whose holder died expires after ttl, and the waiters load. 0 turns
+// distributed locking off; the default is [DefaultLockTTL].
+func WithLoadLock(ttl time.Duration) Option { return func(c *config) { c.lockTTL = ttl } }
 
 // WithNamespace prefixes every key, so that applications sharing one store
 // keep apart. It may not contain '|'.
@@ -100,6 +155,12 @@ func (c *config) validate() error {
 	}
 	if c.maxTagNodes <= 0 {
 		errs = append(errs, fmt.Errorf("%w: max tag nodes %d is not positive", ErrBadOption, c.maxTagNodes))
+	}
+	if c.consistency != Local && c.consistency != Strict {
+		errs = append(errs, fmt.Errorf("%w: unknown consistency %d", ErrBadOption, c.consistency))
+	}
+	if c.lockTTL < 0 {
+		errs = append(errs, fmt.Errorf("%w: lock TTL %v is negative", ErrBadOption, c.lockTTL))
 	}
 	if c.logger == nil {
 		errs = append(errs, fmt.Errorf("%w: nil logger", ErrBadOption))

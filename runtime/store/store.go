@@ -57,6 +57,11 @@ type Entry struct {
 	Expires time.Time
 	// Tags are the dependency tags the value was loaded under.
 	Tags []string
+	// TagVersions, filled by shared stores on Get, are the versions the
+	// paths of Tags had when the entry was stored. A reader whose own
+	// versions are older catches up from them (passive resynchronisation).
+	// Stores need not keep them otherwise.
+	TagVersions map[string]hlc.Timestamp
 
 	checked atomic.Uint64
 }

@@ -1,0 +1,45 @@
+// Package redisstore keeps cache entries in Redis, shared by every instance
+// of a service, and makes those instances invalidate each other.
+//
+// A [Store] takes a redis.UniversalClient, so a single server, Sentinel and
+// Cluster all work; TLS, AUTH and ACL users come from the client's options
+// (redis.Options.TLSConfig, Username, Password), not from this package.
+//
+// # What lives in Redis
+//
+// Every key of a cache namespace ns shares the hash tag {zoo:ns}, so that
+// the scripts below touch keys of one hash slot, as Redis Cluster requires.
+// A namespace therefore lives on one master; run several namespaces to
+// spread load across a cluster.
+//
+//	{zoo:ns}:e:<key>   entry: a hash of the codec frame (v), asOf (a),
+//	                   tags (t) and the versions of its tags when stored (tv)
+//	{zoo:ns}:v         tag versions: field t:<tag path> → version; field h
+//	                   holds the horizon below which every entry is stale
+//	{zoo:ns}:clock     the last version issued
+//	{zoo:ns}:l:<key>   a short lock for distributed singleflight
+//	{zoo:ns}:inv       the channel invalidations are published on
+//
+// Versions are hybrid logical timestamps issued by Redis itself (from its
+// TIME, never below the last one issued), written as 18 decimal digits so
+// that Lua compares them as strings: Redis is the one clock every instance
+// agrees on, whatever the skew between their own.
+//
+// # Consistency
+//
+// Invalidate runs one script that issues a version, raises the tag's
+// version and publishes it. Get in strict mode ([Store.GetFresh]) runs one
+// script that reads the entry and the versions of every path of its tags
+// and returns the entry only if none is newer than it. Set runs a script
+// that refuses an entry already stale. Instances subscribe to the channel;
+// when the subscription breaks they report [store.EventDown], and when it
+// is back they read every version again before reporting [store.EventUp],
+// so that no invalidation is lost to a reconnect.
+//
+// # Failures
+//
+// Every command has a timeout ([WithTimeout]). After consecutive failures a
+// breaker opens: calls fail at once with [store.ErrUnavailable] instead of
+// waiting on a dead server, and a probe closes it when the server answers
+// again.
+package redisstore

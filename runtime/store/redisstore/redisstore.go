@@ -1,0 +1,382 @@
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/zoogen/zoogen/runtime/hlc"
+	"github.com/zoogen/zoogen/runtime/store"
+	"github.com/zoogen/zoogen/runtime/store/codec"
+)
+
+// DefaultTimeout bounds every Redis command; see [WithTimeout].
+const DefaultTimeout = 250 * time.Millisecond
+
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Shared = (*Store)(nil)
+	_ store.Locker = (*Store)(nil)
+)
+
+// Store is a [store.Shared] on Redis. Make one with [New]; a cache attaches
+// it to its namespace (zoo.New(zoo.WithStore(s), zoo.WithNamespace(ns))).
+//
+// A Store is safe for concurrent use. It does not close the client it was
+// given.
+type Store struct {
+	client  redis.UniversalClient
+	codec   codec.Codec
+	timeout time.Duration
+	logger  *slog.Logger
+	breaker *breaker
+
+	mu      sync.Mutex
+	ns      string
+	keys    keys
+	closed  bool
+	stop    context.CancelFunc
+	watcher sync.WaitGroup
+}
+
+// keys are the Redis names of one namespace.
+type keys struct {
+	prefix   string // {zoo:ns}:
+	versions string
+	clock    string
+	channel  string
+}
+
+func newKeys(ns string) keys {
+	p := "{zoo:" + ns + "}:"
+	return keys{prefix: p, versions: p + "v", clock: p + "clock", channel: p + "inv"}
+}
+
+func (k keys) entry(key string) string { return k.prefix + "e:" + key }
+func (k keys) lock(key string) string  { return k.prefix + "l:" + key }
+
+// Option configures a [Store].
+type Option func(*Store)
+
+// WithTimeout bounds every command; a command that takes longer fails and
+// the cache answers from the repository. The default is [DefaultTimeout].
+func WithTimeout(d time.Duration) Option { return func(s *Store) { s.timeout = d } }
+
+// WithCodec sets how entries are framed; see codec.Codec.
+func WithCodec(c codec.Codec) Option { return func(s *Store) { s.codec = c } }
+
+// WithLogger sets the logger for connection and breaker changes; the
+// default is slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.logger = l } }
+
+// New returns a store on client. It makes no call to Redis: a cache built on
+// it starts while Redis is unreachable.
+func New(client redis.UniversalClient, opts ...Option) *Store {
+	s := &Store{client: client, timeout: DefaultTimeout, logger: slog.Default()}
+	for _, o := range opts {
+		o(s)
+	}
+	s.breaker = newBreaker(s.logger)
+	s.keys = newKeys("")
+	return s
+}
+
+// do runs one Redis operation under the timeout and the breaker.
+func (s *Store) do(ctx context.Context, op func(ctx context.Context) error) error {
+	if s.isClosed() {
+		return fmt.Errorf("zoo: redisstore: %w", store.ErrClosed)
+	}
+	if !s.breaker.allow() {
+		return fmt.Errorf("zoo: redisstore: %w (breaker open)", store.ErrUnavailable)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	err := op(ctx)
+	switch {
+	case err == nil || errors.Is(err, redis.Nil):
+		s.breaker.success()
+		return err
+	case ctx.Err() != nil && context.Cause(ctx) != context.DeadlineExceeded:
+		return err // the caller gave up: not the server's fault
+	case isServerError(err):
+		s.breaker.success() // the server answered, with an error
+		return err
+	default:
+		s.breaker.failure(err)
+		return fmt.Errorf("zoo: redisstore: %w: %w", store.ErrUnavailable, err)
+	}
+}
+
+// isServerError reports whether err is an error reply from Redis (which
+// proves the server reachable), rather than a network failure.
+func isServerError(err error) bool {
+	var rerr redis.Error
+	return errors.As(err, &rerr) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+func (s *Store) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+func (s *Store) currentKeys() keys {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keys
+}
+
+// Get returns the entry under key, with the versions its tags had when it
+// was stored, without checking them: the cache validates it against its
+// own versions (local consistency).
+func (s *Store) Get(ctx context.Context, key string) (*store.Entry, error) {
+	k := s.currentKeys()
+	var vals []any
+	err := s.do(ctx, func(ctx context.Context) error {
+		var err error
+		vals, err = s.client.HMGet(ctx, k.entry(key), "v", "tv").Result()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	frame, ok := vals[0].(string)
+	if !ok {
+		return nil, nil
+	}
+	e, err := s.codec.Decode([]byte(frame))
+	if err != nil {
+		return nil, err
+	}
+	if tv, ok := vals[1].(string); ok {
+		if e.TagVersions, err = decodeTagVersions(tv); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// GetFresh returns the entry under key if no invalidation recorded in Redis
+// makes it stale, checked by one script in the same round trip as the read
+// (strict consistency).
+func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) {
+	k := s.currentKeys()
+	var frame string
+	err := s.do(ctx, func(ctx context.Context) error {
+		var err error
+		frame, err = getFreshScript.Run(ctx, s.client, []string{k.entry(key), k.versions}).Text()
+		return err
+	})
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.codec.Decode([]byte(frame))
+}
+
+// Set stores e under key with a native TTL, unless an invalidation recorded
+// since e.AsOf already makes it stale.
+func (s *Store) Set(ctx context.Context, key string, e *store.Entry) error {
+	if e == nil {
+		return errors.New("zoo: redisstore: nil entry")
+	}
+	k := s.currentKeys()
+	var expiry int64
+	if !e.Expires.IsZero() {
+		if !e.Expires.After(time.Now()) {
+			return s.Delete(ctx, key)
+		}
+		expiry = e.Expires.UnixMilli()
+	}
+	frame, err := s.codec.Encode(e)
+	if err != nil {
+		return err
+	}
+	tags := e.Tags
+	if tags == nil {
+		tags = []string{} // an array, never nil, for the script
+	}
+	packed, err := msgpack.Marshal(tags)
+	if err != nil {
+		return err
+	}
+	return s.do(ctx, func(ctx context.Context) error {
+		return setScript.Run(ctx, s.client, []string{k.entry(key), k.versions},
+			frame, formatVersion(e.AsOf), packed, strconv.FormatInt(expiry, 10)).Err()
+	})
+}
+
+// Delete removes the entry under key.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	k := s.currentKeys()
+	return s.do(ctx, func(ctx context.Context) error { return s.client.Del(ctx, k.entry(key)).Err() })
+}
+
+// Now returns a version no earlier than any Redis has issued.
+func (s *Store) Now(ctx context.Context) (hlc.Timestamp, error) {
+	k := s.currentKeys()
+	var v string
+	err := s.do(ctx, func(ctx context.Context) error {
+		var err error
+		v, err = nowScript.Run(ctx, s.client, []string{k.clock}).Text()
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return parseVersion(v)
+}
+
+// Invalidate records tags as invalidated at a new version and publishes it.
+func (s *Store) Invalidate(ctx context.Context, tags []string, min hlc.Timestamp) (hlc.Timestamp, error) {
+	k := s.currentKeys()
+	args := make([]any, 0, 2+len(tags))
+	args = append(args, formatVersion(min), k.channel)
+	for _, t := range tags {
+		args = append(args, t)
+	}
+	var v string
+	err := s.do(ctx, func(ctx context.Context) error {
+		var err error
+		v, err = invalidateScript.Run(ctx, s.client, []string{k.clock, k.versions}, args...).Text()
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return parseVersion(v)
+}
+
+// Lock takes the singleflight lock of key for ttl.
+func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(), bool, error) {
+	k := s.currentKeys()
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	token := hex.EncodeToString(b[:])
+	var ok bool
+	err := s.do(ctx, func(ctx context.Context) error {
+		var err error
+		ok, err = s.client.SetNX(ctx, k.lock(key), token, ttl).Result()
+		return err
+	})
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	unlock := func() {
+		_ = s.do(context.Background(), func(ctx context.Context) error {
+			return unlockScript.Run(ctx, s.client, []string{k.lock(key)}, token).Err()
+		})
+	}
+	return unlock, true, nil
+}
+
+// Prune raises the horizon to maxAge before Redis's time and forgets the
+// versions older than it.
+func (s *Store) Prune(ctx context.Context, maxAge time.Duration) error {
+	k := s.currentKeys()
+	var h string
+	err := s.do(ctx, func(ctx context.Context) error {
+		var err error
+		h, err = horizonScript.Run(ctx, s.client, []string{k.versions}, maxAge.Milliseconds()).Text()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	var cursor uint64
+	for {
+		var fields []string
+		err := s.do(ctx, func(ctx context.Context) error {
+			var err error
+			fields, cursor, err = s.client.HScan(ctx, k.versions, cursor, "t:*", 1000).Result()
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		args := []any{h}
+		for i := 0; i+1 < len(fields); i += 2 {
+			if fields[i+1] < h {
+				args = append(args, fields[i])
+			}
+		}
+		if len(args) > 1 {
+			if err := s.do(ctx, func(ctx context.Context) error {
+				return forgetScript.Run(ctx, s.client, []string{k.versions}, args...).Err()
+			}); err != nil {
+				return err
+			}
+		}
+		if cursor == 0 {
+			return nil
+		}
+	}
+}
+
+// Close stops the subscription. It does not close the client.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	stop := s.stop
+	s.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	s.watcher.Wait()
+	return nil
+}
+
+// formatVersion writes a version as the 18 digits the scripts compare.
+func formatVersion(v hlc.Timestamp) string {
+	return fmt.Sprintf("%013d%05d", v.Wall(), v.Logical())
+}
+
+// parseVersion reads a version written by formatVersion or by a script,
+// refusing anything else: versions come from a shared server.
+func parseVersion(s string) (hlc.Timestamp, error) {
+	if len(s) != 18 {
+		return 0, fmt.Errorf("zoo: redisstore: malformed version %q", s)
+	}
+	ms, err1 := strconv.ParseInt(s[:13], 10, 64)
+	l, err2 := strconv.ParseUint(s[13:], 10, 16)
+	if err1 != nil || err2 != nil || ms < 0 {
+		return 0, fmt.Errorf("zoo: redisstore: malformed version %q", s)
+	}
+	return hlc.New(ms, uint16(l)), nil
+}
+
+// decodeTagVersions reads the tv field: a MessagePack array of tag paths
+// and versions, alternating.
+func decodeTagVersions(b string) (map[string]hlc.Timestamp, error) {
+	var flat []string
+	if err := codec.Raw(b).Decode(&flat); err != nil || len(flat)%2 != 0 {
+		return nil, fmt.Errorf("%w: redisstore: tag versions", store.ErrCorrupt)
+	}
+	if len(flat) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]hlc.Timestamp, len(flat)/2)
+	for i := 0; i < len(flat); i += 2 {
+		v, err := parseVersion(flat[i+1])
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", store.ErrCorrupt, err)
+		}
+		out[flat[i]] = v
+	}
+	return out, nil
+}

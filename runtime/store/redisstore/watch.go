@@ -1,0 +1,182 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/zoogen/zoogen/runtime/store"
+	"github.com/zoogen/zoogen/runtime/store/codec"
+)
+
+// Attach binds the store to namespace ns and starts the subscription that
+// delivers invalidations to fn.
+func (s *Store) Attach(ns string, fn func(store.Event)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return store.ErrClosed
+	}
+	if s.stop != nil {
+		return errors.New("zoo: redisstore: attached twice; use one store per cache")
+	}
+	s.ns = ns
+	s.keys = newKeys(ns)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	s.watcher.Go(func() { s.watch(ctx, s.keys, fn) })
+	return nil
+}
+
+// Limits on what an invalidation message may carry: messages come from a
+// server that others can write to, and are checked before they are trusted.
+const (
+	maxMessageTags = 10_000
+	maxTagLen      = 4 << 10
+)
+
+// pingEvery is how long the subscription may stay silent before it is
+// pinged: a dead connection is noticed within about twice this.
+const pingEvery = time.Second
+
+// watch keeps a subscription to the invalidation channel, delivering what
+// arrives, until ctx ends. When the subscription breaks it reports
+// EventDown; once resubscribed it reads every recorded version, delivers
+// them, and reports EventUp.
+func (s *Store) watch(ctx context.Context, k keys, fn func(store.Event)) {
+	fn(store.Event{Kind: store.EventDown})
+	up := false
+	backoff := minBackoff
+	for ctx.Err() == nil {
+		sub := s.client.Subscribe(ctx, k.channel)
+		// Close closes the subscription too, which unblocks a receive
+		// that a cancelled context cannot.
+		stop := context.AfterFunc(ctx, func() { _ = sub.Close() })
+		err := s.receive(ctx, sub, k, fn, &up)
+		stop()
+		_ = sub.Close()
+		if ctx.Err() != nil {
+			return
+		}
+		if up {
+			up = false
+			fn(store.Event{Kind: store.EventDown})
+			s.logger.Warn("zoo: redisstore: invalidation subscription lost; validating in Redis until it is back",
+				slog.String("error", errString(err)))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// receive runs one subscription until it fails. Every subscription
+// confirmation (the first, and those go-redis makes when it reconnects on
+// its own) is followed by a full read of the versions before EventUp.
+func (s *Store) receive(ctx context.Context, sub *redis.PubSub, k keys, fn func(store.Event), up *bool) error {
+	for ctx.Err() == nil {
+		msg, err := sub.ReceiveTimeout(ctx, pingEvery)
+		if err != nil {
+			var netErr interface{ Timeout() bool }
+			if errors.As(err, &netErr) && netErr.Timeout() {
+				if err := sub.Ping(ctx); err != nil {
+					return err
+				}
+				continue
+			}
+			return err
+		}
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if *up {
+				// go-redis reconnected by itself: what was published
+				// meanwhile is lost.
+				fn(store.Event{Kind: store.EventDown})
+			}
+			if err := s.resync(ctx, k, fn); err != nil {
+				return err
+			}
+			now, err := s.Now(ctx)
+			if err != nil {
+				return err
+			}
+			*up = true
+			fn(store.Event{Kind: store.EventUp, Version: now})
+		case *redis.Message:
+			if ev, ok := s.decodeMessage(m.Payload); ok {
+				fn(ev)
+			}
+		case *redis.Pong:
+		}
+	}
+	return ctx.Err()
+}
+
+// resync delivers every version recorded in Redis.
+func (s *Store) resync(ctx context.Context, k keys, fn func(store.Event)) error {
+	var cursor uint64
+	for {
+		var fields []string
+		err := s.do(ctx, func(ctx context.Context) error {
+			var err error
+			fields, cursor, err = s.client.HScan(ctx, k.versions, cursor, "*", 1000).Result()
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for i := 0; i+1 < len(fields); i += 2 {
+			v, err := parseVersion(fields[i+1])
+			if err != nil {
+				s.logger.Warn("zoo: redisstore: ignoring a malformed version", slog.String("field", fields[i]))
+				continue
+			}
+			switch f := fields[i]; {
+			case f == "h":
+				// The horizon: entries loaded before it are stale. The
+				// cache learns it as an invalidation of everything.
+				fn(store.Event{Kind: store.EventInvalidate, Version: v})
+			case len(f) > 2 && f[:2] == "t:":
+				fn(store.Event{Kind: store.EventInvalidate, Tags: []string{f[2:]}, Version: v})
+			}
+		}
+		if cursor == 0 {
+			return nil
+		}
+	}
+}
+
+// decodeMessage reads an invalidation message: a MessagePack array of the
+// version and the tags. Anything else is logged and dropped.
+func (s *Store) decodeMessage(payload string) (store.Event, bool) {
+	var parts []string
+	if err := codec.Raw(payload).Decode(&parts); err != nil || len(parts) < 1 || len(parts) > maxMessageTags+1 {
+		s.logger.Warn("zoo: redisstore: dropping a malformed invalidation message")
+		return store.Event{}, false
+	}
+	v, err := parseVersion(parts[0])
+	if err != nil {
+		s.logger.Warn("zoo: redisstore: dropping an invalidation message with a malformed version")
+		return store.Event{}, false
+	}
+	for _, t := range parts[1:] {
+		if len(t) > maxTagLen {
+			s.logger.Warn("zoo: redisstore: dropping an invalidation message with an oversized tag")
+			return store.Event{}, false
+		}
+	}
+	return store.Event{Kind: store.EventInvalidate, Tags: parts[1:], Version: v}, true
+}
