@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -163,13 +164,16 @@ func (c *Cache) Invalidate(ctx context.Context, tags ...string) error {
 		c.stamp(tags, c.clock.Now())
 		return nil
 	}
-	v, err := c.shared.Invalidate(ctx, tags, c.clock.Last())
+	// The store gets a copy, so that the caller's variadic slice does not
+	// escape to the heap on the memory-only path.
+	shared := slices.Clone(tags)
+	v, err := c.shared.Invalidate(ctx, shared, c.clock.Last())
 	if err != nil {
-		c.stamp(tags, c.clock.Now())
-		c.keepForReplay(tags)
+		c.stamp(shared, c.clock.Now())
+		c.keepForReplay(shared)
 		return fmt.Errorf("zoo: invalidation holds in this process only until the store records it: %w", err)
 	}
-	c.learn(tags, v)
+	c.learn(shared, v)
 	return nil
 }
 

@@ -577,3 +577,20 @@ func TestStoreFailuresFailOpenAndAreLogged(t *testing.T) {
 	assert.Equal(t, 1, bytes.Count(logs.Bytes(), []byte("store read failed")), "logged once, not per call:\n%s", logs.String())
 	assert.Equal(t, 1, bytes.Count(logs.Bytes(), []byte("store write failed")))
 }
+
+// TestMissJustBeforeAFlightEnds: a caller that missed just before another
+// flight stored the value, and finds no flight any more, takes the stored
+// value instead of loading a second time.
+func TestMissJustBeforeAFlightEnds(t *testing.T) {
+	ctx := context.Background()
+	c := newCache(t)
+	m := productMethod(c)
+	var loads atomic.Int64
+	load := func(context.Context) (product, error) { loads.Add(1); return product{ID: 1}, nil }
+	_, err := zoo.Load(ctx, m, m.Key(nil), load)
+	require.NoError(t, err)
+	p, err := zoo.LoadAfterMiss(ctx, m, m.Key(nil), load)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), p.ID)
+	assert.Equal(t, int64(1), loads.Load(), "loaded twice")
+}

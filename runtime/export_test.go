@@ -1,5 +1,7 @@
 package runtime
 
+import "context"
+
 // Waiters returns how many callers wait on the flight of key, for tests that
 // must line callers up before releasing a load.
 func Waiters(c *Cache, key string) int {
@@ -21,3 +23,9 @@ func Prune(c *Cache) { c.prune() }
 
 // TagNodes returns the size of the cache's tag trie.
 func TagNodes(c *Cache) int { return c.trie.Len() }
+
+// LoadAfterMiss is Load for a caller whose lookup missed just before
+// another caller's flight stored the value.
+func LoadAfterMiss[T any](ctx context.Context, m *Method, key []byte, load func(context.Context) (T, error)) (T, error) {
+	return loadShared(ctx, m, string(key), load)
+}

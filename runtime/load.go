@@ -20,14 +20,29 @@ import (
 //
 // key is read during the call only; callers build it in a stack buffer.
 func Lookup[T any](ctx context.Context, m *Method, key []byte) (T, bool) {
-	c := m.c
-	// The memory tier answers alone while the local versions can be
-	// trusted: always for a memory cache, and for a shared store while its
-	// invalidations reach this process.
+	// The key stays in the caller's stack buffer: the memory tier does not
+	// keep it, and is called directly (through an interface the key would
+	// escape). The remote path copies it.
+	if v, ok := lookupLocal[T](ctx, m.c, unsafe.String(unsafe.SliceData(key), len(key))); ok || m.c.remote == nil {
+		return v, ok
+	}
+	return lookupRemote[T](ctx, m, string(key))
+}
+
+// lookup is Lookup for a key the caller owns.
+func lookup[T any](ctx context.Context, m *Method, key string) (T, bool) {
+	if v, ok := lookupLocal[T](ctx, m.c, key); ok || m.c.remote == nil {
+		return v, ok
+	}
+	return lookupRemote[T](ctx, m, key)
+}
+
+// lookupLocal reads key from the memory tier, which answers alone while
+// the local versions can be trusted: always for a memory cache, and for a
+// shared store while its invalidations reach this process.
+func lookupLocal[T any](ctx context.Context, c *Cache, key string) (T, bool) {
 	if c.local != nil && !c.strict && c.watchUp.Load() {
-		// A direct call lets the key stay in the caller's stack buffer:
-		// through an interface it would escape.
-		e, _ := c.local.Get(ctx, unsafe.String(unsafe.SliceData(key), len(key)))
+		e, _ := c.local.Get(ctx, key)
 		if e != nil && c.fresh(e) {
 			if v, ok := e.Value.(T); ok {
 				propagate(ctx, e.Tags)
@@ -35,11 +50,8 @@ func Lookup[T any](ctx context.Context, m *Method, key []byte) (T, bool) {
 			}
 		}
 	}
-	if c.remote == nil {
-		var zero T
-		return zero, false
-	}
-	return lookupRemote[T](ctx, m, string(key))
+	var zero T
+	return zero, false
 }
 
 // lookupRemote reads key from the store outside the process.
@@ -170,6 +182,7 @@ const maxJoins = 3
 
 func loadShared[T any](ctx context.Context, m *Method, key string, load func(context.Context) (T, error)) (T, error) {
 	c := m.c
+	rechecked := false
 	for range maxJoins {
 		c.mu.Lock()
 		if c.closed {
@@ -177,6 +190,18 @@ func loadShared[T any](ctx context.Context, m *Method, key string, load func(con
 			return load(ctx)
 		}
 		f, joined := c.flights[key].(*flight[T])
+		if !joined && !rechecked {
+			// A flight that ended between the caller's miss and now has
+			// stored its value (a flight is forgotten only after storing):
+			// look again rather than load twice.
+			c.mu.Unlock()
+			rechecked = true
+			if v, ok := lookup[T](ctx, m, key); ok {
+				return v, nil
+			}
+			c.mu.Lock()
+			f, joined = c.flights[key].(*flight[T])
+		}
 		if joined {
 			f.waiters++
 		} else {

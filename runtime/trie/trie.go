@@ -63,7 +63,9 @@ func (n *node) stamp(v hlc.Timestamp) {
 func (t *Trie) Invalidate(tag string, v hlc.Timestamp) {
 	t.mu.Lock()
 	n := &t.root
-	for seg := range strings.SplitSeq(tag, string(Sep)) {
+	for rest, more := tag, true; more; {
+		var seg string
+		seg, rest, more = strings.Cut(rest, string(Sep))
 		c := n.child(seg)
 		if c == nil {
 			c = new(node)

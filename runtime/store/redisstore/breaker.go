@@ -73,4 +73,3 @@ func (b *breaker) failure(err error) {
 			slog.String("error", err.Error()))
 	}
 }
-

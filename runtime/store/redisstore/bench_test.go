@@ -1,0 +1,219 @@
+package redisstore_test
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	zoo "github.com/zoogen/zoogen/runtime"
+	"github.com/zoogen/zoogen/runtime/hlc"
+	"github.com/zoogen/zoogen/runtime/store"
+	"github.com/zoogen/zoogen/runtime/store/codec"
+	"github.com/zoogen/zoogen/runtime/store/redisstore"
+)
+
+// product is a typical cached value: about 200 bytes of MessagePack.
+type product struct {
+	OrgID, StoreID, ID int64
+	Name               string
+	PriceCents         int64
+	Tags               []string
+	Description        string
+}
+
+var sample = product{OrgID: 1, StoreID: 2, ID: 3, Name: "Trail running shoe", PriceCents: 12900,
+	Tags: []string{"shoes", "running", "trail"}, Description: strings.Repeat("Light, grippy, durable. ", 5)}
+
+func benchCache(b *testing.B, client redis.UniversalClient, opts ...zoo.Option) (*zoo.Cache, *zoo.Method) {
+	b.Helper()
+	s := &observed{Store: redisstore.New(client, redisstore.WithLogger(quiet()))}
+	c, err := zoo.New(append([]zoo.Option{zoo.WithStore(s), zoo.WithNamespace(namespace(b, client)), zoo.WithLogger(quiet())}, opts...)...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	in := &instance{store: s}
+	in.waitUp(b)
+	return c, c.Method(zoo.MethodSpec{Interface: "Repo", Method: "Get"})
+}
+
+func getProduct(b *testing.B, m *zoo.Method, loads *int) {
+	var buf [64]byte
+	k := zoo.KeyInt(m.Key(buf[:0]), 3)
+	if _, err := zoo.Load(context.Background(), m, k, func(ctx context.Context) (product, error) {
+		zoo.AddDeps(ctx, zoo.Tag("org", 1, "store", 2, "product", 3))
+		*loads++
+		return sample, nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// commands returns how many commands the server has run, from INFO
+// commandstats.
+func commands(b *testing.B, client *redis.Client) int64 {
+	info, err := client.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	for line := range strings.SplitSeq(info, "\n") {
+		if _, rest, ok := strings.Cut(line, ":calls="); ok && strings.HasPrefix(line, "cmdstat_") {
+			calls, _, _ := strings.Cut(rest, ",")
+			v, _ := strconv.ParseInt(calls, 10, 64)
+			n += v
+		}
+	}
+	return n
+}
+
+// BenchmarkRedisHit compares a strict hit (one script validating the entry
+// against the versions in Redis) with the floor: a raw GET of the same
+// frame and its decoding. Each reports the commands the server ran per
+// operation (INFO commandstats), on a server of its own.
+func BenchmarkRedisHit(b *testing.B) {
+	srv := startServer(b)
+	client := redis.NewClient(&redis.Options{Addr: srv.addr()})
+	defer client.Close()
+	b.Run("strict", func(b *testing.B) {
+		_, m := benchCache(b, client, zoo.WithConsistency(zoo.Strict))
+		loads := 0
+		getProduct(b, m, &loads)
+		before := commands(b, client)
+		b.ReportAllocs()
+		for b.Loop() {
+			getProduct(b, m, &loads)
+		}
+		b.ReportMetric(float64(commands(b, client)-before-1)/float64(b.N), "cmds/op")
+		if loads != 1 {
+			b.Fatalf("%d loads", loads)
+		}
+	})
+	b.Run("raw-get-decode", func(b *testing.B) {
+		ctx := context.Background()
+		frame, err := codec.Codec{}.Encode(&store.Entry{Value: sample, AsOf: hlc.New(time.Now().UnixMilli(), 0),
+			Expires: time.Now().Add(time.Hour), Tags: []string{"org:1:store:2:product:3"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		const key = "{zoo:raw}:e:plain"
+		client.Set(ctx, key, frame, time.Hour)
+		before := commands(b, client)
+		b.ReportAllocs()
+		for b.Loop() {
+			raw, err := client.Get(ctx, key).Bytes()
+			if err != nil {
+				b.Fatal(err)
+			}
+			e, err := codec.Codec{}.Decode(raw)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var p product
+			if err := e.Value.(codec.Raw).Decode(&p); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(commands(b, client)-before-1)/float64(b.N), "cmds/op")
+	})
+}
+
+// BenchmarkLocalTierHit compares a hit on the memory tier in front of Redis
+// (local mode) with a hit on a memory-only cache.
+func BenchmarkLocalTierHit(b *testing.B) {
+	client := sharedClient(b)
+	b.Run("redis-local-tier", func(b *testing.B) {
+		_, m := benchCache(b, client)
+		loads := 0
+		getProduct(b, m, &loads)
+		b.ReportAllocs()
+		for b.Loop() {
+			getProduct(b, m, &loads)
+		}
+	})
+	b.Run("memory-only", func(b *testing.B) {
+		c, err := zoo.New()
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		m := c.Method(zoo.MethodSpec{Interface: "Repo", Method: "Get"})
+		loads := 0
+		getProduct(b, m, &loads)
+		b.ReportAllocs()
+		for b.Loop() {
+			getProduct(b, m, &loads)
+		}
+	})
+}
+
+// BenchmarkPropagation measures how long an invalidation made by one
+// instance takes to reach another over loopback, from the call of
+// Invalidate to the event in the other instance; it reports the median and
+// the 99th percentile.
+func BenchmarkPropagation(b *testing.B) {
+	client := sharedClient(b)
+	ns := namespace(b, client)
+	received := make(chan time.Time, 1)
+	watch := &watchStore{Store: redisstore.New(client, redisstore.WithLogger(quiet())), received: received}
+	receiver, err := zoo.New(zoo.WithStore(watch), zoo.WithNamespace(ns), zoo.WithLogger(quiet()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer receiver.Close()
+	sender, _ := benchCacheNS(b, client, ns)
+	<-watch.up
+	ctx := context.Background()
+	var delays []time.Duration
+	for i := 0; b.Loop(); i++ {
+		start := time.Now()
+		if err := sender.Invalidate(ctx, zoo.Tag("product", i)); err != nil {
+			b.Fatal(err)
+		}
+		delays = append(delays, (<-received).Sub(start))
+	}
+	slices.Sort(delays)
+	b.ReportMetric(float64(delays[len(delays)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(delays[len(delays)*99/100].Microseconds()), "p99-µs")
+}
+
+func benchCacheNS(b *testing.B, client redis.UniversalClient, ns string) (*zoo.Cache, *zoo.Method) {
+	s := &observed{Store: redisstore.New(client, redisstore.WithLogger(quiet()))}
+	c, err := zoo.New(zoo.WithStore(s), zoo.WithNamespace(ns), zoo.WithLogger(quiet()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	(&instance{store: s}).waitUp(b)
+	return c, c.Method(zoo.MethodSpec{Interface: "Repo", Method: "Get"})
+}
+
+// watchStore reports when invalidation events arrive.
+type watchStore struct {
+	*redisstore.Store
+	received chan time.Time
+	up       chan struct{}
+}
+
+func (w *watchStore) Attach(ns string, fn func(store.Event)) error {
+	w.up = make(chan struct{})
+	var once bool
+	return w.Store.Attach(ns, func(ev store.Event) {
+		fn(ev)
+		switch {
+		case ev.Kind == store.EventUp && !once:
+			once = true
+			close(w.up)
+		case ev.Kind == store.EventInvalidate && len(ev.Tags) > 0:
+			select {
+			case w.received <- time.Now():
+			default:
+			}
+		}
+	})
+}
