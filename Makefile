@@ -1,6 +1,6 @@
 # Run `make help` for the list of targets.
 
-.PHONY: help test run ci generate check-generated bench fuzz
+.PHONY: help test run ci generate check-generated bench bench-check bench-peers fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -11,7 +11,7 @@ test: ## vet, staticcheck and every test (starts a Redis if none answers)
 run: ## run the main example on the in-memory store
 	go run ./examples/shop
 
-ci: test check-generated ## what CI runs: the tests, the generated-code check, the examples
+ci: test check-generated bench-check ## what CI runs: the tests, the generated-code check, the examples
 	go run ./examples/shop
 	go run ./examples/quickstart >/dev/null
 
@@ -22,10 +22,17 @@ generate: ## regenerate the examples' decorators and the generator's golden file
 check-generated: ## fail if a committed generated file is stale
 	go run ./cmd/zoogen -check ./examples/...
 	go test ./generator -run 'TestGolden$$' -count=1
+	cd bench && go tool zoogen -check ./shop
+
+bench-check: ## compile and sanity-test the peer benchmarks (no timing)
+	cd bench && go vet ./... && go test -count=1 ./...
 
 bench: ## the runtime's benchmarks, 6 runs, summarised by benchstat
 	go test -run '^$$' -bench . -count 6 ./runtime/... | tee /tmp/zoo-bench.txt
 	go tool -modfile=tools.mod benchstat /tmp/zoo-bench.txt
+
+bench-peers: ## zoogen against its peers; rewrites BENCHMARKS.md (about 7 minutes)
+	./bench/run.sh
 
 fuzz: ## fuzz the codec decoder, tags and keys for a minute each
 	go test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 1m ./runtime/store/codec

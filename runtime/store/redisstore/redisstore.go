@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/maypok86/otter/v2"
 	"github.com/redis/go-redis/v9"
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -21,6 +23,9 @@ import (
 
 // DefaultTimeout bounds every Redis command; see [WithTimeout].
 const DefaultTimeout = 250 * time.Millisecond
+
+// fieldsCacheSize bounds the keys whose version fields a store remembers.
+const fieldsCacheSize = 100_000
 
 var (
 	_ store.Store  = (*Store)(nil)
@@ -39,6 +44,10 @@ type Store struct {
 	timeout time.Duration
 	logger  *slog.Logger
 	breaker *breaker
+
+	// fields remembers, by key, the version fields of the entries read in
+	// strict mode, so that the next strict read needs no script.
+	fields *otter.Cache[string, []string]
 
 	mu      sync.Mutex
 	ns      string
@@ -87,6 +96,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 	}
 	s.breaker = newBreaker(s.logger)
 	s.keys = newKeys("")
+	s.fields = otter.Must(&otter.Options[string, []string]{MaximumSize: fieldsCacheSize})
 	return s
 }
 
@@ -166,10 +176,50 @@ func (s *Store) Get(ctx context.Context, key string) (*store.Entry, error) {
 }
 
 // GetFresh returns the entry under key if no invalidation recorded in Redis
-// makes it stale, checked by one script in the same round trip as the read
-// (strict consistency).
+// makes it stale, checked in the same round trip as the read (strict
+// consistency).
+//
+// The version fields to check depend on the entry's tags. Once a key has
+// been read, the store remembers its fields and reads the entry and their
+// versions with two pipelined HMGETs; the first time, or when the entry's
+// tags have changed, one script reads and checks both.
 func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) {
 	k := s.currentKeys()
+	if fields, ok := s.fields.GetIfPresent(key); ok {
+		var frame string
+		var versions []any
+		err := s.do(ctx, func(ctx context.Context) error {
+			pipe := s.client.Pipeline()
+			ecmd := pipe.HGet(ctx, k.entry(key), "v")
+			vcmd := pipe.HMGet(ctx, k.versions, fields...)
+			if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+				return err
+			}
+			frame, versions = ecmd.Val(), vcmd.Val()
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if frame == "" {
+			s.fields.Invalidate(key)
+			return nil, nil
+		}
+		e, err := s.codec.Decode([]byte(frame))
+		if err != nil {
+			return nil, err
+		}
+		if slices.Equal(versionFields(e.Tags), fields) {
+			asOf := formatVersion(e.AsOf)
+			for _, v := range versions {
+				if v, ok := v.(string); ok && v > asOf {
+					return nil, nil
+				}
+			}
+			return e, nil
+		}
+		// The entry was replaced under other tags: check it in the script.
+	}
 	var frame string
 	err := s.do(ctx, func(ctx context.Context) error {
 		var err error
@@ -182,7 +232,28 @@ func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) 
 	if err != nil {
 		return nil, err
 	}
-	return s.codec.Decode([]byte(frame))
+	e, err := s.codec.Decode([]byte(frame))
+	if err != nil {
+		return nil, err
+	}
+	s.fields.Set(key, versionFields(e.Tags))
+	return e, nil
+}
+
+// versionFields returns the fields of the versions hash that decide whether
+// an entry with tags is fresh: the horizon, and every path of every tag, as
+// the scripts' paths function lists them.
+func versionFields(tags []string) []string {
+	fields := []string{"h"}
+	for _, tag := range tags {
+		for i := 0; i < len(tag); i++ {
+			if tag[i] == ':' {
+				fields = append(fields, "t:"+tag[:i])
+			}
+		}
+		fields = append(fields, "t:"+tag)
+	}
+	return fields
 }
 
 // Set stores e under key with a native TTL, unless an invalidation recorded
@@ -338,6 +409,7 @@ func (s *Store) Close() error {
 		stop()
 	}
 	s.watcher.Wait()
+	s.fields.StopAllGoroutines()
 	return nil
 }
 
