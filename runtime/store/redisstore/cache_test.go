@@ -416,3 +416,69 @@ func TestCorruptEntry(t *testing.T) {
 	}
 	assert.Equal(t, int64(5), d.loads.Load(), "each corrupt read was a miss")
 }
+
+// deaf is a Redis store whose subscription silently loses every
+// invalidation message: only passive resynchronisation can tell its cache.
+type deaf struct{ *observed }
+
+func (d deaf) Attach(ns string, fn func(store.Event)) error {
+	return d.observed.Attach(ns, func(ev store.Event) {
+		if ev.Kind != store.EventInvalidate || len(ev.Tags) == 0 {
+			fn(ev)
+		}
+	})
+}
+
+// TestPassiveResync: an entry read from Redis carries the versions its tags
+// had when it was stored; a reader that missed an invalidation catches up
+// from them, and its older entries under those tags stop being served.
+func TestPassiveResync(t *testing.T) {
+	client := sharedClient(t)
+	ns, d := namespace(t, client), newDB()
+	a := newInstance(t, client, ns, d)
+	s := deaf{&observed{Store: redisstore.New(client, redisstore.WithLogger(quiet()))}}
+	c, err := zoo.New(zoo.WithStore(s), zoo.WithNamespace(ns), zoo.WithLogger(quiet()))
+	require.NoError(t, err)
+	defer c.Close()
+	b := &instance{cache: c, store: s.observed, db: d, m: c.Method(zoo.MethodSpec{Package: "test", Interface: "Repo", Method: "Get"})}
+	a.waitUp(t)
+	b.waitUp(t)
+	ctx := context.Background()
+
+	// A second method whose entries share row 1's tag: a detail view.
+	detail := func(in *instance) int64 {
+		m := in.cache.Method(zoo.MethodSpec{Package: "test", Interface: "Repo", Method: "Detail"})
+		v, err := zoo.Load(ctx, m, zoo.KeyInt(m.Key(nil), 1), func(ctx context.Context) (int64, error) {
+			zoo.AddDeps(ctx, zoo.Tag("item", 1))
+			return in.db.read(1), nil
+		})
+		require.NoError(t, err)
+		return v
+	}
+	mustGet(t, b, 1) // in B's memory tier
+	v := a.update(ctx, 1)
+	time.Sleep(50 * time.Millisecond)
+	assert.Equal(t, v-1, mustGet(t, b, 1), "B cannot know yet: its messages are lost")
+	assert.Equal(t, v, detail(a), "A stores an entry under item:1, with item:1's version")
+	assert.Equal(t, v, detail(b), "B reads it from Redis and catches up")
+	assert.Equal(t, v, mustGet(t, b, 1), "B's own entry under item:1 is stale now")
+}
+
+// TestDeadLockHolder: a process that took a key's lock and died holds up
+// the others for the lock's TTL at most, then they load.
+func TestDeadLockHolder(t *testing.T) {
+	client := sharedClient(t)
+	ns, d := namespace(t, client), newDB()
+	a := newInstance(t, client, ns, d, zoo.WithLoadLock(300*time.Millisecond))
+	a.waitUp(t)
+	ctx := context.Background()
+	var buf [64]byte
+	key := string(zoo.KeyInt(a.m.Key(buf[:0]), 1))
+	require.NoError(t, client.Set(ctx, "{zoo:"+ns+"}:l:"+key, "dead", 300*time.Millisecond).Err())
+	start := time.Now()
+	mustGet(t, a, 1)
+	elapsed := time.Since(start)
+	assert.Equal(t, int64(1), d.loads.Load())
+	assert.GreaterOrEqual(t, elapsed, 250*time.Millisecond, "it did not wait for the holder")
+	assert.Less(t, elapsed, 2*time.Second)
+}
