@@ -5,7 +5,11 @@
 // product update and an organisation rename expire, and how many queries
 // 1,000 concurrent cold readers cause.
 //
-//	go run ./examples/shop [-orgs 3] [-stores 4] [-products 25]
+//	go run ./examples/shop [-orgs 3] [-stores 4] [-products 25] [-redis addr [-strict]]
+//
+// With -redis, entries live in Redis (under a namespace of the run's own,
+// deleted at the end) behind a memory tier, as several instances of a
+// service would share them; -strict validates every read in Redis.
 //
 // It exits with status 1 if the cache does not behave as the report says it
 // should (warm reads reaching the database, a stampede causing more than one
@@ -21,13 +25,18 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	zoo "github.com/zoogen/zoogen/runtime"
+	"github.com/zoogen/zoogen/runtime/store/redisstore"
 
 	"github.com/zoogen/zoogen/examples/shop/catalog"
 )
 
 type config struct {
 	orgs, stores, products int
+	redis                  string // Redis address; "" keeps entries in memory
+	strict                 bool
 }
 
 func main() {
@@ -35,6 +44,8 @@ func main() {
 	flag.IntVar(&cfg.orgs, "orgs", 3, "organisations")
 	flag.IntVar(&cfg.stores, "stores", 4, "stores per organisation")
 	flag.IntVar(&cfg.products, "products", 25, "products per store")
+	flag.StringVar(&cfg.redis, "redis", "", "keep entries in the Redis at this address (host:port)")
+	flag.BoolVar(&cfg.strict, "strict", false, "with -redis: validate every read in Redis")
 	flag.Parse()
 	if cfg.orgs < 2 || cfg.stores < 2 || cfg.products < 2 {
 		fmt.Fprintln(os.Stderr, "shop: -orgs, -stores and -products must be at least 2")
@@ -64,7 +75,12 @@ func scenario(ctx context.Context, cfg config, w io.Writer) (figures, error) {
 		return f, err
 	}
 	defer db.Close()
-	cache, err := zoo.New(zoo.WithNamespace("shop"))
+	opts, cleanup, where, err := storeOptions(ctx, cfg)
+	if err != nil {
+		return f, err
+	}
+	defer cleanup()
+	cache, err := zoo.New(opts...)
 	if err != nil {
 		return f, err
 	}
@@ -103,8 +119,8 @@ func scenario(ctx context.Context, cfg config, w io.Writer) (figures, error) {
 	perOrg := int64(1 + cfg.stores*(2+cfg.products))
 	total := int64(cfg.orgs) * perOrg
 
-	fmt.Fprintf(w, "zoogen shop example: %d organisations × %d stores × %d products, SQLite in memory\n\n",
-		cfg.orgs, cfg.stores, cfg.products)
+	fmt.Fprintf(w, "zoogen shop example: %d organisations × %d stores × %d products, SQLite in memory, cache %s\n\n",
+		cfg.orgs, cfg.stores, cfg.products, where)
 
 	fmt.Fprintf(w, "1. Reading the whole catalogue (%d reads: organisations, stores, listings, products)\n", total)
 	q := queries()
@@ -198,4 +214,31 @@ func scenario(ctx context.Context, cfg config, w io.Writer) (figures, error) {
 		return f, fmt.Errorf("%d concurrent readers caused %d queries, want 1", readers, f.stampede)
 	}
 	return f, nil
+}
+
+// storeOptions returns the cache's options for cfg: the memory store, or a
+// Redis store under a namespace of this run's own, which cleanup deletes.
+func storeOptions(ctx context.Context, cfg config) (opts []zoo.Option, cleanup func(), where string, err error) {
+	if cfg.redis == "" {
+		return []zoo.Option{zoo.WithNamespace("shop")}, func() {}, "in memory", nil
+	}
+	client := redis.NewClient(&redis.Options{Addr: cfg.redis})
+	if err := client.Ping(ctx).Err(); err != nil {
+		client.Close()
+		return nil, nil, "", fmt.Errorf("redis at %s: %w", cfg.redis, err)
+	}
+	ns := fmt.Sprintf("shop-example-%d", time.Now().UnixNano())
+	mode := zoo.Local
+	if cfg.strict {
+		mode = zoo.Strict
+	}
+	cleanup = func() {
+		iter := client.Scan(ctx, 0, "{zoo:"+ns+"}:*", 1000).Iterator()
+		for iter.Next(ctx) {
+			client.Del(ctx, iter.Val())
+		}
+		client.Close()
+	}
+	opts = []zoo.Option{zoo.WithStore(redisstore.New(client)), zoo.WithNamespace(ns), zoo.WithConsistency(mode)}
+	return opts, cleanup, fmt.Sprintf("in Redis at %s (%s consistency)", cfg.redis, mode), nil
 }
