@@ -35,6 +35,20 @@ func BenchmarkHit(b *testing.B) {
 			b.Fatal("missed")
 		}
 	})
+	b.Run("zoo-nostats", func(b *testing.B) {
+		c := newCache(b, zoo.WithStats(false))
+		m := productMethod(c)
+		r := &repo{}
+		if _, err := r.getProduct(ctx, m, 1, 2, 3); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := r.getProduct(ctx, m, 1, 2, 3); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("otter", func(b *testing.B) {
 		cache := otter.Must(&otter.Options[string, product]{
 			MaximumSize: memstore.DefaultMaxEntries,

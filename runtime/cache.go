@@ -2,14 +2,20 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/zoogen/zoogen/runtime/hlc"
 	"github.com/zoogen/zoogen/runtime/store"
@@ -47,6 +53,12 @@ type Cache struct {
 
 	maxTTL atomic.Int64 // the longest TTL of any method, for pruning
 
+	instance      string
+	tracer        trace.Tracer
+	invalidations counter
+	methodsMu     sync.Mutex
+	methods       []*Method
+
 	mu      sync.Mutex
 	flights map[string]any // key → *flight[T]
 	closed  bool           // guarded by mu; set once
@@ -83,6 +95,16 @@ func New(opts ...Option) (*Cache, error) {
 	}
 	c.logs.logger = cfg.logger
 	c.maxTTL.Store(int64(cfg.ttl))
+	c.instance = cfg.instance
+	if c.instance == "" {
+		host, _ := os.Hostname()
+		c.instance = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	tp := cfg.tracer
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	c.tracer = tp.Tracer("github.com/zoogen/zoogen/runtime")
 	switch s := cfg.store.(type) {
 	case nil:
 		c.local = memstore.New(memstore.WithClock(cfg.clock))
@@ -112,7 +134,33 @@ func New(opts ...Option) (*Cache, error) {
 		c.watchUp.Store(true)
 	}
 	c.bg.Go(c.pruneLoop)
+	if r, ok := c.remote.(store.Reporter); ok {
+		c.bg.Go(func() { c.reportLoop(r) })
+	}
 	return c, nil
+}
+
+// ReportEvery is how often a cache on a shared store that takes reports
+// (Redis) publishes its statistics there, for the zoo command.
+const ReportEvery = 2 * time.Second
+
+func (c *Cache) reportLoop(r store.Reporter) {
+	t := time.NewTicker(ReportEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+			b, err := json.Marshal(c.Stats())
+			if err != nil {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), ReportEvery)
+			_ = r.Report(ctx, c.instance, b, 5*ReportEvery)
+			cancel()
+		}
+	}
 }
 
 // Close stops background work, waits for loads in flight to finish, and
@@ -154,11 +202,30 @@ func (c *Cache) Close() error {
 // it answers again, and Invalidate returns an error wrapping
 // store.ErrUnavailable.
 func (c *Cache) Invalidate(ctx context.Context, tags ...string) error {
+	return c.invalidate(ctx, nil, tags)
+}
+
+// invalidate is Invalidate on behalf of method m, or of the caller if m is
+// nil.
+func (c *Cache) invalidate(ctx context.Context, m *Method, tags []string) error {
 	if c.isDone.Load() {
 		return ErrClosed
 	}
 	if len(tags) == 0 {
 		return nil
+	}
+	c.invalidations.inc()
+	// Invalidations are on the write path of requests: they get a span as
+	// the child of a recording one, or always when a tracer provider was
+	// given explicitly, and cost nothing otherwise.
+	span := trace.SpanFromContext(ctx)
+	if c.cfg.tracer != nil || span.IsRecording() {
+		opts := []trace.SpanStartOption{trace.WithAttributes(attribute.Int("zoo.tags", len(tags)))}
+		if m != nil {
+			opts = append(opts, m.attrs)
+		}
+		ctx, span = c.tracer.Start(ctx, "zoo.invalidate", opts...)
+		defer span.End()
 	}
 	if c.shared == nil {
 		c.stamp(tags, c.clock.Now())
@@ -171,6 +238,7 @@ func (c *Cache) Invalidate(ctx context.Context, tags ...string) error {
 	if err != nil {
 		c.stamp(shared, c.clock.Now())
 		c.keepForReplay(shared)
+		span.RecordError(err)
 		return fmt.Errorf("zoo: invalidation holds in this process only until the store records it: %w", err)
 	}
 	c.learn(shared, v)
@@ -212,6 +280,8 @@ func (c *Cache) onEvent(ev store.Event) {
 		c.watchUp.Store(false)
 	case store.EventUp:
 		if c.wasUp {
+			c.logs.logger.Info("zoo: caught up with the store's invalidations; what was loaded before the outage counts as stale",
+				slog.String("namespace", c.cfg.namespace))
 			// Back after an outage: other processes may not have been able
 			// to record their invalidations yet (they replay them when
 			// they reconnect). Whatever was loaded before now is suspect.

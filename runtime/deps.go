@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+
+	"github.com/zoogen/zoogen/runtime/hlc"
 )
 
 // AddDeps adds dependency tags to the load running in ctx: the entry it
@@ -24,9 +26,21 @@ type depsKey struct{}
 
 // deps collects the tags of one load.
 type deps struct {
+	asOf   hlc.Timestamp // set before the load starts
 	mu     sync.Mutex
 	tags   []string
 	sealed bool
+}
+
+// LoadVersion returns the timestamp of the load running in ctx: the
+// version of the entry it will store, which changes whenever the entry is
+// loaded again. Outside a load it returns false. The HTTP middleware makes
+// ETags of it.
+func LoadVersion(ctx context.Context) (hlc.Timestamp, bool) {
+	if d := depsFrom(ctx); d != nil {
+		return d.asOf, true
+	}
+	return 0, false
 }
 
 func depsFrom(ctx context.Context) *deps {

@@ -9,6 +9,9 @@ import (
 	"time"
 	"unsafe"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+
 	"github.com/zoogen/zoogen/runtime/hlc"
 	"github.com/zoogen/zoogen/runtime/store"
 	"github.com/zoogen/zoogen/runtime/store/codec"
@@ -23,19 +26,49 @@ func Lookup[T any](ctx context.Context, m *Method, key []byte) (T, bool) {
 	// The key stays in the caller's stack buffer: the memory tier does not
 	// keep it, and is called directly (through an interface the key would
 	// escape). The remote path copies it.
-	if v, ok := lookupLocal[T](ctx, m.c, unsafe.String(unsafe.SliceData(key), len(key))); ok || m.c.remote == nil {
-		return v, ok
+	v, ok := lookupLocal[T](ctx, m.c, unsafe.String(unsafe.SliceData(key), len(key)))
+	if !ok && m.c.remote != nil {
+		v, ok = lookupRemote[T](ctx, m, string(key))
 	}
-	return lookupRemote[T](ctx, m, string(key))
+	if ok {
+		m.hit(ctx)
+	}
+	return v, ok
 }
 
 // lookup is Lookup for a key the caller owns.
 func lookup[T any](ctx context.Context, m *Method, key string) (T, bool) {
-	if v, ok := lookupLocal[T](ctx, m.c, key); ok || m.c.remote == nil {
-		return v, ok
+	v, ok := lookupLocal[T](ctx, m.c, key)
+	if !ok && m.c.remote != nil {
+		v, ok = lookupRemote[T](ctx, m, key)
 	}
-	return lookupRemote[T](ctx, m, key)
+	if ok {
+		m.hit(ctx)
+	}
+	return v, ok
 }
+
+// hit counts a hit, and records a span for it if asked to.
+func (m *Method) hit(ctx context.Context) {
+	if m.stats != nil {
+		m.stats.hits.inc()
+	}
+	if m.c.cfg.hitSpans {
+		_, span := m.c.tracer.Start(ctx, "zoo.hit", m.attrs)
+		span.SetAttributes(attribute.Bool("zoo.hit", true))
+		span.End()
+	}
+}
+
+// count increments one of m's counters, if statistics are on.
+func (m *Method) count(pick func(*methodStats) *counter) {
+	if m.stats != nil {
+		pick(m.stats).inc()
+	}
+}
+
+func decodeFailures(s *methodStats) *counter { return &s.decodeFailures }
+func failOpens(s *methodStats) *counter      { return &s.failOpens }
 
 // lookupLocal reads key from the memory tier, which answers alone while
 // the local versions can be trusted: always for a memory cache, and for a
@@ -68,9 +101,11 @@ func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, bool) {
 	}
 	if err != nil {
 		if errors.Is(err, store.ErrCorrupt) {
+			m.count(decodeFailures)
 			c.logs.warn("zoo: corrupt entry in the store; treating it as a miss",
 				slog.String("method", m.label), slog.String("error", err.Error()))
 		} else {
+			m.count(failOpens)
 			c.logs.warn("zoo: store read failed; serving from the repository", slog.String("error", err.Error()))
 		}
 		return zero, false
@@ -104,6 +139,7 @@ func decode[T any](c *Cache, m *Method, value any) (T, bool) {
 	case codec.Raw:
 		var out T
 		if err := v.Decode(&out); err != nil {
+			m.count(decodeFailures)
 			c.logs.warn("zoo: cached value does not decode; treating it as a miss",
 				slog.String("method", m.label), slog.String("error", err.Error()))
 			return out, false
@@ -182,6 +218,9 @@ const maxJoins = 3
 
 func loadShared[T any](ctx context.Context, m *Method, key string, load func(context.Context) (T, error)) (T, error) {
 	c := m.c
+	if m.stats != nil {
+		m.stats.misses.inc()
+	}
 	rechecked := false
 	for range maxJoins {
 		c.mu.Lock()
@@ -204,6 +243,9 @@ func loadShared[T any](ctx context.Context, m *Method, key string, load func(con
 		}
 		if joined {
 			f.waiters++
+			if m.stats != nil {
+				m.stats.coalesced.inc()
+			}
 		} else {
 			lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 			f = &flight[T]{
@@ -266,6 +308,7 @@ func leave[T any](c *Cache, key string, f *flight[T]) {
 func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Context, load func(context.Context) (T, error)) {
 	defer c.loads.Done()
 	activeLoads.Add(1)
+	ctx, span := c.tracer.Start(ctx, "zoo.load", m.attrs)
 	d := new(deps)
 	returned := false
 	cacheable := true // the result may be stored
@@ -279,9 +322,20 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 			f.err = fmt.Errorf("zoo: load of %s exited its goroutine", m.label)
 		}
 		f.fresh = cacheable && c.trie.Valid(f.tags, f.asOf)
-		if f.err == nil && f.panicked == nil && f.fresh && !filled {
-			c.set(ctx, m, key, f.val, f.asOf, f.tags)
+		stored := f.err == nil && f.panicked == nil && f.fresh && !filled
+		if stored {
+			stored = c.set(ctx, m, key, f.val, f.asOf, f.tags)
 		}
+		span.SetAttributes(attribute.Bool("zoo.hit", false), attribute.Int("zoo.tags", len(f.tags)),
+			attribute.Bool("zoo.stored", stored), attribute.Bool("zoo.filled_by_peer", filled))
+		switch {
+		case f.panicked != nil:
+			span.SetStatus(codes.Error, "load panicked")
+		case f.err != nil:
+			span.RecordError(f.err)
+			span.SetStatus(codes.Error, f.err.Error())
+		}
+		span.End()
 		c.mu.Lock()
 		if c.flights[key] == any(f) {
 			delete(c.flights, key)
@@ -300,6 +354,7 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 			// stamped, so it is served and not cached.
 			c.logs.warn("zoo: the store's clock is unreachable; serving from the repository uncached",
 				slog.String("error", err.Error()))
+			m.count(failOpens)
 			cacheable = false
 		}
 		f.asOf = asOf
@@ -321,7 +376,16 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 			}
 		}
 	}
+	d.asOf = f.asOf
+	start := time.Now()
 	returned = f.call(context.WithValue(ctx, depsKey{}, d), load)
+	if m.stats != nil {
+		m.stats.loads.inc()
+		m.stats.loadDuration.observe(time.Since(start))
+		if f.err != nil || f.panicked != nil || !returned {
+			m.stats.loadErrors.inc()
+		}
+	}
 }
 
 // fillPoll is how often a process waiting on another's lock looks for the
@@ -354,23 +418,26 @@ func waitForFill[T any](ctx context.Context, c *Cache, m *Method, key string) (*
 	return nil, zero, false
 }
 
-// set stores a loaded value in each tier.
-func (c *Cache) set(ctx context.Context, m *Method, key string, v any, asOf hlc.Timestamp, tags []string) {
+// set stores a loaded value in each tier and reports whether it did.
+func (c *Cache) set(ctx context.Context, m *Method, key string, v any, asOf hlc.Timestamp, tags []string) bool {
 	expires := c.cfg.now().Add(c.ttl(m))
 	if c.remote != nil {
 		err := c.remote.Set(ctx, key, &store.Entry{Value: v, AsOf: asOf, Expires: expires, Tags: tags})
 		if err != nil {
+			m.count(failOpens)
 			c.logs.warn("zoo: store write failed; the value was served but not cached",
 				slog.String("method", m.label), slog.String("error", err.Error()))
-			return
+			return false
 		}
 	}
 	if c.local != nil {
 		if err := c.local.Set(ctx, key, &store.Entry{Value: v, AsOf: asOf, Expires: expires, Tags: tags}); err != nil {
 			c.logs.warn("zoo: store write failed; the value was served but not cached",
 				slog.String("method", m.label), slog.String("error", err.Error()))
+			return false
 		}
 	}
+	return true
 }
 
 // call runs load, recording its result or panic. It reports whether load

@@ -4,6 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // MethodSpec names a cached method. Called by generated code.
@@ -30,6 +33,8 @@ type Method struct {
 	prefix string
 	label  string // Interface.Method, for logs
 	ttl    time.Duration
+	stats  *methodStats // nil when statistics are off
+	attrs  trace.SpanStartEventOption
 }
 
 // Method returns the handle a decorator uses for one of its methods. Called
@@ -45,13 +50,22 @@ func (c *Cache) Method(spec MethodSpec) *Method {
 			break
 		}
 	}
-	return &Method{
+	m := &Method{
 		c:      c,
 		spec:   spec,
 		prefix: c.cfg.namespace + "|" + spec.Package + "." + spec.Interface + "." + spec.Method + "|",
 		label:  spec.Interface + "." + spec.Method,
 		ttl:    ttl,
+		attrs: trace.WithAttributes(attribute.String("zoo.package", spec.Package),
+			attribute.String("zoo.interface", spec.Interface), attribute.String("zoo.method", spec.Method)),
 	}
+	if c.cfg.stats {
+		m.stats = new(methodStats)
+	}
+	c.methodsMu.Lock()
+	c.methods = append(c.methods, m)
+	c.methodsMu.Unlock()
+	return m
 }
 
 // Key appends the method's key prefix (namespace, package, interface,
@@ -66,7 +80,10 @@ func (m *Method) Spec() MethodSpec { return m.spec }
 // succeeded. A failure is logged rather than returned: the write itself
 // succeeded, and the caller must not retry it. Called by generated code.
 func (m *Method) Invalidate(ctx context.Context, tags ...string) {
-	if err := m.c.Invalidate(ctx, tags...); err != nil {
+	if m.stats != nil {
+		m.stats.invalidations.inc()
+	}
+	if err := m.c.invalidate(ctx, m, tags); err != nil {
 		m.c.logs.warn("zoo: invalidation after a write failed",
 			slog.String("method", m.label), slog.String("error", err.Error()))
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/zoogen/zoogen/runtime/store"
 )
 
@@ -33,6 +35,10 @@ type config struct {
 	consistency Consistency
 	localTier   int           // entries; -1: the default for the mode
 	lockTTL     time.Duration // 0: no distributed lock
+	stats       bool
+	tracer      trace.TracerProvider
+	hitSpans    bool
+	instance    string
 }
 
 func defaultConfig() config {
@@ -44,6 +50,7 @@ func defaultConfig() config {
 		pruneEvery:  time.Minute,
 		localTier:   -1,
 		lockTTL:     DefaultLockTTL,
+		stats:       true,
 	}
 }
 
@@ -138,6 +145,25 @@ func WithClock(now func() time.Time) Option {
 // nodes too and treats the entries loaded before them as stale: a burst of
 // misses, never a stale read.
 func WithMaxTagNodes(n int) Option { return func(c *config) { c.maxTagNodes = n } }
+
+// WithStats turns the per-method counters behind [Cache.Stats] (and the
+// Prometheus collector, the debug handler and the zoo command) on or off;
+// they are on by default and cost a few nanoseconds per call.
+func WithStats(enabled bool) Option { return func(c *config) { c.stats = enabled } }
+
+// WithTracerProvider sets where spans go: one span per load ("zoo.load")
+// and per invalidation ("zoo.invalidate"), as children of the caller's
+// span. The default is the global provider (otel.GetTracerProvider()),
+// which does nothing until the program sets one.
+func WithTracerProvider(tp trace.TracerProvider) Option { return func(c *config) { c.tracer = tp } }
+
+// WithHitSpans also records a span ("zoo.hit") for every hit. It is off by
+// default: a hit costs far less than a span.
+func WithHitSpans(enabled bool) Option { return func(c *config) { c.hitSpans = enabled } }
+
+// WithInstance names this cache among the processes that share its store,
+// in statistics and in the zoo command; the default is host:pid.
+func WithInstance(name string) Option { return func(c *config) { c.instance = name } }
 
 // ErrBadOption is wrapped by the errors New returns for invalid options.
 var ErrBadOption = errors.New("zoo: bad option")

@@ -85,3 +85,13 @@ type Event struct {
 	Tags    []string
 	Version hlc.Timestamp
 }
+
+// Reporter is implemented by shared stores through which processes publish
+// their statistics, for operators' tools (the zoo command) to read.
+type Reporter interface {
+	// Report publishes the statistics of one process, replacing what it
+	// published before. Reports older than ttl count as gone.
+	Report(ctx context.Context, instance string, stats []byte, ttl time.Duration) error
+	// Reports returns the current reports of every process, by instance.
+	Reports(ctx context.Context) (map[string][]byte, error)
+}

@@ -188,3 +188,43 @@ func (t *Trie) sweep(n *node, horizon uint64) int {
 	}
 	return removed
 }
+
+// Walk calls fn for every node at or below prefix ("" for the whole trie)
+// that carries a version, in no particular order, with the node's tag and
+// version, until fn returns false. It sees a consistent node but not a
+// consistent trie: invalidations may land while it walks.
+func (t *Trie) Walk(prefix string, fn func(tag string, v hlc.Timestamp) bool) {
+	n := &t.root
+	if prefix != "" {
+		for rest, more := prefix, true; more; {
+			var seg string
+			seg, rest, more = strings.Cut(rest, string(Sep))
+			if n = n.child(seg); n == nil {
+				return
+			}
+		}
+	}
+	walk(n, prefix, fn)
+}
+
+func walk(n *node, tag string, fn func(string, hlc.Timestamp) bool) bool {
+	if v := n.version.Load(); v != 0 && tag != "" {
+		if !fn(tag, hlc.Timestamp(v)) {
+			return false
+		}
+	}
+	kids := n.children.Load()
+	if kids == nil {
+		return true
+	}
+	cont := true
+	kids.Range(func(seg, c any) bool {
+		child := tag + string(Sep) + seg.(string)
+		if tag == "" {
+			child = seg.(string)
+		}
+		cont = walk(c.(*node), child, fn)
+		return cont
+	})
+	return cont
+}

@@ -269,3 +269,22 @@ func BenchmarkInvalidate(b *testing.B) {
 		})
 	}
 }
+
+func TestWalk(t *testing.T) {
+	var tr trie.Trie
+	tr.Invalidate("org:1", 10)
+	tr.Invalidate("org:1:store:2", 20)
+	tr.Invalidate("org:2", 30)
+	tr.Invalidate("user:a%3Ab", 40)
+	collect := func(prefix string) map[string]hlc.Timestamp {
+		got := map[string]hlc.Timestamp{}
+		tr.Walk(prefix, func(tag string, v hlc.Timestamp) bool { got[tag] = v; return true })
+		return got
+	}
+	assert.Equal(t, map[string]hlc.Timestamp{"org:1": 10, "org:1:store:2": 20, "org:2": 30, "user:a%3Ab": 40}, collect(""))
+	assert.Equal(t, map[string]hlc.Timestamp{"org:1": 10, "org:1:store:2": 20}, collect("org:1"))
+	assert.Empty(t, collect("org:3"))
+	n := 0
+	tr.Walk("", func(string, hlc.Timestamp) bool { n++; return false })
+	assert.Equal(t, 1, n, "Walk stops when fn returns false")
+}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,9 +30,10 @@ const DefaultTimeout = 250 * time.Millisecond
 const fieldsCacheSize = 100_000
 
 var (
-	_ store.Store  = (*Store)(nil)
-	_ store.Shared = (*Store)(nil)
-	_ store.Locker = (*Store)(nil)
+	_ store.Store    = (*Store)(nil)
+	_ store.Shared   = (*Store)(nil)
+	_ store.Locker   = (*Store)(nil)
+	_ store.Reporter = (*Store)(nil)
 )
 
 // Store is a [store.Shared] on Redis. Make one with [New]; a cache attaches
@@ -71,6 +74,7 @@ func newKeys(ns string) keys {
 }
 
 func (k keys) entry(key string) string { return k.prefix + "e:" + key }
+func (k keys) reports() string         { return k.prefix + "i" }
 func (k keys) lock(key string) string  { return k.prefix + "l:" + key }
 
 // Option configures a [Store].
@@ -451,4 +455,87 @@ func decodeTagVersions(b string) (map[string]hlc.Timestamp, error) {
 		out[flat[i]] = v
 	}
 	return out, nil
+}
+
+// report is what Report stores for one instance: its statistics and when it
+// published them.
+type report struct {
+	At    int64           `json:"at"` // Unix milliseconds
+	TTL   int64           `json:"ttl"`
+	Stats json.RawMessage `json:"stats"`
+}
+
+// Report publishes the statistics of one instance in the namespace's
+// reports hash.
+func (s *Store) Report(ctx context.Context, instance string, stats []byte, ttl time.Duration) error {
+	k := s.currentKeys()
+	b, err := json.Marshal(report{At: time.Now().UnixMilli(), TTL: ttl.Milliseconds(), Stats: stats})
+	if err != nil {
+		return err
+	}
+	return s.do(ctx, func(ctx context.Context) error { return s.client.HSet(ctx, k.reports(), instance, b).Err() })
+}
+
+// Reports returns the statistics every live instance of the namespace
+// published; reports older than their TTL are dropped from Redis.
+func (s *Store) Reports(ctx context.Context) (map[string][]byte, error) {
+	k := s.currentKeys()
+	var all map[string]string
+	if err := s.do(ctx, func(ctx context.Context) error {
+		var err error
+		all, err = s.client.HGetAll(ctx, k.reports()).Result()
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]byte, len(all))
+	now := time.Now().UnixMilli()
+	for instance, raw := range all {
+		var r report
+		if err := json.Unmarshal([]byte(raw), &r); err != nil || now-r.At > r.TTL {
+			_ = s.do(ctx, func(ctx context.Context) error { return s.client.HDel(ctx, k.reports(), instance).Err() })
+			continue
+		}
+		out[instance] = r.Stats
+	}
+	return out, nil
+}
+
+// Versions returns up to limit tag paths at or below prefix with the
+// versions Redis holds for them, for the zoo command's inspect.
+func (s *Store) Versions(ctx context.Context, prefix string, limit int) (map[string]hlc.Timestamp, error) {
+	k := s.currentKeys()
+	out := map[string]hlc.Timestamp{}
+	var cursor uint64
+	for {
+		var fields []string
+		err := s.do(ctx, func(ctx context.Context) error {
+			var err error
+			fields, cursor, err = s.client.HScan(ctx, k.versions, cursor, "t:"+globEscape(prefix)+"*", 1000).Result()
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for i := 0; i+1 < len(fields); i += 2 {
+			tag := fields[i][2:]
+			if prefix != "" && tag != prefix && !strings.HasPrefix(tag, prefix+":") {
+				continue
+			}
+			if v, err := parseVersion(fields[i+1]); err == nil {
+				out[tag] = v
+			}
+			if limit > 0 && len(out) >= limit {
+				return out, nil
+			}
+		}
+		if cursor == 0 {
+			return out, nil
+		}
+	}
+}
+
+// globEscape escapes the characters Redis glob patterns give a meaning to.
+func globEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`, "]", `\]`).Replace(s)
 }

@@ -1,0 +1,180 @@
+package runtime
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/zoogen/zoogen/runtime/hlc"
+)
+
+// counter is a counter that many goroutines increment at once without
+// fighting over one cache line: increments land on one of several padded
+// stripes, picked at random, and reads add them up.
+type counter struct {
+	stripes [8]struct {
+		n atomic.Uint64
+		_ [56]byte
+	}
+}
+
+func (c *counter) inc() { c.stripes[rand.Uint32()&7].n.Add(1) }
+
+func (c *counter) load() uint64 {
+	var n uint64
+	for i := range c.stripes {
+		n += c.stripes[i].n.Load()
+	}
+	return n
+}
+
+// LoadBuckets are the upper bounds, in seconds, of the load duration
+// histogram.
+var LoadBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// histogram counts durations in LoadBuckets.
+type histogram struct {
+	counts [15]atomic.Uint64 // one per bucket, and +Inf
+	sumNs  atomic.Int64
+}
+
+func (h *histogram) observe(d time.Duration) {
+	s := d.Seconds()
+	i, _ := slices.BinarySearch(LoadBuckets, s)
+	h.counts[i].Add(1)
+	h.sumNs.Add(int64(d))
+}
+
+// methodStats are the counters of one Method.
+type methodStats struct {
+	hits, misses, loads, loadErrors, coalesced counter
+	decodeFailures, failOpens, invalidations   counter
+	loadDuration                               histogram
+}
+
+// Stats is a snapshot of a cache's counters, for metrics exporters, the
+// debug handler and the zoo command. Counters only grow; rates are
+// differences between snapshots.
+type Stats struct {
+	// Instance identifies the cache among the processes sharing its store.
+	Instance  string
+	Namespace string
+	// Consistency is "local" or "strict".
+	Consistency string
+	// Shared reports whether the store is shared with other processes, and
+	// Connected whether their invalidations reach this one.
+	Shared, Connected bool
+	// Invalidations counts calls of Cache.Invalidate and of invalidating
+	// methods.
+	Invalidations uint64
+	// Evictions counts entries the memory tier dropped for room.
+	Evictions uint64
+	// TagNodes is the size of the tag trie.
+	TagNodes int
+	// Clock is the latest timestamp the cache has seen.
+	Clock hlc.Timestamp
+	// Methods has one row per cached or invalidating method.
+	Methods []MethodStats
+	// At is when the snapshot was taken.
+	At time.Time
+}
+
+// MethodStats are the counters of one method.
+type MethodStats struct {
+	Package, Interface, Method string
+	// Hits and Misses count calls served from the cache and not.
+	Hits, Misses uint64
+	// Loads counts calls of the repository made for misses; LoadErrors
+	// those that failed (and were not cached).
+	Loads, LoadErrors uint64
+	// Coalesced counts callers that waited for another caller's load.
+	Coalesced uint64
+	// DecodeFailures counts entries in the store that did not decode.
+	DecodeFailures uint64
+	// FailOpens counts calls that went to the repository because the store
+	// failed.
+	FailOpens uint64
+	// Invalidations counts invalidations made by the method.
+	Invalidations uint64
+	// LoadDuration is a histogram of load durations: counts per bucket of
+	// LoadBuckets, then the count above the last, and the sum in seconds.
+	LoadDurationCounts []uint64
+	LoadDurationSum    float64
+}
+
+// Stats returns a snapshot of the cache's counters. Methods created with
+// the same spec (several decorators of one interface) share a row. With
+// WithStats(false) the method rows are empty.
+func (c *Cache) Stats() Stats {
+	s := Stats{
+		Instance:      c.instance,
+		Namespace:     c.cfg.namespace,
+		Consistency:   "local",
+		Shared:        c.shared != nil,
+		Connected:     c.watchUp.Load(),
+		Invalidations: c.invalidations.load(),
+		TagNodes:      c.trie.Len(),
+		Clock:         c.clock.Last(),
+		At:            c.cfg.now(),
+	}
+	if c.strict {
+		s.Consistency = "strict"
+	}
+	if c.local != nil {
+		s.Evictions = c.local.Evictions()
+	}
+	c.methodsMu.Lock()
+	methods := slices.Clone(c.methods)
+	c.methodsMu.Unlock()
+	rows := map[MethodSpec]int{}
+	for _, m := range methods {
+		if m.stats == nil {
+			continue
+		}
+		spec := m.spec
+		spec.TTL = 0
+		i, ok := rows[spec]
+		if !ok {
+			i = len(s.Methods)
+			rows[spec] = i
+			s.Methods = append(s.Methods, MethodStats{Package: spec.Package, Interface: spec.Interface, Method: spec.Method,
+				LoadDurationCounts: make([]uint64, len(LoadBuckets)+1)})
+		}
+		r := &s.Methods[i]
+		st := m.stats
+		r.Hits += st.hits.load()
+		r.Misses += st.misses.load()
+		r.Loads += st.loads.load()
+		r.LoadErrors += st.loadErrors.load()
+		r.Coalesced += st.coalesced.load()
+		r.DecodeFailures += st.decodeFailures.load()
+		r.FailOpens += st.failOpens.load()
+		r.Invalidations += st.invalidations.load()
+		for b := range st.loadDuration.counts {
+			r.LoadDurationCounts[b] += st.loadDuration.counts[b].Load()
+		}
+		r.LoadDurationSum += time.Duration(st.loadDuration.sumNs.Load()).Seconds()
+	}
+	return s
+}
+
+// TagVersion is a tag the cache has seen invalidated, and when.
+type TagVersion struct {
+	Tag     string
+	Version hlc.Timestamp
+}
+
+// Tags returns up to limit (all if limit <= 0) tags at or below prefix that this process has
+// seen invalidated and not yet pruned, with their versions, sorted by tag:
+// what the zoo command's inspect shows.
+func (c *Cache) Tags(prefix string, limit int) []TagVersion {
+	var out []TagVersion
+	c.trie.Walk(prefix, func(tag string, v hlc.Timestamp) bool {
+		out = append(out, TagVersion{Tag: tag, Version: v})
+		return limit <= 0 || len(out) < limit
+	})
+	slices.SortFunc(out, func(a, b TagVersion) int { return strings.Compare(a.Tag, b.Tag) })
+	return out
+}
