@@ -148,17 +148,15 @@ func (c *Cache) reportLoop(r store.Reporter) {
 	t := time.NewTicker(ReportEvery)
 	defer t.Stop()
 	for {
+		if b, err := json.Marshal(c.Stats()); err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), ReportEvery)
+			_ = r.Report(ctx, c.instance, b, 5*ReportEvery)
+			cancel()
+		}
 		select {
 		case <-c.stop:
 			return
 		case <-t.C:
-			b, err := json.Marshal(c.Stats())
-			if err != nil {
-				continue
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), ReportEvery)
-			_ = r.Report(ctx, c.instance, b, 5*ReportEvery)
-			cancel()
 		}
 	}
 }

@@ -5,7 +5,13 @@
 // product update and an organisation rename expire, and how many queries
 // 1,000 concurrent cold readers cause.
 //
-//	go run ./examples/shop [-orgs 3] [-stores 4] [-products 25] [-redis addr [-strict]]
+//	go run ./examples/shop [-orgs 3] [-stores 4] [-products 25] [-redis addr [-strict]] [-http :8080]
+//
+// With -http, after the report it serves the shop over HTTP until
+// interrupted: product pages (GET /orgs/1/stores/2/products/27) cached by
+// the middleware, price updates (POST .../price?cents=N) that expire them,
+// the cache's debug page (/debug/zoo/, which the zoo command reads) and
+// Prometheus metrics (/metrics).
 //
 // With -redis, entries live in Redis (under a namespace of the run's own,
 // deleted at the end) behind a memory tier, as several instances of a
@@ -18,10 +24,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"os/signal"
 	"sync"
 	"time"
 
@@ -37,6 +46,7 @@ type config struct {
 	orgs, stores, products int
 	redis                  string // Redis address; "" keeps entries in memory
 	strict                 bool
+	http                   string // address to serve on after the report; "" does not
 }
 
 func main() {
@@ -46,6 +56,7 @@ func main() {
 	flag.IntVar(&cfg.products, "products", 25, "products per store")
 	flag.StringVar(&cfg.redis, "redis", "", "keep entries in the Redis at this address (host:port)")
 	flag.BoolVar(&cfg.strict, "strict", false, "with -redis: validate every read in Redis")
+	flag.StringVar(&cfg.http, "http", "", "after the report, serve the shop over HTTP on this address (:8080)")
 	flag.Parse()
 	if cfg.orgs < 2 || cfg.stores < 2 || cfg.products < 2 {
 		fmt.Fprintln(os.Stderr, "shop: -orgs, -stores and -products must be at least 2")
@@ -202,6 +213,20 @@ func scenario(ctx context.Context, cfg config, w io.Writer) (figures, error) {
 	}
 	f.stampede = q()
 	fmt.Fprintf(w, "   %d query\n", f.stampede)
+
+	if cfg.http != "" {
+		fmt.Fprintf(w, "\nserving on %s: /orgs/1/stores/2/products/27, /debug/zoo/, /metrics (Ctrl-C stops)\n", cfg.http)
+		srv := &http.Server{Addr: cfg.http, Handler: newServer(repo, cache)}
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+		defer stop()
+		go func() {
+			<-ctx.Done()
+			_ = srv.Close()
+		}()
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return f, err
+		}
+	}
 
 	switch {
 	case f.warm != 0:

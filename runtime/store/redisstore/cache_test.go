@@ -210,8 +210,12 @@ func TestNamespacesAreIsolated(t *testing.T) {
 // invalidations published meanwhile are lost to the subscribers, and must
 // still never be served stale.
 func TestSubscriptionKilled(t *testing.T) {
-	client := sharedClient(t)
-	ns, d := namespace(t, client), newDB()
+	// A server of the test's own: CLIENT KILL TYPE pubsub would drop the
+	// subscriptions of every other test sharing a server.
+	srv := startServer(t)
+	client := redis.NewClient(&redis.Options{Addr: srv.addr()})
+	defer client.Close()
+	ns, d := "killed", newDB()
 	a := newInstance(t, client, ns, d)
 	b := newInstance(t, client, ns, d)
 	a.waitUp(t)
