@@ -3,6 +3,8 @@ package generator
 import (
 	"bufio"
 	"fmt"
+	"go/ast"
+	goparser "go/parser"
 	"go/token"
 	"os"
 	"path/filepath"
@@ -52,8 +54,9 @@ func load(cfg Config, patterns []string) ([]*packages.Package, *token.FileSet, e
 	}
 	var errs Errors
 	for _, pkg := range pkgs {
+		names := generatedNames(pkg)
 		for _, e := range pkg.Errors {
-			if file, _, ok := strings.Cut(e.Pos, ":"); ok && isGenerated(file) {
+			if fromStaleFile(cfg.Dir, pkg, e, names) {
 				continue
 			}
 			msg := e.Msg
@@ -104,4 +107,133 @@ func relPath(dir, file string) string {
 		return rel
 	}
 	return file
+}
+
+// fromStaleFile reports whether an error of pkg comes from zoogen's own
+// generated files, which are about to be replaced: an error inside one, or
+// an error elsewhere that names what one declares (a stale decorator no
+// longer implementing its interface). Type errors carry their position; the
+// go command's build errors are one block of compiler output ("# pkg" and
+// then a "file:line:col: message" line per problem, continued by indented
+// lines), every problem of which must qualify.
+func fromStaleFile(dir string, pkg *packages.Package, e packages.Error, names []string) bool {
+	if file, _, ok := strings.Cut(e.Pos, ":"); ok {
+		return isGenerated(file) || mentions(e.Msg, names)
+	}
+	problems := 0
+	var file, msg string
+	flush := func() bool {
+		if file == "" {
+			return true
+		}
+		ok := isGenerated(file) || mentions(msg, names)
+		file, msg = "", ""
+		return ok
+	}
+	for line := range strings.SplitSeq(e.Msg, "\n") {
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+			continue
+		case strings.HasPrefix(line, "\t") || strings.HasPrefix(line, " "):
+			msg += "\n" + line // continues the problem above
+			continue
+		}
+		if !flush() {
+			return false
+		}
+		f, rest, ok := strings.Cut(line, ":")
+		if !ok || !strings.HasSuffix(f, ".go") || rest == "" || rest[0] < '0' || rest[0] > '9' {
+			return false // not a positioned compiler error
+		}
+		file, msg = resolve(dir, pkg, f), rest
+		problems++
+	}
+	return flush() && problems > 0
+}
+
+// resolve returns the path of a file the go command named: relative to its
+// working directory, or to the package's.
+func resolve(dir string, pkg *packages.Package, file string) string {
+	if filepath.IsAbs(file) {
+		return file
+	}
+	wd := dir
+	if wd == "" {
+		wd, _ = os.Getwd()
+	}
+	if f := filepath.Join(wd, file); fileExists(f) {
+		return f
+	}
+	return filepath.Join(pkgDir(dir, pkg), file)
+}
+
+// generatedNames returns the package-level names declared in pkg's files
+// that zoogen generated.
+func generatedNames(pkg *packages.Package) []string {
+	var names []string
+	fset := token.NewFileSet()
+	for _, path := range pkg.GoFiles {
+		if !isGenerated(path) {
+			continue
+		}
+		f, err := goparser.ParseFile(fset, path, nil, goparser.SkipObjectResolution)
+		if err != nil {
+			continue
+		}
+		for _, decl := range f.Decls {
+			switch d := decl.(type) {
+			case *ast.FuncDecl:
+				if d.Recv == nil {
+					names = append(names, d.Name.Name)
+				}
+			case *ast.GenDecl:
+				for _, spec := range d.Specs {
+					if ts, ok := spec.(*ast.TypeSpec); ok {
+						names = append(names, ts.Name.Name)
+					}
+				}
+			}
+		}
+	}
+	return names
+}
+
+// mentions reports whether msg names one of names as a whole word.
+func mentions(msg string, names []string) bool {
+	for _, n := range names {
+		for i := 0; ; {
+			j := strings.Index(msg[i:], n)
+			if j < 0 {
+				break
+			}
+			start, end := i+j, i+j+len(n)
+			if (start == 0 || !isIdentByte(msg[start-1])) && (end == len(msg) || !isIdentByte(msg[end])) {
+				return true
+			}
+			i = end
+		}
+	}
+	return false
+}
+
+func isIdentByte(b byte) bool {
+	return b == '_' || '0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
+}
+
+// pkgDir returns the directory of pkg, from its files, or dir.
+func pkgDir(dir string, pkg *packages.Package) string {
+	for _, files := range [][]string{pkg.GoFiles, pkg.CompiledGoFiles, pkg.OtherFiles} {
+		if len(files) > 0 {
+			return filepath.Dir(files[0])
+		}
+	}
+	if dir == "" {
+		dir, _ = os.Getwd()
+	}
+	return dir
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

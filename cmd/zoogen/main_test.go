@@ -191,3 +191,49 @@ func TestGoGenerate(t *testing.T) {
 		})
 	}
 }
+
+// TestStaleFileNeverBlocksRegeneration: a method's signature changes, so
+// the committed decorator no longer compiles, and other code of the package
+// uses the decorator: zoogen still regenerates it.
+func TestStaleFileNeverBlocksRegeneration(t *testing.T) {
+	dir := module(t)
+	shop := filepath.Join(dir, "shop")
+	_, stderr, code := zoogen(t, shop)
+	require.Equal(t, 0, code, stderr)
+	require.NoError(t, os.WriteFile(filepath.Join(shop, "wire.go"), []byte(`package shop
+
+import zoo "github.com/zoogen/zoogen/runtime"
+
+// Wire uses the generated constructor, as services do.
+func Wire(inner Repo, c *zoo.Cache) Repo { return NewCachedRepo(inner, c) }
+`), 0o644))
+	// Get gains a result: the old decorator does not implement Repo any more.
+	writeSource(t, dir, strings.Replace(source, "(*Product, error)", "(*Product, bool, error)", 1))
+	for _, wd := range []string{shop, dir} {
+		args := []string{}
+		if wd == dir {
+			args = []string{"./shop"}
+		}
+		_, stderr, code = zoogen(t, wd, args...)
+		require.Equal(t, 0, code, "from %s: %s", wd, stderr)
+	}
+	src, err := os.ReadFile(filepath.Join(shop, "repo_zoo.go"))
+	require.NoError(t, err)
+	assert.Contains(t, string(src), "(*Product, bool, error)")
+	build := exec.Command("go", "vet", "./...")
+	build.Dir = dir
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+}
+
+// TestUnrelatedCompileErrorsAreReported: errors that are not the stale
+// decorator's still stop zoogen, positioned.
+func TestUnrelatedCompileErrorsAreReported(t *testing.T) {
+	dir := module(t)
+	shop := filepath.Join(dir, "shop")
+	require.NoError(t, os.WriteFile(filepath.Join(shop, "broken.go"), []byte("package shop\n\nvar broken int = \"text\"\n"), 0o644))
+	_, stderr, code := zoogen(t, shop)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "broken.go:3:18")
+	assert.NoFileExists(t, filepath.Join(shop, "repo_zoo.go"))
+}
