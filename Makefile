@@ -16,11 +16,11 @@ ci: test check-generated bench-check ## what CI runs: the tests, the generated-c
 	go run ./examples/quickstart >/dev/null
 
 generate: ## regenerate the examples' decorators and the generator's golden files
-	go generate ./examples/...
+	go generate ./examples/... ./internal/...
 	go test ./generator -run TestGolden -update
 
 check-generated: ## fail if a committed generated file is stale
-	go run ./cmd/zoogen -check ./examples/...
+	go run ./cmd/zoogen -check ./examples/... ./internal/...
 	go test ./generator -run 'TestGolden$$' -count=1
 	cd bench && go tool zoogen -check ./shop
 

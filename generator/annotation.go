@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // annotationPrefix starts every annotation comment.
@@ -69,12 +70,12 @@ func (p *parser) parseAnnotation(text string, pos Pos, method string) *annotatio
 	i += len(verb)
 	ok := true
 	for i < len(text) {
-		if unicode.IsSpace(rune(text[i])) {
-			i++
+		if r, n := utf8.DecodeRuneInString(text[i:]); unicode.IsSpace(r) {
+			i += n
 			continue
 		}
 		start := i
-		for i < len(text) && text[i] != '=' && !unicode.IsSpace(rune(text[i])) {
+		for i < len(text) && text[i] != '=' && !spaceAt(text, i) {
 			i++
 		}
 		name := text[start:i]
@@ -96,7 +97,7 @@ func (p *parser) parseAnnotation(text string, pos Pos, method string) *annotatio
 			i += len(quoted)
 		} else {
 			vstart := i
-			for i < len(text) && !unicode.IsSpace(rune(text[i])) {
+			for i < len(text) && !spaceAt(text, i) {
 				i++
 			}
 			o.value = text[vstart:i]
@@ -121,6 +122,14 @@ func (p *parser) parseAnnotation(text string, pos Pos, method string) *annotatio
 		return nil
 	}
 	return a
+}
+
+// spaceAt reports whether a white-space character starts at byte i of s.
+// Characters, not bytes: 0x85 and 0xA0 are spaces as runes but also occur
+// inside other characters' UTF-8 encodings (à is 0xC3 0xA0).
+func spaceAt(s string, i int) bool {
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return unicode.IsSpace(r)
 }
 
 // rawSegment is one segment of a tag template before it is resolved

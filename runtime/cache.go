@@ -67,6 +67,7 @@ type Cache struct {
 
 	pendingMu sync.Mutex
 	pending   []string // invalidations the shared store has not recorded yet
+	replaying bool     // a replay is running
 
 	stop chan struct{}
 	bg   sync.WaitGroup
@@ -240,7 +241,28 @@ func (c *Cache) invalidate(ctx context.Context, m *Method, tags []string) error 
 		return fmt.Errorf("zoo: invalidation holds in this process only until the store records it: %w", err)
 	}
 	c.learn(shared, v)
+	c.replaySoon()
 	return nil
+}
+
+// replaySoon starts replaying the invalidations the shared store missed,
+// if there are any and no replay is running.
+func (c *Cache) replaySoon() {
+	c.pendingMu.Lock()
+	start := len(c.pending) > 0 && !c.replaying
+	if start {
+		c.replaying = true
+	}
+	c.pendingMu.Unlock()
+	if !start {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed { // Close waits for bg: no Go after it started waiting
+		return
+	}
+	c.bg.Go(c.replay)
 }
 
 // stamp invalidates tags in the local trie at v; no tags stamps the root.
@@ -287,11 +309,7 @@ func (c *Cache) onEvent(ev store.Event) {
 		}
 		c.wasUp = true
 		c.watchUp.Store(true)
-		c.mu.Lock()
-		if !c.closed { // Close waits for bg: no Go after it started waiting
-			c.bg.Go(c.replay)
-		}
-		c.mu.Unlock()
+		c.replaySoon()
 	}
 }
 
@@ -317,6 +335,11 @@ func (c *Cache) replay() {
 	tags := c.pending
 	c.pending = nil
 	c.pendingMu.Unlock()
+	defer func() {
+		c.pendingMu.Lock()
+		c.replaying = false
+		c.pendingMu.Unlock()
+	}()
 	if len(tags) == 0 || c.isDone.Load() {
 		return
 	}

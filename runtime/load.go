@@ -202,11 +202,11 @@ type flight[T any] struct {
 	gen uint64 // trie generation when the flight started
 
 	asOf     hlc.Timestamp // taken before the load
+	stamped  bool          // asOf was taken: the store's clock answered
 	val      T
 	err      error
 	panicked *PanicError
 	tags     []string
-	fresh    bool // the result was still valid when the load returned
 
 	waiters int // guarded by Cache.mu
 	cancel  context.CancelFunc
@@ -275,12 +275,28 @@ func loadShared[T any](ctx context.Context, m *Method, key string, load func(con
 			var zero T
 			return zero, f.err
 		}
-		// The caller that started the flight arrived before the load
-		// began, and so did a joiner if no invalidation completed between
-		// the flight's start and its arrival: the result is fresh enough
-		// for them. Others need a result still valid at the end of the
-		// load.
-		if !joined || joinGen == f.gen || f.fresh {
+		if !joined {
+			// The caller that started the flight arrived before the load
+			// began: whatever it read is fresh enough for it.
+			propagate(ctx, f.tags)
+			return f.val, nil
+		}
+		if c.shared != nil && (c.strict || !c.watchUp.Load()) {
+			// Only the store knows every invalidation: a joiner takes what
+			// the store holds now, which the load stored unless it was
+			// already stale.
+			if v, ok := lookupRemote[T](ctx, m, key); ok {
+				return v, nil
+			}
+			continue
+		}
+		// A joiner arrived before the load began too if no invalidation it
+		// could know of completed between the flight's start and its
+		// arrival. Otherwise the result must be valid now, after its
+		// arrival: one found valid when the load returned may have been
+		// joined after an invalidation that landed before the flight was
+		// gone.
+		if joinGen == f.gen || f.stamped && c.trie.Valid(f.tags, f.asOf) {
 			propagate(ctx, f.tags)
 			return f.val, nil
 		}
@@ -321,8 +337,8 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 		if !returned {
 			f.err = fmt.Errorf("zoo: load of %s exited its goroutine", m.label)
 		}
-		f.fresh = cacheable && c.trie.Valid(f.tags, f.asOf)
-		stored := f.err == nil && f.panicked == nil && f.fresh && !filled
+		f.stamped = cacheable
+		stored := f.err == nil && f.panicked == nil && cacheable && !filled && c.trie.Valid(f.tags, f.asOf)
 		if stored {
 			stored = c.set(ctx, m, key, f.val, f.asOf, f.tags)
 		}

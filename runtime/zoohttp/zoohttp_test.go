@@ -120,9 +120,9 @@ func TestNeverCaches(t *testing.T) {
 		path   string
 		header []string
 	}{
-		{"/products/missing", nil},                            // not 2xx
-		{"/products/mine?user=ann", nil},                      // sets a cookie
-		{"/products/nostore", nil},                            // the response says no-store
+		{"/products/missing", nil},                             // not 2xx
+		{"/products/mine?user=ann", nil},                       // sets a cookie
+		{"/products/nostore", nil},                             // the response says no-store
 		{"/products/9", []string{"Cache-Control", "no-store"}}, // the request says no-store
 	} {
 		before := s.calls.Load()

@@ -112,6 +112,17 @@ func (s *Store) do(ctx context.Context, op func(ctx context.Context) error) erro
 	if !s.breaker.allow() {
 		return fmt.Errorf("zoo: redisstore: %w (breaker open)", store.ErrUnavailable)
 	}
+	return s.attempt(ctx, op)
+}
+
+// attempt runs one Redis operation under the timeout, whatever the breaker
+// says, and tells the breaker how it went. Invalidations go this way: one
+// that waits out the breaker's backoff after Redis is back would go
+// unrecorded while other instances serve what it invalidates.
+func (s *Store) attempt(ctx context.Context, op func(ctx context.Context) error) error {
+	if s.isClosed() {
+		return fmt.Errorf("zoo: redisstore: %w", store.ErrClosed)
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	err := op(ctx)
@@ -287,7 +298,7 @@ func (s *Store) Set(ctx context.Context, key string, e *store.Entry) error {
 		return err
 	}
 	return s.do(ctx, func(ctx context.Context) error {
-		return setScript.Run(ctx, s.client, []string{k.entry(key), k.versions},
+		return setScript.Run(ctx, s.client, []string{k.entry(key), k.versions, k.clock},
 			frame, formatVersion(e.AsOf), packed, strconv.FormatInt(expiry, 10)).Err()
 	})
 }
@@ -304,7 +315,7 @@ func (s *Store) Now(ctx context.Context) (hlc.Timestamp, error) {
 	var v string
 	err := s.do(ctx, func(ctx context.Context) error {
 		var err error
-		v, err = nowScript.Run(ctx, s.client, []string{k.clock}).Text()
+		v, err = nowScript.Run(ctx, s.client, []string{k.clock, k.versions}).Text()
 		return err
 	})
 	if err != nil {
@@ -314,6 +325,8 @@ func (s *Store) Now(ctx context.Context) (hlc.Timestamp, error) {
 }
 
 // Invalidate records tags as invalidated at a new version and publishes it.
+// It always tries Redis, even while the breaker is open: an invalidation is
+// worth a timeout.
 func (s *Store) Invalidate(ctx context.Context, tags []string, min hlc.Timestamp) (hlc.Timestamp, error) {
 	k := s.currentKeys()
 	args := make([]any, 0, 2+len(tags))
@@ -322,7 +335,7 @@ func (s *Store) Invalidate(ctx context.Context, tags []string, min hlc.Timestamp
 		args = append(args, t)
 	}
 	var v string
-	err := s.do(ctx, func(ctx context.Context) error {
+	err := s.attempt(ctx, func(ctx context.Context) error {
 		var err error
 		v, err = invalidateScript.Run(ctx, s.client, []string{k.clock, k.versions}, args...).Text()
 		return err

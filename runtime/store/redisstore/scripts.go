@@ -17,6 +17,19 @@ local function servertime()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- epoch returns the last version issued. A namespace without one is new,
+-- or its keys were lost (Redis restarted without persistence, or flushed):
+-- its versions are gone too, so whatever was loaded before now cannot be
+-- proved fresh. Its horizon starts now.
+local function epoch(clock, versions)
+  local last = redis.call('GET', clock)
+  if last then return last end
+  local now = fmt(servertime(), 0)
+  redis.call('SET', clock, now)
+  local h = redis.call('HGET', versions, 'h')
+  if not h or h < now then redis.call('HSET', versions, 'h', now) end
+  return now
+end
 -- paths appends the version fields of every path of every tag: "a:b:c"
 -- is checked as t:a, t:a:b and t:a:b:c.
 local function paths(tags, fields)
@@ -39,11 +52,11 @@ end
 // so that a version issued afterwards is later still even if the server
 // clock steps back.
 //
-// KEYS: clock.
+// KEYS: clock, versions.
 var nowScript = redis.NewScript(luaHelpers + `
 local now = fmt(servertime(), 0)
-local last = redis.call('GET', KEYS[1])
-if last and last >= now then return last end
+local last = epoch(KEYS[1], KEYS[2])
+if last >= now then return last end
 redis.call('SET', KEYS[1], now)
 return now
 `)
@@ -54,8 +67,8 @@ return now
 // KEYS: clock, versions. ARGV: min version, channel, tags...
 var invalidateScript = redis.NewScript(luaHelpers + `
 local v = fmt(servertime(), 0)
-local last = redis.call('GET', KEYS[1])
-if last and last >= v then v = succ(last) end
+local last = epoch(KEYS[1], KEYS[2])
+if last >= v then v = succ(last) end
 if ARGV[1] >= v then v = succ(ARGV[1]) end
 redis.call('SET', KEYS[1], v)
 local msg = {v}
@@ -73,9 +86,10 @@ return v
 // memcache-style caches), with the versions its tags have now, for readers
 // to catch up from. It returns 1 when it stored the entry.
 //
-// KEYS: entry, versions. ARGV: frame, asOf, tags (MessagePack array),
-// expiry (Unix ms, 0 for none).
+// KEYS: entry, versions, clock. ARGV: frame, asOf, tags (MessagePack
+// array), expiry (Unix ms, 0 for none).
 var setScript = redis.NewScript(luaHelpers + `
+epoch(KEYS[3], KEYS[2])
 local fields = paths(cmsgpack.unpack(ARGV[3]), {'h'})
 local vs = redis.call('HMGET', KEYS[2], unpack(fields))
 local asof = ARGV[2]

@@ -46,6 +46,17 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
 			require.NotNil(t, s, "newStore returned nil")
+			clock = wallClock
+			if sh, ok := s.(store.Shared); ok {
+				// A shared store is the clock: entries stamped before it
+				// began may count as stale (see store.Shared).
+				clock = func() hlc.Timestamp {
+					if v, err := sh.Now(t.Context()); err == nil {
+						return v
+					}
+					return wallClock() // a closed store: only errors matter then
+				}
+			}
 			t.Cleanup(func() {
 				// The Close subtest has closed s already; a second Close
 				// need not succeed, it only must not panic.
@@ -98,13 +109,19 @@ func newSample(id int64, name string) sample {
 // on a server that several stores share.
 func key(t *testing.T, name string) string { return t.Name() + "/" + name }
 
+// clock stamps the entries of the subtest running: the wall clock, or a
+// shared store's own. Subtests run one at a time.
+var clock = wallClock
+
+func wallClock() hlc.Timestamp { return hlc.New(time.Now().UnixMilli(), 7) }
+
 // newEntry returns an entry that expires an hour from now, with an
 // expiry that is not a whole number of milliseconds.
 func newEntry(value any, tags ...string) *store.Entry {
 	now := time.Now()
 	return &store.Entry{
 		Value:   value,
-		AsOf:    hlc.New(now.UnixMilli(), 7),
+		AsOf:    clock(),
 		Expires: now.Add(time.Hour + 123456*time.Nanosecond),
 		Tags:    tags,
 	}
@@ -451,7 +468,7 @@ func testConcurrent(t *testing.T, s store.Store) {
 		ops     = 300
 	)
 	keys := []string{key(t, "k0"), key(t, "k1"), key(t, "k2"), key(t, "k3")}
-	base := time.Now().UnixMilli()
+	base := max(time.Now().UnixMilli(), clock().Wall()+1)
 	// entryOf builds the entry that worker w sets as its seq-th write to
 	// key i; checkGot rebuilds it from the value read back.
 	entryOf := func(i, w, seq int) *store.Entry {

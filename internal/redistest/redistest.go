@@ -1,0 +1,206 @@
+// Package redistest gives tests real Redis servers: the shared one the test
+// command guarantees (ZOO_REDIS_ADDR), and servers of a test's own, started
+// on free loopback ports, for tests that kill, pause or cluster them.
+// Tests never skip for want of Redis: they fail and say how to get one.
+package redistest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// TB is the part of testing.TB the helpers use.
+type TB interface {
+	Helper()
+	Name() string
+	TempDir() string
+	Cleanup(func())
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
+// Addr is the shared Redis: ZOO_REDIS_ADDR, or the one every development
+// machine runs.
+func Addr() string {
+	if a := os.Getenv("ZOO_REDIS_ADDR"); a != "" {
+		return a
+	}
+	return "127.0.0.1:6379"
+}
+
+// Client returns a client of the shared Redis, failing the test if it does
+// not answer. It is closed when the test ends.
+func Client(t TB) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: Addr()})
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("no Redis answers at %s (set ZOO_REDIS_ADDR, or run the tests with make test, which starts one): %v", Addr(), err)
+	}
+	return c
+}
+
+// Namespace returns a cache namespace no other test uses, and deletes its
+// keys from c when the test ends.
+func Namespace(t TB, c redis.UniversalClient) string {
+	t.Helper()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	ns := strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()) + "-" + hex.EncodeToString(b[:])
+	t.Cleanup(func() { DeleteNamespace(c, ns) })
+	return ns
+}
+
+// DeleteNamespace deletes every key of a cache namespace.
+func DeleteNamespace(c redis.UniversalClient, ns string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	pattern := strings.NewReplacer("[", `\[`, "]", `\]`).Replace("{zoo:" + ns + "}:*")
+	del := func(client *redis.Client) {
+		iter := client.Scan(ctx, 0, pattern, 1000).Iterator()
+		for iter.Next(ctx) {
+			client.Del(ctx, iter.Val())
+		}
+	}
+	switch cc := c.(type) {
+	case *redis.Client:
+		del(cc)
+	case *redis.ClusterClient:
+		_ = cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { del(m); return nil })
+	}
+}
+
+// Server is a redis-server process of a test's own.
+type Server struct {
+	t    TB
+	Port int
+	dir  string
+	args []string
+	cmd  *exec.Cmd
+}
+
+// FreePort returns a loopback port nothing listens on.
+func FreePort(t TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Start starts redis-server on a free loopback port, with extra arguments;
+// it is stopped when the test ends.
+func Start(t TB, args ...string) *Server {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Fatalf("this test runs its own redis-server, and there is none on PATH: %v", err)
+	}
+	s := &Server{t: t, Port: FreePort(t), dir: t.TempDir(), args: args}
+	s.Restart()
+	t.Cleanup(s.Kill)
+	return s
+}
+
+// Addr is the server's address.
+func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
+
+// Restart starts the server again after Kill, on the same port, empty.
+func (s *Server) Restart() {
+	s.t.Helper()
+	args := append([]string{"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log")}, s.args...)
+	s.cmd = exec.Command("redis-server", args...)
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	c := redis.NewClient(&redis.Options{Addr: s.Addr()})
+	defer c.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Ping(context.Background()).Err() != nil {
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
+			s.t.Fatalf("redis-server on %d did not start:\n%s", s.Port, log)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Kill kills the server, as a crash would.
+func (s *Server) Kill() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+		s.cmd = nil
+	}
+}
+
+// StartCluster starts a Redis Cluster of n masters on loopback and returns
+// a client of it, closed when the test ends.
+func StartCluster(t TB, n int) *redis.ClusterClient {
+	t.Helper()
+	nodes := make([]*Server, n)
+	for i := range nodes {
+		nodes[i] = Start(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--cluster-node-timeout", "2000")
+	}
+	ctx := context.Background()
+	const slots = 16384
+	for i, node := range nodes {
+		c := redis.NewClient(&redis.Options{Addr: node.Addr()})
+		lo, hi := i*slots/n, (i+1)*slots/n-1
+		if err := c.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", lo, hi).Err(); err != nil {
+			t.Fatalf("CLUSTER ADDSLOTSRANGE: %v", err)
+		}
+		for _, other := range nodes[:i] {
+			if err := c.ClusterMeet(ctx, "127.0.0.1", strconv.Itoa(other.Port)).Err(); err != nil {
+				t.Fatalf("CLUSTER MEET: %v", err)
+			}
+		}
+		c.Close()
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, node := range nodes {
+		c := redis.NewClient(&redis.Options{Addr: node.Addr()})
+		for {
+			info, _ := c.ClusterInfo(ctx).Result()
+			if strings.Contains(info, "cluster_state:ok") && strings.Contains(info, fmt.Sprintf("cluster_known_nodes:%d", n)) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the cluster did not form:\n%s", info)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		c.Close()
+	}
+	addrs := make([]string, n)
+	for i, node := range nodes {
+		addrs[i] = node.Addr()
+	}
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	t.Cleanup(func() { cc.Close() })
+	return cc
+}
+
+// Quiet silences go-redis's logger, which logs every failed dial: tests
+// that kill servers make many on purpose. Call it from TestMain.
+func Quiet() { redis.SetLogger(quiet{}) }
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
