@@ -69,6 +69,7 @@ func (m *Method) count(pick func(*methodStats) *counter) {
 
 func decodeFailures(s *methodStats) *counter { return &s.decodeFailures }
 func failOpens(s *methodStats) *counter      { return &s.failOpens }
+func oversized(s *methodStats) *counter      { return &s.oversized }
 
 // lookupLocal reads key from the memory tier, which answers alone while
 // the local versions can be trusted: always for a memory cache, and for a
@@ -436,9 +437,22 @@ func waitForFill[T any](ctx context.Context, c *Cache, m *Method, key string) (*
 
 // set stores a loaded value in each tier and reports whether it did.
 func (c *Cache) set(ctx context.Context, m *Method, key string, v any, asOf hlc.Timestamp, tags []string) bool {
+	remote := v
+	if c.cfg.maxValue > 0 {
+		raw, err := codec.EncodeValue(v)
+		if err == nil && len(raw) > c.cfg.maxValue {
+			m.count(oversized)
+			c.logs.warn("zoo: a value over the size limit was served, not cached",
+				slog.String("method", m.label), slog.Int("bytes", len(raw)), slog.Int("limit", c.cfg.maxValue))
+			return false
+		}
+		if err == nil {
+			remote = raw // a byte store embeds it as it is: encoded once
+		}
+	}
 	expires := c.cfg.now().Add(c.ttl(m))
 	if c.remote != nil {
-		err := c.remote.Set(ctx, key, &store.Entry{Value: v, AsOf: asOf, Expires: expires, Tags: tags})
+		err := c.remote.Set(ctx, key, &store.Entry{Value: remote, AsOf: asOf, Expires: expires, Tags: tags})
 		if err != nil {
 			m.count(failOpens)
 			c.logs.warn("zoo: store write failed; the value was served but not cached",

@@ -39,6 +39,7 @@ type config struct {
 	tracer      trace.TracerProvider
 	hitSpans    bool
 	instance    string
+	maxValue    int // bytes of MessagePack; 0: no limit
 }
 
 func defaultConfig() config {
@@ -165,6 +166,13 @@ func WithHitSpans(enabled bool) Option { return func(c *config) { c.hitSpans = e
 // in statistics and in the zoo command; the default is host:pid.
 func WithInstance(name string) Option { return func(c *config) { c.instance = name } }
 
+// WithMaxValueSize stops values whose MessagePack encoding is larger than n
+// bytes from being cached: they are served and counted (Stats' Oversized,
+// zoo_oversized_total), so that one huge result cannot crowd out the rest
+// of the cache. Measuring costs an encoding per load; 0, the default, sets
+// no limit.
+func WithMaxValueSize(n int) Option { return func(c *config) { c.maxValue = n } }
+
 // ErrBadOption is wrapped by the errors New returns for invalid options.
 var ErrBadOption = errors.New("zoo: bad option")
 
@@ -184,6 +192,9 @@ func (c *config) validate() error {
 	}
 	if c.consistency != Local && c.consistency != Strict {
 		errs = append(errs, fmt.Errorf("%w: unknown consistency %d", ErrBadOption, c.consistency))
+	}
+	if c.maxValue < 0 {
+		errs = append(errs, fmt.Errorf("%w: max value size %d is negative", ErrBadOption, c.maxValue))
 	}
 	if c.lockTTL < 0 {
 		errs = append(errs, fmt.Errorf("%w: lock TTL %v is negative", ErrBadOption, c.lockTTL))

@@ -51,6 +51,7 @@ func (h *histogram) observe(d time.Duration) {
 type methodStats struct {
 	hits, misses, loads, loadErrors, coalesced counter
 	decodeFailures, failOpens, invalidations   counter
+	oversized                                  counter
 	loadDuration                               histogram
 }
 
@@ -98,6 +99,8 @@ type MethodStats struct {
 	FailOpens uint64
 	// Invalidations counts invalidations made by the method.
 	Invalidations uint64
+	// Oversized counts loaded values too large to cache (WithMaxValueSize).
+	Oversized uint64
 	// LoadDuration is a histogram of load durations: counts per bucket of
 	// LoadBuckets, then the count above the last, and the sum in seconds.
 	LoadDurationCounts []uint64
@@ -152,6 +155,7 @@ func (c *Cache) Stats() Stats {
 		r.DecodeFailures += st.decodeFailures.load()
 		r.FailOpens += st.failOpens.load()
 		r.Invalidations += st.invalidations.load()
+		r.Oversized += st.oversized.load()
 		for b := range st.loadDuration.counts {
 			r.LoadDurationCounts[b] += st.loadDuration.counts[b].Load()
 		}
