@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/zoogen/zoogen/runtime/hlc"
+	"github.com/zoogen/zoogen/runtime/internal/ratelog"
 	"github.com/zoogen/zoogen/runtime/store"
 	"github.com/zoogen/zoogen/runtime/store/memstore"
 	"github.com/zoogen/zoogen/runtime/trie"
@@ -72,7 +73,7 @@ type Cache struct {
 	stop chan struct{}
 	bg   sync.WaitGroup
 
-	logs rateLimitedLog
+	logs ratelog.Log
 }
 
 // New returns a cache configured by opts. Without [WithStore] it keeps
@@ -94,7 +95,7 @@ func New(opts ...Option) (*Cache, error) {
 		flights: make(map[string]any),
 		stop:    make(chan struct{}),
 	}
-	c.logs.logger = cfg.logger
+	c.logs.Logger = cfg.logger
 	c.maxTTL.Store(int64(cfg.ttl))
 	c.instance = cfg.instance
 	if c.instance == "" {
@@ -284,7 +285,7 @@ func (c *Cache) stamp(tags []string, v hlc.Timestamp) {
 func (c *Cache) learn(tags []string, v hlc.Timestamp) {
 	if _, err := c.clock.Update(v); err != nil {
 		bound := hlc.FromTime(c.cfg.now().Add(hlc.DefaultMaxDrift))
-		c.logs.warn("zoo: a version from the store is far ahead of this process's clock; clamping it",
+		c.logs.Warn("zoo: a version from the store is far ahead of this process's clock; clamping it",
 			slog.String("version", v.String()), slog.String("error", err.Error()))
 		v = min(v, bound)
 	}
@@ -300,7 +301,7 @@ func (c *Cache) onEvent(ev store.Event) {
 		c.watchUp.Store(false)
 	case store.EventUp:
 		if c.wasUp {
-			c.logs.logger.Info("zoo: caught up with the store's invalidations; what was loaded before the outage counts as stale",
+			c.logs.Logger.Info("zoo: caught up with the store's invalidations; what was loaded before the outage counts as stale",
 				slog.String("namespace", c.cfg.namespace))
 			// Back after an outage: other processes may not have been able
 			// to record their invalidations yet (they replay them when
@@ -322,7 +323,7 @@ func (c *Cache) keepForReplay(tags []string) {
 	c.pendingMu.Lock()
 	defer c.pendingMu.Unlock()
 	if len(c.pending)+len(tags) > maxPending {
-		c.logs.warn("zoo: too many invalidations waiting for the store; dropping some: other processes may serve stale entries until they expire",
+		c.logs.Warn("zoo: too many invalidations waiting for the store; dropping some: other processes may serve stale entries until they expire",
 			slog.Int("max", maxPending))
 		return
 	}
@@ -350,13 +351,13 @@ func (c *Cache) replay() {
 			c.pendingMu.Lock()
 			c.pending = append(tags, c.pending...)
 			c.pendingMu.Unlock()
-			c.logs.warn("zoo: replaying invalidations to the store failed; will retry", slog.String("error", err.Error()))
+			c.logs.Warn("zoo: replaying invalidations to the store failed; will retry", slog.String("error", err.Error()))
 			return
 		}
 		c.learn(batch, v)
 		tags = tags[len(batch):]
 	}
-	c.logs.logger.Info("zoo: invalidations made while the store was unreachable have been recorded")
+	c.logs.Logger.Info("zoo: invalidations made while the store was unreachable have been recorded")
 }
 
 // ttl returns the lifetime of a new entry of m, jittered.
@@ -429,14 +430,14 @@ func (c *Cache) prune() {
 		c.trie.Prune(c.clock.Now())
 	}
 	if span < limit {
-		c.logs.warn("zoo: tag trie over its bound: entries loaded before the pruning horizon are treated as stale",
+		c.logs.Warn("zoo: tag trie over its bound: entries loaded before the pruning horizon are treated as stale",
 			slog.Int("max_tag_nodes", c.cfg.maxTagNodes), slog.Duration("horizon_age", span))
 	}
 	if c.shared != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if err := c.shared.Prune(ctx, limit); err != nil {
-			c.logs.warn("zoo: pruning the store's versions failed", slog.String("error", err.Error()))
+			c.logs.Warn("zoo: pruning the store's versions failed", slog.String("error", err.Error()))
 		}
 	}
 }

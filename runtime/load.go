@@ -103,11 +103,11 @@ func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, bool) {
 	if err != nil {
 		if errors.Is(err, store.ErrCorrupt) {
 			m.count(decodeFailures)
-			c.logs.warn("zoo: corrupt entry in the store; treating it as a miss",
+			c.logs.Warn("zoo: corrupt entry in the store; treating it as a miss",
 				slog.String("method", m.label), slog.String("error", err.Error()))
 		} else {
 			m.count(failOpens)
-			c.logs.warn("zoo: store read failed; serving from the repository", slog.String("error", err.Error()))
+			c.logs.Warn("zoo: store read failed; serving from the repository", slog.String("error", err.Error()))
 		}
 		return zero, false
 	}
@@ -141,7 +141,7 @@ func decode[T any](c *Cache, m *Method, value any) (T, bool) {
 		var out T
 		if err := v.Decode(&out); err != nil {
 			m.count(decodeFailures)
-			c.logs.warn("zoo: cached value does not decode; treating it as a miss",
+			c.logs.Warn("zoo: cached value does not decode; treating it as a miss",
 				slog.String("method", m.label), slog.String("error", err.Error()))
 			return out, false
 		}
@@ -369,7 +369,7 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 		if err != nil {
 			// Fail open: without the store's clock the result cannot be
 			// stamped, so it is served and not cached.
-			c.logs.warn("zoo: the store's clock is unreachable; serving from the repository uncached",
+			c.logs.Warn("zoo: the store's clock is unreachable; serving from the repository uncached",
 				slog.String("error", err.Error()))
 			m.count(failOpens)
 			cacheable = false
@@ -442,7 +442,7 @@ func (c *Cache) set(ctx context.Context, m *Method, key string, v any, asOf hlc.
 		raw, err := codec.EncodeValue(v)
 		if err == nil && len(raw) > c.cfg.maxValue {
 			m.count(oversized)
-			c.logs.warn("zoo: a value over the size limit was served, not cached",
+			c.logs.Warn("zoo: a value over the size limit was served, not cached",
 				slog.String("method", m.label), slog.Int("bytes", len(raw)), slog.Int("limit", c.cfg.maxValue))
 			return false
 		}
@@ -455,14 +455,14 @@ func (c *Cache) set(ctx context.Context, m *Method, key string, v any, asOf hlc.
 		err := c.remote.Set(ctx, key, &store.Entry{Value: remote, AsOf: asOf, Expires: expires, Tags: tags})
 		if err != nil {
 			m.count(failOpens)
-			c.logs.warn("zoo: store write failed; the value was served but not cached",
+			c.logs.Warn("zoo: store write failed; the value was served but not cached",
 				slog.String("method", m.label), slog.String("error", err.Error()))
 			return false
 		}
 	}
 	if c.local != nil {
 		if err := c.local.Set(ctx, key, &store.Entry{Value: v, AsOf: asOf, Expires: expires, Tags: tags}); err != nil {
-			c.logs.warn("zoo: store write failed; the value was served but not cached",
+			c.logs.Warn("zoo: store write failed; the value was served but not cached",
 				slog.String("method", m.label), slog.String("error", err.Error()))
 			return false
 		}

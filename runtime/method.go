@@ -84,7 +84,7 @@ func (m *Method) Invalidate(ctx context.Context, tags ...string) {
 		m.stats.invalidations.inc()
 	}
 	if err := m.c.invalidate(ctx, m, tags); err != nil {
-		m.c.logs.warn("zoo: invalidation after a write failed",
+		m.c.logs.Warn("zoo: invalidation after a write failed",
 			slog.String("method", m.label), slog.String("error", err.Error()))
 	}
 }
