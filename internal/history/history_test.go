@@ -19,6 +19,9 @@ import (
 
 func TestMain(m *testing.M) {
 	redistest.Quiet()
+	if os.Getenv("ZOO_HISTORY_WORKER") == "lmdb" {
+		os.Exit(lmdbWorker())
+	}
 	os.Exit(m.Run())
 }
 

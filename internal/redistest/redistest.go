@@ -53,6 +53,10 @@ func Client(t TB) *redis.Client {
 	return c
 }
 
+// ClientFor returns a client of the Redis at addr, for processes that are
+// not tests themselves (workers a test starts).
+func ClientFor(addr string) *redis.Client { return redis.NewClient(&redis.Options{Addr: addr}) }
+
 // Namespace returns a cache namespace no other test uses, and deletes its
 // keys from c when the test ends.
 func Namespace(t TB, c redis.UniversalClient) string {
