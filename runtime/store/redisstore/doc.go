@@ -10,7 +10,12 @@
 // Every key of a cache namespace ns shares the hash tag {zoo:ns}, so that
 // the scripts below touch keys of one hash slot, as Redis Cluster requires.
 // A namespace therefore lives on one master; run several namespaces to
-// spread load across a cluster.
+// spread load across a cluster. Entries have TTLs and versions do not: give
+// Redis a maxmemory-policy that evicts only keys with a TTL (volatile-lru,
+// volatile-ttl) or none, or evictions would forget invalidations. If the
+// clock key is gone (Redis restarted empty, or was flushed), the namespace
+// starts a new epoch: its horizon is the present, so nothing loaded before
+// can be served.
 //
 //	{zoo:ns}:e:<key>   entry: a hash of the codec frame (v), asOf (a),
 //	                   tags (t) and the versions of its tags when stored (tv)
