@@ -219,14 +219,19 @@ const maxJoins = 3
 
 func loadShared[T any](ctx context.Context, m *Method, key string, load func(context.Context) (T, error)) (T, error) {
 	c := m.c
-	if m.stats != nil {
-		m.stats.misses.inc()
+	counted := false
+	missed := func() { // counts the call as a miss, once
+		if !counted && m.stats != nil {
+			counted = true
+			m.stats.misses.inc()
+		}
 	}
 	rechecked := false
 	for range maxJoins {
 		c.mu.Lock()
 		if c.closed {
 			c.mu.Unlock()
+			missed()
 			return load(ctx)
 		}
 		f, joined := c.flights[key].(*flight[T])
@@ -242,6 +247,7 @@ func loadShared[T any](ctx context.Context, m *Method, key string, load func(con
 			c.mu.Lock()
 			f, joined = c.flights[key].(*flight[T])
 		}
+		missed()
 		if joined {
 			f.waiters++
 			if m.stats != nil {
