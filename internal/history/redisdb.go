@@ -2,9 +2,7 @@ package history
 
 import (
 	"context"
-	"math/rand/v2"
 	"strconv"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -29,17 +27,8 @@ func (d *RedisDB) key(id int64) string { return d.prefix + strconv.FormatInt(id,
 
 // Get reads a row, or misbehaves as the faults say.
 func (d *RedisDB) Get(ctx context.Context, id int64) (Row, error) {
-	switch p := rand.Float64(); {
-	case p < d.faults.Panic:
-		panic("history: injected panic")
-	case p < d.faults.Panic+d.faults.Fail:
-		return Row{}, ErrInjected
-	case p < d.faults.Panic+d.faults.Fail+d.faults.Slow:
-		select {
-		case <-time.After(d.faults.SlowFor):
-		case <-ctx.Done():
-			return Row{}, ctx.Err()
-		}
+	if err := d.faults.inject(ctx); err != nil {
+		return Row{}, err
 	}
 	v, err := d.client.Get(ctx, d.key(id)).Int64()
 	if err == redis.Nil {

@@ -51,19 +51,28 @@ var _ Rows = (*DB)(nil)
 // NewDB returns an empty database with the given faults.
 func NewDB(f Faults) *DB { return &DB{rows: map[int64]int64{}, faults: f} }
 
+// inject misbehaves as the faults say, for one read: it panics, fails,
+// waits, or does nothing.
+func (f Faults) inject(ctx context.Context) error {
+	switch p := rand.Float64(); {
+	case p < f.Panic:
+		panic("history: injected panic")
+	case p < f.Panic+f.Fail:
+		return ErrInjected
+	case p < f.Panic+f.Fail+f.Slow:
+		select {
+		case <-time.After(f.SlowFor):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
 // Get reads a row, or misbehaves as the faults say.
 func (d *DB) Get(ctx context.Context, id int64) (Row, error) {
-	switch p := rand.Float64(); {
-	case p < d.faults.Panic:
-		panic("history: injected panic")
-	case p < d.faults.Panic+d.faults.Fail:
-		return Row{}, ErrInjected
-	case p < d.faults.Panic+d.faults.Fail+d.faults.Slow:
-		select {
-		case <-time.After(d.faults.SlowFor):
-		case <-ctx.Done():
-			return Row{}, ctx.Err()
-		}
+	if err := d.faults.inject(ctx); err != nil {
+		return Row{}, err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
