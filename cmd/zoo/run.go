@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -16,45 +17,221 @@ import (
 	zoo "github.com/zoogen/zoogen/runtime"
 )
 
-const usage = `usage: zoo (-url URL | -redis ADDR [-ns NAMESPACE]) COMMAND
+const usage = `usage: zoo [flags] COMMAND [flags] [ARGS]
+
+The source is one of:
+  -url URL      a process's debug handler (zoohttp.Debug), with the path it
+                is mounted at: http://host:8080/debug/zoo
+  -redis ADDR   the Redis the instances share (with -ns NAMESPACE)
 
 commands:
   stats              counters per instance and per method, once
   watch              the same, live (-interval 1s, -n count)
-  inspect PREFIX     tag versions at or below PREFIX, with their ages
+  inspect PREFIX     tag versions at or below PREFIX, with their ages ("" for all)
   invalidate TAG...  expire everything under each TAG
+
+Flags may come before or after the command, not after its arguments (put --
+before an argument that starts with -). -interval and -n are watch's only.
 
 flags:
 `
 
-// run is zoo without the process around it: it returns the exit status.
-func run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("zoo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	base := fs.String("url", "", "the base URL of a process's debug handler (zoohttp.Debug)")
-	addr := fs.String("redis", "", "the address of the Redis the instances share")
-	ns := fs.String("ns", "", "with -redis: the caches' namespace")
-	interval := fs.Duration("interval", time.Second, "watch: the refresh interval")
-	count := fs.Int("n", 0, "watch: stop after this many refreshes (0: until interrupted)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
+// debugPath is where the examples and the zoohttp.Debug documentation mount
+// the debug handler; -url without a path is told to add it.
+const debugPath = "/debug/zoo"
+
+// options are the command line's flags, wherever they were given.
+type options struct {
+	url, redis, ns string
+	interval       time.Duration
+	count          int
+}
+
+func defaults() *options { return &options{interval: time.Second} }
+
+// flagSet returns a flag set that writes into o, with o's values as the
+// defaults. The command line is parsed
+// by two of them, one before the command and one after it, so that a flag
+// means the same wherever it stands.
+func (o *options) flagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported by run, prefixed zoo:
+	fs.StringVar(&o.url, "url", o.url, "the URL of a process's debug handler (zoohttp.Debug), e.g. http://host:8080"+debugPath)
+	fs.StringVar(&o.redis, "redis", o.redis, "the address of the Redis the instances share")
+	fs.StringVar(&o.ns, "ns", o.ns, "with -redis: the caches' namespace")
+	fs.DurationVar(&o.interval, "interval", o.interval, "watch: the refresh interval")
+	fs.IntVar(&o.count, "n", o.count, "watch: stop after this many refreshes (0: until interrupted)")
+	return fs
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, usage)
+	fs := defaults().flagSet("zoo")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// command describes a verb: the arguments it takes, checked before any
+// connection is made.
+type command struct {
+	synopsis string
+	watch    bool // takes -interval and -n
+	check    func(args []string) error
+}
+
+var commands = map[string]command{
+	"stats":      {synopsis: "stats", check: noArgs("stats")},
+	"watch":      {synopsis: "watch [-interval D] [-n N]", watch: true, check: noArgs("watch")},
+	"inspect":    {synopsis: "inspect PREFIX", check: checkInspect},
+	"invalidate": {synopsis: "invalidate TAG...", check: checkInvalidate},
+}
+
+func noArgs(name string) func([]string) error {
+	return func(args []string) error {
+		if len(args) > 0 {
+			return fmt.Errorf("%s takes no arguments, got %q", name, args)
+		}
+		return nil
 	}
-	if err := fs.Parse(args); err != nil {
+}
+
+func checkInspect(args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("inspect takes one PREFIX (\"\" for every tag), got %d arguments", len(args))
+	}
+	if args[0] == "" {
+		return nil
+	}
+	return checkTag(args[0])
+}
+
+func checkInvalidate(args []string) error {
+	if len(args) == 0 {
+		return errors.New("invalidate takes the tags to invalidate (invalidate TAG...)")
+	}
+	for _, t := range args {
+		if err := checkTag(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkTag rejects what the generator rejects in a deps template: an empty
+// tag and an empty segment. Segments are separated by ':'; a ':' inside a
+// value is written "%3A", as zoo.Tag escapes it, and separates nothing.
+func checkTag(tag string) error {
+	if tag == "" {
+		return errors.New("empty tag (want segments joined by ':', e.g. org:1:product:2)")
+	}
+	for seg := range strings.SplitSeq(tag, ":") {
+		if seg == "" {
+			return fmt.Errorf("tag %q: empty segment (want segments joined by ':', e.g. org:1:product:2; a ':' inside a value is written %%3A, as zoo.Tag escapes it)", tag)
+		}
+	}
+	return nil
+}
+
+// checkURL accepts the URL of a debug handler: http or https, a host, and
+// the path the handler is mounted at, which a bare http://host:port lacks.
+// Another path is allowed (the handler can be mounted anywhere); if nothing
+// answers there, the error says where the handler usually is.
+func checkURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("-url %q: want http://host:port%s", raw, debugPath)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("-url %q: want no query or fragment, only the handler's path (http://host:port%s)", raw, debugPath)
+	}
+	if strings.Trim(u.Path, "/") == "" {
+		u.Path = debugPath
+		return "", fmt.Errorf("-url %q has no path: add the path the debug handler is mounted at, usually %s (-url %s)", raw, debugPath, u)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// run is zoo without the process around it: it returns the exit status:
+// 0, 1 when the command failed, 2 when the command line is wrong.
+func run(args []string, stdout, stderr io.Writer) int {
+	bad := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "zoo: "+format+"\n", a...)
+		fmt.Fprintln(stderr, "usage: zoo [flags] COMMAND [flags] [ARGS] (zoo -h for more)")
+		return 2
+	}
+	o := defaults()
+	top := o.flagSet("zoo")
+	if err := top.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stderr)
 			return 0
 		}
-		return 2
+		return bad("%v", err)
 	}
-	if fs.NArg() == 0 || (*base == "") == (*addr == "") {
-		fs.Usage()
-		return 2
+	if top.NArg() == 0 {
+		return bad("give a command: stats, watch, inspect or invalidate")
 	}
+	name := top.Arg(0)
+	cmd, ok := commands[name]
+	if !ok {
+		return bad("unknown command %q (want stats, watch, inspect or invalidate)", name)
+	}
+	after := top.Args()[1:]
+	sub := o.flagSet("zoo " + name)
+	if err := sub.Parse(after); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stderr)
+			return 0
+		}
+		return bad("%s: %v (want zoo [flags] %s)", name, err, cmd.synopsis)
+	}
+	rest := sub.Args()
+	// Parse stops at the first argument that is not a flag, or after --:
+	// past the first, an argument that looks like a flag is a misplaced one.
+	if n := len(after) - len(rest); n == 0 || after[n-1] != "--" {
+		for _, a := range rest {
+			if len(a) > 1 && a[0] == '-' {
+				return bad("%s: flag %s after the arguments: flags go before them (zoo [flags] %s; -- ends the flags)", name, a, cmd.synopsis)
+			}
+		}
+	}
+	set := map[string]bool{}
+	top.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	sub.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !cmd.watch {
+		for _, f := range []string{"interval", "n"} {
+			if set[f] {
+				return bad("-%s is a watch flag; %s does not take it", f, name)
+			}
+		}
+	}
+	if o.interval <= 0 {
+		return bad("-interval %v: want a positive duration", o.interval)
+	}
+	if o.count < 0 {
+		return bad("-n %d: want a count of refreshes, or 0 for until interrupted", o.count)
+	}
+	switch {
+	case o.url == "" && o.redis == "":
+		return bad("give a source: -url URL (a process's debug handler) or -redis ADDR (the Redis the instances share)")
+	case o.url != "" && o.redis != "":
+		return bad("give one source: -url or -redis, not both")
+	case set["ns"] && o.redis == "":
+		return bad("-ns goes with -redis; a debug handler (-url) serves one cache")
+	}
+	if err := cmd.check(rest); err != nil {
+		return bad("%v", err)
+	}
+
 	var src source
-	if *base != "" {
-		src = &debugSource{base: strings.TrimRight(*base, "/"), client: &http.Client{Timeout: 10 * time.Second}}
+	if o.url != "" {
+		base, err := checkURL(o.url)
+		if err != nil {
+			return bad("%v", err)
+		}
+		src = &debugSource{base: base, client: &http.Client{Timeout: 10 * time.Second}}
 	} else {
-		rs, err := newRedisSource(*addr, *ns)
+		rs, err := newRedisSource(o.redis, o.ns)
 		if err != nil {
 			fmt.Fprintln(stderr, "zoo:", err)
 			return 1
@@ -65,31 +242,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	cmd, rest := fs.Arg(0), fs.Args()[1:]
 	var err error
-	switch cmd {
+	switch name {
 	case "stats":
 		err = statsCmd(ctx, src, stdout)
 	case "watch":
-		err = watchCmd(ctx, src, stdout, *interval, *count)
+		err = watchCmd(ctx, src, stdout, o.interval, o.count)
 	case "inspect":
-		if len(rest) != 1 {
-			fmt.Fprintln(stderr, "zoo: inspect takes one PREFIX (\"\" for every tag)")
-			return 2
-		}
 		err = inspectCmd(ctx, src, stdout, rest[0])
 	case "invalidate":
-		if len(rest) == 0 {
-			fmt.Fprintln(stderr, "zoo: invalidate takes the tags to invalidate")
-			return 2
-		}
 		if err = src.invalidate(ctx, rest); err == nil {
 			fmt.Fprintf(stdout, "invalidated %s\n", strings.Join(rest, ", "))
 		}
-	default:
-		fmt.Fprintf(stderr, "zoo: unknown command %q\n", cmd)
-		fs.Usage()
-		return 2
 	}
 	if err != nil && ctx.Err() == nil {
 		fmt.Fprintln(stderr, "zoo:", err)

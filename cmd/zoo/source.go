@@ -50,11 +50,26 @@ func (d *debugSource) get(ctx context.Context, path string, v any) error {
 		return err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return fmt.Errorf("%s: %s: %s", req.URL, resp.Status, d.where())
+	}
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return fmt.Errorf("%s: %s: %s", req.URL, resp.Status, strings.TrimSpace(string(body)))
 	}
-	return json.NewDecoder(resp.Body).Decode(v)
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		return fmt.Errorf("%s: answered %q, not JSON: %s", req.URL, ct, d.where())
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", req.URL, err)
+	}
+	return nil
+}
+
+// where is the hint for a URL that answers but not as the debug handler.
+func (d *debugSource) where() string {
+	return fmt.Sprintf("is zoohttp.Debug mounted at %s? -url takes the path it is mounted at, usually %s (-url http://host:port%s)",
+		d.base, debugPath, debugPath)
 }
 
 func (d *debugSource) stats(ctx context.Context) ([]zoo.Stats, error) {
@@ -82,6 +97,9 @@ func (d *debugSource) invalidate(ctx context.Context, tags []string) error {
 		return err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return fmt.Errorf("%s: %s: %s", req.URL, resp.Status, d.where())
+	}
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
