@@ -20,7 +20,7 @@ generate: ## regenerate the examples' decorators and the generator's golden file
 	go test ./generator -run TestGolden -update
 
 check-generated: ## fail if a committed generated file is stale
-	go run ./cmd/zoogen -check ./examples/... ./internal/...
+	go tool zoogen -check ./examples/... ./internal/...
 	go test ./generator -run 'TestGolden$$' -count=1
 	cd bench && go tool zoogen -check ./shop
 

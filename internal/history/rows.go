@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-//go:generate go run github.com/zoogen/zoogen/cmd/zoogen
+//go:generate go tool zoogen
 
 // Row is a row of the database: its version grows with every write.
 type Row struct {

@@ -9,7 +9,7 @@ import (
 	"errors"
 )
 
-//go:generate go run github.com/zoogen/zoogen/cmd/zoogen
+//go:generate go tool zoogen
 
 // Org is an organisation.
 type Org struct {
