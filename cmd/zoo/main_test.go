@@ -149,10 +149,14 @@ func TestAgainstRedis(t *testing.T) {
 	assert.Contains(t, out, "api-2")
 }
 
-// debugServer serves c's debug handler at /debug/zoo, as the shop example
-// does, and counts the requests that reach it.
-func debugServer(t *testing.T, c *zoo.Cache) (url string, requests *atomic.Int64) {
+// debugServer makes a cache and serves its debug handler at /debug/zoo, as
+// the shop example does, beside an application page at /app/; it counts the
+// requests that reach it.
+func debugServer(t *testing.T, opts ...zoo.Option) (c *zoo.Cache, url string, requests *atomic.Int64) {
 	t.Helper()
+	c, err := zoo.New(opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
 	requests = new(atomic.Int64)
 	mux := http.NewServeMux()
 	mux.Handle("/debug/zoo/", http.StripPrefix("/debug/zoo", zoohttp.Debug(c)))
@@ -165,16 +169,13 @@ func debugServer(t *testing.T, c *zoo.Cache) (url string, requests *atomic.Int64
 		mux.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	return srv.URL, requests
+	return c, srv.URL, requests
 }
 
 // TestCommandLineErrors: a command line that is wrong exits 2 with a zoo:
 // message saying what was expected, before anything is sent.
 func TestCommandLineErrors(t *testing.T) {
-	c, err := zoo.New(zoo.WithNamespace("shop"))
-	require.NoError(t, err)
-	defer c.Close()
-	host, requests := debugServer(t, c)
+	c, host, requests := debugServer(t, zoo.WithNamespace("shop"))
 	u := host + "/debug/zoo"
 	for _, tc := range []struct {
 		name string
@@ -225,10 +226,7 @@ func TestCommandLineErrors(t *testing.T) {
 // TestFlagsAnywhereBeforeArguments: flags mean the same before and after the
 // command.
 func TestFlagsAnywhereBeforeArguments(t *testing.T) {
-	c, err := zoo.New(zoo.WithNamespace("shop"), zoo.WithInstance("web-1"))
-	require.NoError(t, err)
-	defer c.Close()
-	host, _ := debugServer(t, c)
+	c, host, _ := debugServer(t, zoo.WithNamespace("shop"), zoo.WithInstance("web-1"))
 	u := host + "/debug/zoo"
 	for _, tc := range []struct {
 		name      string
@@ -273,10 +271,7 @@ func TestFlagsAnywhereBeforeArguments(t *testing.T) {
 // TestURLNotTheDebugHandler: a URL that answers, but not as the debug
 // handler, fails (exit 1) saying where the handler usually is.
 func TestURLNotTheDebugHandler(t *testing.T) {
-	c, err := zoo.New(zoo.WithNamespace("shop"))
-	require.NoError(t, err)
-	defer c.Close()
-	host, _ := debugServer(t, c)
+	_, host, _ := debugServer(t, zoo.WithNamespace("shop"))
 	for _, tc := range []struct {
 		name string
 		args []string
