@@ -4,10 +4,11 @@
 // It works in three visible stages. [load] reads packages with
 // golang.org/x/tools/go/packages and reports what does not compile. [parse]
 // reads the //zoo: annotations of every interface method and builds a plain
-// model ([Package], [Interface], [Method], [Param], [Dep], [Type]) in which
-// every template, TTL and argument has been checked; every problem of a run
-// is collected, positioned at the annotation. [emit] writes one file per
-// source file with github.com/dave/jennifer.
+// model (package generator/internal/model: Package, Interface, Method,
+// Param, Dep, Type) in which every template, TTL and argument has been
+// checked; every problem of a run is collected, positioned at the
+// annotation. [emit] writes one file per source file with
+// github.com/dave/jennifer.
 //
 // [Generate] returns the files it would write ([Result]) and writes nothing;
 // [Write] writes the ones whose bytes changed and [Check] lists the stale

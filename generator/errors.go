@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/zoogen/zoogen/generator/internal/model"
 )
 
 // Error is one problem with the input, positioned at its cause.
 type Error struct {
-	Pos    Pos    // zero when the problem has no position
-	Method string // the method it concerns, if any
+	Pos    model.Pos // zero when the problem has no position
+	Method string    // the method it concerns, if any
 	Msg    string
 }
 
@@ -47,7 +49,7 @@ func (es Errors) sort() {
 }
 
 // errorf records a problem.
-func (p *parser) errorf(pos Pos, method, format string, args ...any) {
+func (p *parser) errorf(pos model.Pos, method, format string, args ...any) {
 	p.errs = append(p.errs, &Error{Pos: pos, Method: method, Msg: fmt.Sprintf(format, args...)})
 }
 

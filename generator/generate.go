@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/packages"
+
+	"github.com/zoogen/zoogen/generator/internal/model"
 )
 
 // Result is one file a run produces.
@@ -26,13 +28,13 @@ type Result struct {
 // generated files to remove. It writes nothing. Problems with the input are
 // returned together as [Errors].
 func Generate(cfg Config, patterns ...string) ([]Result, error) {
-	model, pkgs, err := buildModel(cfg, patterns)
+	mpkgs, pkgs, err := buildModel(cfg, patterns)
 	if err != nil {
 		return nil, err
 	}
 	var results []Result
 	produced := map[string]bool{}
-	for _, pkg := range model {
+	for _, pkg := range mpkgs {
 		e := &emitter{pkg: pkg}
 		for _, f := range pkg.Files {
 			src, err := e.emitFile(f)
@@ -56,23 +58,23 @@ func Generate(cfg Config, patterns ...string) ([]Result, error) {
 
 // Model returns the model Generate would emit, for -debug-model.
 func Model(cfg Config, patterns ...string) ([]byte, error) {
-	model, _, err := buildModel(cfg, patterns)
+	mpkgs, _, err := buildModel(cfg, patterns)
 	if err != nil {
 		return nil, err
 	}
-	return debugModel(model)
+	return model.Debug(mpkgs)
 }
 
-func buildModel(cfg Config, patterns []string) ([]*Package, []*packages.Package, error) {
+func buildModel(cfg Config, patterns []string) ([]*model.Package, []*packages.Package, error) {
 	pkgs, fset, err := load(cfg, patterns)
 	if err != nil {
 		return nil, nil, err
 	}
-	model, errs := parse(cfg, fset, pkgs)
+	mpkgs, errs := parse(cfg, fset, pkgs)
 	if len(errs) > 0 {
 		return nil, nil, errs
 	}
-	return model, pkgs, nil
+	return mpkgs, pkgs, nil
 }
 
 // Write brings the files on disk in line with results: it writes the files

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/tools/go/packages"
+
+	"github.com/zoogen/zoogen/generator/internal/model"
 )
 
 // RuntimePath is the import path of the package generated code calls.
@@ -35,7 +37,7 @@ type parser struct {
 }
 
 // parse builds the model of every package.
-func parse(cfg Config, fset *token.FileSet, pkgs []*packages.Package) ([]*Package, Errors) {
+func parse(cfg Config, fset *token.FileSet, pkgs []*packages.Package) ([]*model.Package, Errors) {
 	p := &parser{
 		cfg: cfg, fset: fset,
 		annotations: map[token.Pos][]*annotation{},
@@ -49,7 +51,7 @@ func parse(cfg Config, fset *token.FileSet, pkgs []*packages.Package) ([]*Packag
 			}
 		}
 	})
-	var out []*Package
+	var out []*model.Package
 	for _, pkg := range pkgs {
 		if m := p.pkg(pkg); m != nil {
 			out = append(out, m)
@@ -59,9 +61,9 @@ func parse(cfg Config, fset *token.FileSet, pkgs []*packages.Package) ([]*Packag
 	return out, p.errs
 }
 
-func (p *parser) pos(pos token.Pos) Pos {
+func (p *parser) pos(pos token.Pos) model.Pos {
 	position := p.fset.Position(pos)
-	return Pos{File: relPath(p.cfg.Dir, position.Filename), Line: position.Line, Col: position.Column}
+	return model.Pos{File: relPath(p.cfg.Dir, position.Filename), Line: position.Line, Col: position.Column}
 }
 
 func (p *parser) isGeneratedFile(f *ast.File) bool {
@@ -115,8 +117,8 @@ func firstWord(s string) string {
 
 // pkg builds the model of one package, or nil if it has nothing to
 // generate.
-func (p *parser) pkg(pkg *packages.Package) *Package {
-	m := &Package{Path: pkg.PkgPath, Name: pkg.Name}
+func (p *parser) pkg(pkg *packages.Package) *model.Package {
+	m := &model.Package{Path: pkg.PkgPath, Name: pkg.Name}
 	if len(pkg.GoFiles) > 0 {
 		m.Dir = filepath.Dir(pkg.GoFiles[0])
 	}
@@ -125,7 +127,7 @@ func (p *parser) pkg(pkg *packages.Package) *Package {
 		if p.isGeneratedFile(f) {
 			continue
 		}
-		file := &File{Source: p.fset.File(f.Pos()).Name()}
+		file := &model.File{Source: p.fset.File(f.Pos()).Name()}
 		for _, decl := range f.Decls {
 			gd, ok := decl.(*ast.GenDecl)
 			if !ok || gd.Tok != token.TYPE {
@@ -201,7 +203,7 @@ func (p *parser) declaredNames(dir string, pkg *packages.Package) map[string]tok
 
 // iface builds the model of one interface declaration, or nil if none of
 // its methods is annotated.
-func (p *parser) iface(pkg *packages.Package, ts *ast.TypeSpec, taken map[string]token.Pos) *Interface {
+func (p *parser) iface(pkg *packages.Package, ts *ast.TypeSpec, taken map[string]token.Pos) *model.Interface {
 	obj, ok := pkg.TypesInfo.Defs[ts.Name].(*types.TypeName)
 	if !ok {
 		return nil
@@ -223,7 +225,7 @@ func (p *parser) iface(pkg *packages.Package, ts *ast.TypeSpec, taken map[string
 	if !annotated {
 		return nil
 	}
-	iface := &Interface{
+	iface := &model.Interface{
 		Name:        ts.Name.Name,
 		Decorator:   "Cached" + ts.Name.Name,
 		Constructor: "NewCached" + ts.Name.Name,
@@ -241,7 +243,7 @@ func (p *parser) iface(pkg *packages.Package, ts *ast.TypeSpec, taken map[string
 	}
 	for i := range named.TypeParams().Len() {
 		tp := named.TypeParams().At(i)
-		iface.TypeParams = append(iface.TypeParams, &TypeParam{Name: tp.Obj().Name(), Constraint: p.typ(tp.Constraint())})
+		iface.TypeParams = append(iface.TypeParams, &model.TypeParam{Name: tp.Obj().Name(), Constraint: p.typ(tp.Constraint())})
 	}
 	// Explicit methods in source order, then those of embedded interfaces
 	// in the order of the method set (by name).
@@ -275,7 +277,7 @@ func (p *parser) iface(pkg *packages.Package, ts *ast.TypeSpec, taken map[string
 		return nil
 	}
 	for _, m := range iface.Methods {
-		if m.Kind == Cache && (len(m.Results) > 1 || len(m.CacheErrors) > 0) {
+		if m.Kind == model.Cache && (len(m.Results) > 1 || len(m.CacheErrors) > 0) {
 			m.Holder = freshName(taken, "zoo"+iface.Name+m.Name)
 		}
 	}
@@ -298,9 +300,9 @@ func freshName(taken map[string]token.Pos, base string) string {
 
 // method builds the model of one method; nil means it had problems, which
 // are reported.
-func (p *parser) method(pkg *packages.Package, iface *Interface, fn *types.Func) *Method {
+func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types.Func) *model.Method {
 	sig := fn.Type().(*types.Signature)
-	m := &Method{Name: fn.Name(), Pos: p.pos(fn.Pos()), Variadic: sig.Variadic()}
+	m := &model.Method{Name: fn.Name(), Pos: p.pos(fn.Pos()), Variadic: sig.Variadic()}
 	anns := p.annotations[fn.Pos()]
 	var ann *annotation
 	switch {
@@ -342,7 +344,7 @@ func (p *parser) method(pkg *packages.Package, iface *Interface, fn *types.Func)
 			m.Context = name
 			continue
 		}
-		m.Params = append(m.Params, &Param{Name: name, Type: p.typ(v.Type())})
+		m.Params = append(m.Params, &model.Param{Name: name, Type: p.typ(v.Type())})
 		if isContext(v.Type()) && ann != nil && ann.verb == "cache" {
 			p.report(m.Pos, m.Name, "context.Context must be the first parameter of a cached method (it is parameter %d)", i+1)
 			return nil
@@ -363,7 +365,7 @@ func (p *parser) method(pkg *packages.Package, iface *Interface, fn *types.Func)
 
 	switch ann.verb {
 	case "cache":
-		m.Kind = Cache
+		m.Kind = model.Cache
 		if len(m.Results) == 0 {
 			p.report(ann.pos, m.Name, "a cached method must return a value to cache (want T, (T, error) or (T1, T2, error); it returns %s)", resultsString(sig))
 			return nil
@@ -409,7 +411,7 @@ func (p *parser) method(pkg *packages.Package, iface *Interface, fn *types.Func)
 			return nil
 		}
 	case "invalidate":
-		m.Kind = Invalidate
+		m.Kind = model.Invalidate
 		if ann.option("deps") == nil {
 			p.report(ann.pos, m.Name, "//zoo:invalidate needs deps=\"...\": the tags to invalidate after the write")
 			return nil
@@ -423,7 +425,7 @@ func (p *parser) method(pkg *packages.Package, iface *Interface, fn *types.Func)
 
 // deps resolves the deps option of an annotation into m.Deps and reports
 // whether it is valid.
-func (p *parser) deps(pkg *packages.Package, m *Method, ann *annotation, byName map[string]*types.Var, have []string) bool {
+func (p *parser) deps(pkg *packages.Package, m *model.Method, ann *annotation, byName map[string]*types.Var, have []string) bool {
 	o := ann.option("deps")
 	if o == nil {
 		return true
@@ -433,7 +435,7 @@ func (p *parser) deps(pkg *packages.Package, m *Method, ann *annotation, byName 
 		return false
 	}
 	for i, segs := range tags {
-		dep := &Dep{Template: templates[i]}
+		dep := &model.Dep{Template: templates[i]}
 		for _, raw := range segs {
 			seg := p.segment(pkg.Types, raw, byName, have, o, m.Name)
 			if seg == nil {
@@ -448,7 +450,7 @@ func (p *parser) deps(pkg *packages.Package, m *Method, ann *annotation, byName 
 }
 
 // report records a problem once, however many interfaces embed the method.
-func (p *parser) report(pos Pos, method, format string, args ...any) {
+func (p *parser) report(pos model.Pos, method, format string, args ...any) {
 	key := pos.String() + method + fmt.Sprintf(format, args...)
 	if p.reported[key] {
 		return
@@ -469,7 +471,7 @@ func resultsString(sig *types.Signature) string {
 
 // errorRef resolves a name of the errors option: a package-level error
 // variable of the method's package, or pkg.Name of an imported package.
-func (p *parser) errorRef(pkg *packages.Package, fn *types.Func, name string, o *option, method string) *Ref {
+func (p *parser) errorRef(pkg *packages.Package, fn *types.Func, name string, o *option, method string) *model.Ref {
 	var obj types.Object
 	if qual, sel, ok := strings.Cut(name, "."); ok {
 		file := p.fileOf(pkg, fn.Pos())
@@ -501,7 +503,7 @@ func (p *parser) errorRef(pkg *packages.Package, fn *types.Func, name string, o 
 		return nil
 	}
 	p.pkgNames[v.Pkg().Path()] = v.Pkg().Name()
-	return &Ref{Pkg: v.Pkg().Path(), Name: v.Name()}
+	return &model.Ref{Pkg: v.Pkg().Path(), Name: v.Name()}
 }
 
 func (p *parser) fileOf(pkg *packages.Package, pos token.Pos) *ast.File {
@@ -516,11 +518,11 @@ func (p *parser) fileOf(pkg *packages.Package, pos token.Pos) *ast.File {
 // chooseImports names the packages generated code imports: the package's
 // own name for each, unless that clashes with a package-level name, in
 // which case a variant that does not.
-func (p *parser) chooseImports(m *Package, taken map[string]token.Pos) {
+func (p *parser) chooseImports(m *model.Package, taken map[string]token.Pos) {
 	paths := map[string]string{RuntimePath: "runtime", "context": "context", "errors": "errors", "time": "time"}
-	collect := func(t Type) {
-		walkType(t, func(t Type) {
-			if n, ok := t.(*Named); ok && n.Pkg != "" && n.Pkg != m.Path {
+	collect := func(t model.Type) {
+		model.Walk(t, func(t model.Type) {
+			if n, ok := t.(*model.Named); ok && n.Pkg != "" && n.Pkg != m.Path {
 				paths[n.Pkg] = p.pkgName(n.Pkg)
 			}
 		})
@@ -559,7 +561,7 @@ func (p *parser) chooseImports(m *Package, taken map[string]token.Pos) {
 			name = fmt.Sprintf("%s%d", base, n)
 		}
 		used[name] = true
-		m.Imports = append(m.Imports, &Import{Path: path, Name: name, Alias: name != paths[path]})
+		m.Imports = append(m.Imports, &model.Import{Path: path, Name: name, Alias: name != paths[path]})
 	}
 }
 
