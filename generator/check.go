@@ -4,11 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"go/ast"
-	goparser "go/parser"
 	"go/token"
 	"go/types"
-	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,9 +15,6 @@ import (
 
 	"github.com/zoogen/zoogen/generator/internal/model"
 )
-
-// RuntimePath is the import path of the package generated code calls.
-const RuntimePath = "github.com/zoogen/zoogen/runtime"
 
 // parser builds the model of a run and collects its problems.
 type parser struct {
@@ -66,55 +60,6 @@ func (p *parser) pos(pos token.Pos) model.Pos {
 	return model.Pos{File: relPath(p.cfg.Dir, position.Filename), Line: position.Line, Col: position.Column}
 }
 
-func (p *parser) isGeneratedFile(f *ast.File) bool {
-	return len(f.Comments) > 0 && len(f.Comments[0].List) > 0 &&
-		f.Comments[0].List[0].Text == Header && f.Comments[0].Pos() < f.Package
-}
-
-// collectAnnotations records the //zoo: comments of interface methods in f
-// and reports those anywhere else.
-func (p *parser) collectAnnotations(f *ast.File) {
-	attached := map[*ast.Comment]bool{}
-	ast.Inspect(f, func(n ast.Node) bool {
-		it, ok := n.(*ast.InterfaceType)
-		if !ok {
-			return true
-		}
-		for _, field := range it.Methods.List {
-			if _, isFunc := field.Type.(*ast.FuncType); !isFunc || len(field.Names) == 0 || field.Doc == nil {
-				continue
-			}
-			name := field.Names[0]
-			for _, c := range field.Doc.List {
-				if !strings.HasPrefix(c.Text, annotationPrefix) {
-					continue
-				}
-				attached[c] = true
-				if a := p.parseAnnotation(c.Text, p.pos(c.Slash), name.Name); a != nil {
-					p.annotations[name.Pos()] = append(p.annotations[name.Pos()], a)
-				} else {
-					p.annotations[name.Pos()] = append(p.annotations[name.Pos()], nil) // annotated, but wrongly
-				}
-			}
-		}
-		return true
-	})
-	for _, cg := range f.Comments {
-		for _, c := range cg.List {
-			if strings.HasPrefix(c.Text, annotationPrefix) && !attached[c] {
-				p.errorf(p.pos(c.Slash), "", "%s is not in the doc comment of an interface method", firstWord(c.Text))
-			}
-		}
-	}
-}
-
-func firstWord(s string) string {
-	if i := strings.IndexAny(s, " \t"); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
 // pkg builds the model of one package, or nil if it has nothing to
 // generate.
 func (p *parser) pkg(pkg *packages.Package) *model.Package {
@@ -153,52 +98,6 @@ func (p *parser) pkg(pkg *packages.Package) *model.Package {
 	}
 	p.chooseImports(m, taken)
 	return m
-}
-
-// declaredNames returns the package-level names the package declares in
-// every Go file of its directory, test files included, except zoogen's own.
-func (p *parser) declaredNames(dir string, pkg *packages.Package) map[string]token.Pos {
-	taken := map[string]token.Pos{}
-	entries, _ := os.ReadDir(dir)
-	fset := token.NewFileSet()
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") {
-			continue
-		}
-		path := filepath.Join(dir, e.Name())
-		if isGenerated(path) {
-			continue
-		}
-		f, err := goparser.ParseFile(fset, path, nil, goparser.SkipObjectResolution)
-		if err != nil {
-			continue
-		}
-		if f.Name.Name != pkg.Name && f.Name.Name != pkg.Name+"_test" {
-			continue
-		}
-		for _, decl := range f.Decls {
-			switch d := decl.(type) {
-			case *ast.FuncDecl:
-				if d.Recv == nil {
-					taken[d.Name.Name] = d.Name.Pos()
-				}
-			case *ast.GenDecl:
-				for _, spec := range d.Specs {
-					switch s := spec.(type) {
-					case *ast.TypeSpec:
-						taken[s.Name.Name] = s.Name.Pos()
-					case *ast.ValueSpec:
-						for _, n := range s.Names {
-							taken[n.Name] = n.Pos()
-						}
-					}
-				}
-			}
-		}
-	}
-	// Positions from this private file set are only used as "taken";
-	// clashes are reported against the declaration found in pkg's scope.
-	return taken
 }
 
 // iface builds the model of one interface declaration, or nil if none of
@@ -513,62 +412,4 @@ func (p *parser) fileOf(pkg *packages.Package, pos token.Pos) *ast.File {
 		}
 	}
 	return &ast.File{}
-}
-
-// chooseImports names the packages generated code imports: the package's
-// own name for each, unless that clashes with a package-level name, in
-// which case a variant that does not.
-func (p *parser) chooseImports(m *model.Package, taken map[string]token.Pos) {
-	paths := map[string]string{RuntimePath: "runtime", "context": "context", "errors": "errors", "time": "time"}
-	collect := func(t model.Type) {
-		model.Walk(t, func(t model.Type) {
-			if n, ok := t.(*model.Named); ok && n.Pkg != "" && n.Pkg != m.Path {
-				paths[n.Pkg] = p.pkgName(n.Pkg)
-			}
-		})
-	}
-	for _, f := range m.Files {
-		for _, iface := range f.Interfaces {
-			for _, tp := range iface.TypeParams {
-				collect(tp.Constraint)
-			}
-			for _, meth := range iface.Methods {
-				for _, param := range meth.Params {
-					collect(param.Type)
-				}
-				for _, r := range meth.Results {
-					collect(r)
-				}
-				for _, e := range meth.CacheErrors {
-					if e.Pkg != m.Path {
-						paths[e.Pkg] = p.pkgName(e.Pkg)
-					}
-				}
-			}
-		}
-	}
-	used := map[string]bool{}
-	for _, path := range slices.Sorted(maps.Keys(paths)) {
-		base := paths[path]
-		if path == RuntimePath {
-			base = "zoo" // the name the documentation uses
-		}
-		name := base
-		for n := 2; ; n++ {
-			if _, clash := taken[name]; !clash && !used[name] && token.IsIdentifier(name) {
-				break
-			}
-			name = fmt.Sprintf("%s%d", base, n)
-		}
-		used[name] = true
-		m.Imports = append(m.Imports, &model.Import{Path: path, Name: name, Alias: name != paths[path]})
-	}
-}
-
-// pkgName returns the name of the package at path.
-func (p *parser) pkgName(path string) string {
-	if name, ok := p.pkgNames[path]; ok {
-		return name
-	}
-	return filepath.Base(path)
 }
