@@ -67,7 +67,7 @@ func (p *parser) pkg(pkg *packages.Package) *model.Package {
 	if len(pkg.GoFiles) > 0 {
 		m.Dir = filepath.Dir(pkg.GoFiles[0])
 	}
-	taken := p.declaredNames(m.Dir, pkg)
+	names := p.declaredNames(m.Dir, pkg)
 	for _, f := range pkg.Syntax {
 		if p.isGeneratedFile(f) {
 			continue
@@ -83,7 +83,7 @@ func (p *parser) pkg(pkg *packages.Package) *model.Package {
 				if _, ok := ts.Type.(*ast.InterfaceType); !ok || ts.Assign.IsValid() {
 					continue
 				}
-				if iface := p.iface(pkg, ts, taken); iface != nil {
+				if iface := p.iface(pkg, ts, names); iface != nil {
 					file.Interfaces = append(file.Interfaces, iface)
 				}
 			}
@@ -96,13 +96,14 @@ func (p *parser) pkg(pkg *packages.Package) *model.Package {
 	if len(m.Files) == 0 {
 		return nil
 	}
-	p.chooseImports(m, taken)
+	p.chooseImports(m, names)
 	return m
 }
 
 // iface builds the model of one interface declaration, or nil if none of
-// its methods is annotated.
-func (p *parser) iface(pkg *packages.Package, ts *ast.TypeSpec, taken map[string]token.Pos) *model.Interface {
+// its methods is annotated. names holds the package-level names of the
+// package; the names of holder structs are allocated from it.
+func (p *parser) iface(pkg *packages.Package, ts *ast.TypeSpec, names *namer) *model.Interface {
 	obj, ok := pkg.TypesInfo.Defs[ts.Name].(*types.TypeName)
 	if !ok {
 		return nil
@@ -131,7 +132,7 @@ func (p *parser) iface(pkg *packages.Package, ts *ast.TypeSpec, taken map[string
 		Pos:         p.pos(ts.Name.Pos()),
 	}
 	for _, name := range []string{iface.Decorator, iface.Constructor} {
-		if _, clash := taken[name]; clash {
+		if names.isTaken(name) {
 			where := ""
 			if o := pkg.Types.Scope().Lookup(name); o != nil {
 				where = " at " + p.pos(o.Pos()).String()
@@ -177,24 +178,10 @@ func (p *parser) iface(pkg *packages.Package, ts *ast.TypeSpec, taken map[string
 	}
 	for _, m := range iface.Methods {
 		if m.Kind == model.Cache && (len(m.Results) > 1 || len(m.CacheErrors) > 0) {
-			m.Holder = freshName(taken, "zoo"+iface.Name+m.Name)
+			m.Holder = names.fresh("zoo" + iface.Name + m.Name)
 		}
 	}
 	return iface
-}
-
-// freshName returns base, or base with a number, whichever the package does
-// not declare yet, and marks it taken.
-func freshName(taken map[string]token.Pos, base string) string {
-	name := base
-	for n := 2; ; n++ {
-		if _, clash := taken[name]; !clash {
-			break
-		}
-		name = fmt.Sprintf("%s%d", base, n)
-	}
-	taken[name] = token.NoPos
-	return name
 }
 
 // method builds the model of one method; nil means it had problems, which
@@ -217,17 +204,9 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 	}
 
 	params := sig.Params()
-	used := map[string]bool{}
+	paramNames := &namer{} // names for unnamed parameters
 	for i := range params.Len() {
-		used[params.At(i).Name()] = true
-	}
-	fresh := func(base string) string {
-		name := base
-		for n := 1; used[name]; n++ {
-			name = fmt.Sprintf("%s%d", base, n)
-		}
-		used[name] = true
-		return name
+		paramNames.reserve(params.At(i).Name())
 	}
 	byName := map[string]*types.Var{}
 	var have []string
@@ -235,7 +214,7 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 		v := params.At(i)
 		name := v.Name()
 		if name == "" || name == "_" {
-			name = fresh(fmt.Sprintf("_p%d", i))
+			name = paramNames.fresh(fmt.Sprintf("_p%d", i))
 		}
 		have = append(have, name)
 		byName[name] = v

@@ -92,11 +92,10 @@ func (e *emitter) iface(f *jen.File, it *model.Interface) {
 		f.Line()
 	}
 
-	reserved := names{}
+	reserved := newNamer(it.Name, it.Decorator)
 	for _, tp := range it.TypeParams {
-		reserved[tp.Name] = true
+		reserved.reserve(tp.Name)
 	}
-	reserved[it.Name], reserved[it.Decorator] = true, true
 	inner, cache := reserved.fresh("inner"), reserved.fresh("c")
 	comment(f, "%s returns a %s that caches the annotated reads of %s in %s.",
 		it.Constructor, it.Name, inner, cache)
@@ -162,18 +161,6 @@ func duration(d time.Duration) *jen.Statement {
 	return jen.Qual("time", "Duration").Call(jen.Lit(int(d)))
 }
 
-// names hands out identifiers that clash with none already used.
-type names map[string]bool
-
-func (n names) fresh(base string) string {
-	name := base
-	for i := 1; n[name]; i++ {
-		name = fmt.Sprintf("%s%d", base, i)
-	}
-	n[name] = true
-	return name
-}
-
 // call is a call of the inner method with the method's arguments; ctx names
 // the context to pass, if the method takes one.
 func call(recv string, m *model.Method, ctx string) *jen.Statement {
@@ -193,15 +180,15 @@ func call(recv string, m *model.Method, ctx string) *jen.Statement {
 
 func (e *emitter) method(f *jen.File, it *model.Interface, m *model.Method) {
 	_, tuse := e.typeParams(it)
-	n := names{}
+	n := &namer{} // the method's locals
 	for _, tp := range it.TypeParams {
-		n[tp.Name] = true
+		n.reserve(tp.Name)
 	}
 	if m.Context != "" {
-		n[m.Context] = true
+		n.reserve(m.Context)
 	}
 	for _, p := range m.Params {
-		n[p.Name] = true
+		n.reserve(p.Name)
 	}
 	recv := n.fresh("_r")
 
@@ -290,7 +277,7 @@ func (e *emitter) tags(m *model.Method) []jen.Code {
 	return out
 }
 
-func (e *emitter) invalidateBody(g *jen.Group, m *model.Method, recv string, n names) {
+func (e *emitter) invalidateBody(g *jen.Group, m *model.Method, recv string, n *namer) {
 	ctx := jen.Id(m.Context)
 	if m.Context == "" {
 		ctx = jen.Qual("context", "Background").Call()
@@ -319,7 +306,7 @@ func (e *emitter) invalidateBody(g *jen.Group, m *model.Method, recv string, n n
 	g.Return(vars...)
 }
 
-func (e *emitter) cacheBody(g *jen.Group, it *model.Interface, m *model.Method, recv string, n names) {
+func (e *emitter) cacheBody(g *jen.Group, it *model.Interface, m *model.Method, recv string, n *namer) {
 	_, tuse := e.typeParams(it)
 	ctx := m.Context
 	if ctx == "" {
@@ -385,7 +372,7 @@ func (e *emitter) cacheBody(g *jen.Group, it *model.Interface, m *model.Method, 
 	g.Return(unpack(jen.Id(v), jen.Nil())...)
 }
 
-func (e *emitter) loaderBody(g *jen.Group, m *model.Method, recv, ctx string, n names, valueType func() *jen.Statement) {
+func (e *emitter) loaderBody(g *jen.Group, m *model.Method, recv, ctx string, n *namer, valueType func() *jen.Statement) {
 	if tags := e.tags(m); len(tags) > 0 {
 		g.Add(rt("AddDeps").Call(append([]jen.Code{jen.Id(ctx)}, tags...)...))
 	}
@@ -438,7 +425,7 @@ func (e *emitter) holder(f *jen.File, it *model.Interface, m *model.Method) {
 }
 
 // key writes the statements that append the value x to the key k.
-func (e *emitter) key(g *jen.Group, k string, x func() *jen.Statement, plan *model.Key, n names) {
+func (e *emitter) key(g *jen.Group, k string, x func() *jen.Statement, plan *model.Key, n *namer) {
 	conv := func() *jen.Statement {
 		if plan.Basic != "" {
 			if plan.Basic == "[]byte" {

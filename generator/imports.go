@@ -1,8 +1,6 @@
 package generator
 
 import (
-	"fmt"
-	"go/token"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -15,8 +13,8 @@ const RuntimePath = "github.com/zoogen/zoogen/runtime"
 
 // chooseImports names the packages generated code imports: the package's
 // own name for each, unless that clashes with a package-level name, in
-// which case a variant that does not.
-func (p *parser) chooseImports(m *model.Package, taken map[string]token.Pos) {
+// which case names allocates a variant that does not.
+func (p *parser) chooseImports(m *model.Package, names *namer) {
 	paths := map[string]string{RuntimePath: "runtime", "context": "context", "errors": "errors", "time": "time"}
 	collect := func(t model.Type) {
 		model.Walk(t, func(t model.Type) {
@@ -45,20 +43,12 @@ func (p *parser) chooseImports(m *model.Package, taken map[string]token.Pos) {
 			}
 		}
 	}
-	used := map[string]bool{}
 	for _, path := range slices.Sorted(maps.Keys(paths)) {
 		base := paths[path]
 		if path == RuntimePath {
 			base = "zoo" // the name the documentation uses
 		}
-		name := base
-		for n := 2; ; n++ {
-			if _, clash := taken[name]; !clash && !used[name] && token.IsIdentifier(name) {
-				break
-			}
-			name = fmt.Sprintf("%s%d", base, n)
-		}
-		used[name] = true
+		name := names.fresh(base)
 		m.Imports = append(m.Imports, &model.Import{Path: path, Name: name, Alias: name != paths[path]})
 	}
 }

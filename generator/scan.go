@@ -62,8 +62,8 @@ func firstWord(s string) string {
 
 // declaredNames returns the package-level names the package declares in
 // every Go file of its directory, test files included, except zoogen's own.
-func (p *parser) declaredNames(dir string, pkg *packages.Package) map[string]token.Pos {
-	taken := map[string]token.Pos{}
+func (p *parser) declaredNames(dir string, pkg *packages.Package) *namer {
+	taken := &namer{}
 	entries, _ := os.ReadDir(dir)
 	fset := token.NewFileSet()
 	for _, e := range entries {
@@ -85,23 +85,21 @@ func (p *parser) declaredNames(dir string, pkg *packages.Package) map[string]tok
 			switch d := decl.(type) {
 			case *ast.FuncDecl:
 				if d.Recv == nil {
-					taken[d.Name.Name] = d.Name.Pos()
+					taken.reserve(d.Name.Name)
 				}
 			case *ast.GenDecl:
 				for _, spec := range d.Specs {
 					switch s := spec.(type) {
 					case *ast.TypeSpec:
-						taken[s.Name.Name] = s.Name.Pos()
+						taken.reserve(s.Name.Name)
 					case *ast.ValueSpec:
 						for _, n := range s.Names {
-							taken[n.Name] = n.Pos()
+							taken.reserve(n.Name)
 						}
 					}
 				}
 			}
 		}
 	}
-	// Positions from this private file set are only used as "taken";
-	// clashes are reported against the declaration found in pkg's scope.
 	return taken
 }
