@@ -20,6 +20,7 @@ import (
 type parser struct {
 	cfg  Config
 	fset *token.FileSet
+	scan *scanner // the run's file scanner, shared with load
 	errs Errors
 
 	// annotations maps the position of an interface method's name to the
@@ -31,16 +32,16 @@ type parser struct {
 }
 
 // parse builds the model of every package.
-func parse(cfg Config, fset *token.FileSet, pkgs []*packages.Package) ([]*model.Package, Errors) {
+func parse(cfg Config, fset *token.FileSet, pkgs []*packages.Package, scan *scanner) ([]*model.Package, Errors) {
 	p := &parser{
-		cfg: cfg, fset: fset,
+		cfg: cfg, fset: fset, scan: scan,
 		annotations: map[token.Pos][]*annotation{},
 		reported:    map[string]bool{},
 		pkgNames:    map[string]string{},
 	}
 	packages.Visit(pkgs, nil, func(pkg *packages.Package) {
 		for _, f := range pkg.Syntax {
-			if !p.isGeneratedFile(f) {
+			if !isGeneratedFile(f) {
 				p.collectAnnotations(f)
 			}
 		}
@@ -69,7 +70,7 @@ func (p *parser) pkg(pkg *packages.Package) *model.Package {
 	}
 	names := p.declaredNames(m.Dir, pkg)
 	for _, f := range pkg.Syntax {
-		if p.isGeneratedFile(f) {
+		if isGeneratedFile(f) {
 			continue
 		}
 		file := &model.File{Source: p.fset.File(f.Pos()).Name()}

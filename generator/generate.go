@@ -28,7 +28,8 @@ type Result struct {
 // generated files to remove. It writes nothing. Problems with the input are
 // returned together as [Errors].
 func Generate(cfg Config, patterns ...string) ([]Result, error) {
-	mpkgs, pkgs, err := buildModel(cfg, patterns)
+	scan := &scanner{}
+	mpkgs, pkgs, err := buildModel(cfg, patterns, scan)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +48,7 @@ func Generate(cfg Config, patterns ...string) ([]Result, error) {
 	}
 	for _, pkg := range pkgs {
 		for _, path := range pkg.GoFiles {
-			if !produced[path] && strings.HasSuffix(path, "_zoo.go") && isGenerated(path) {
+			if !produced[path] && strings.HasSuffix(path, "_zoo.go") && scan.isGenerated(path) {
 				results = append(results, Result{Path: path})
 			}
 		}
@@ -58,19 +59,21 @@ func Generate(cfg Config, patterns ...string) ([]Result, error) {
 
 // Model returns the model Generate would emit, for -debug-model.
 func Model(cfg Config, patterns ...string) ([]byte, error) {
-	mpkgs, _, err := buildModel(cfg, patterns)
+	mpkgs, _, err := buildModel(cfg, patterns, &scanner{})
 	if err != nil {
 		return nil, err
 	}
 	return model.Debug(mpkgs)
 }
 
-func buildModel(cfg Config, patterns []string) ([]*model.Package, []*packages.Package, error) {
-	pkgs, fset, err := load(cfg, patterns)
+// buildModel loads the packages matched by patterns and builds their model.
+// It returns the loaded packages too; scan is the run's file scanner.
+func buildModel(cfg Config, patterns []string, scan *scanner) ([]*model.Package, []*packages.Package, error) {
+	pkgs, fset, err := load(cfg, patterns, scan)
 	if err != nil {
 		return nil, nil, err
 	}
-	mpkgs, errs := parse(cfg, fset, pkgs)
+	mpkgs, errs := parse(cfg, fset, pkgs, scan)
 	if len(errs) > 0 {
 		return nil, nil, errs
 	}

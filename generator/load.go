@@ -1,10 +1,7 @@
 package generator
 
 import (
-	"bufio"
 	"fmt"
-	"go/ast"
-	goparser "go/parser"
 	"go/token"
 	"os"
 	"path/filepath"
@@ -33,10 +30,10 @@ const loadMode = packages.NeedName | packages.NeedFiles | packages.NeedSyntax |
 
 // load reads the packages matched by patterns with their syntax and types.
 //
-// Errors located in zoogen's own generated files are ignored: those files
-// are about to be replaced, and a stale one (for a method since removed)
-// must not stop its own regeneration.
-func load(cfg Config, patterns []string) ([]*packages.Package, *token.FileSet, error) {
+// Errors located in zoogen's own generated files, which scan recognises,
+// are ignored: those files are about to be replaced, and a stale one (for
+// a method since removed) must not stop its own regeneration.
+func load(cfg Config, patterns []string, scan *scanner) ([]*packages.Package, *token.FileSet, error) {
 	if len(patterns) == 0 {
 		patterns = []string{"."}
 	}
@@ -54,9 +51,9 @@ func load(cfg Config, patterns []string) ([]*packages.Package, *token.FileSet, e
 	}
 	var errs Errors
 	for _, pkg := range pkgs {
-		names := generatedNames(pkg)
+		names := generatedNames(pkg, scan)
 		for _, e := range pkg.Errors {
-			if fromStaleFile(cfg.Dir, pkg, e, names) {
+			if fromStaleFile(cfg.Dir, pkg, e, names, scan) {
 				continue
 			}
 			msg := e.Msg
@@ -73,20 +70,6 @@ func load(cfg Config, patterns []string) ([]*packages.Package, *token.FileSet, e
 		return nil, nil, errs
 	}
 	return pkgs, fset, nil
-}
-
-// isGenerated reports whether the file at path starts with zoogen's header.
-func isGenerated(path string) bool {
-	if !strings.HasSuffix(path, ".go") {
-		return false
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	line, _ := bufio.NewReader(f).ReadString('\n')
-	return strings.TrimRight(line, "\r\n") == Header
 }
 
 // relPos shortens the file name of a "file:line:col" position to a path
@@ -116,9 +99,9 @@ func relPath(dir, file string) string {
 // go command's build errors are one block of compiler output ("# pkg" and
 // then a "file:line:col: message" line per problem, continued by indented
 // lines), every problem of which must qualify.
-func fromStaleFile(dir string, pkg *packages.Package, e packages.Error, names []string) bool {
+func fromStaleFile(dir string, pkg *packages.Package, e packages.Error, names []string, scan *scanner) bool {
 	if file, _, ok := strings.Cut(e.Pos, ":"); ok {
-		return isGenerated(file) || mentions(e.Msg, names)
+		return scan.isGenerated(file) || mentions(e.Msg, names)
 	}
 	problems := 0
 	var file, msg string
@@ -126,7 +109,7 @@ func fromStaleFile(dir string, pkg *packages.Package, e packages.Error, names []
 		if file == "" {
 			return true
 		}
-		ok := isGenerated(file) || mentions(msg, names)
+		ok := scan.isGenerated(file) || mentions(msg, names)
 		file, msg = "", ""
 		return ok
 	}
@@ -169,30 +152,11 @@ func resolve(dir string, pkg *packages.Package, file string) string {
 
 // generatedNames returns the package-level names declared in pkg's files
 // that zoogen generated.
-func generatedNames(pkg *packages.Package) []string {
+func generatedNames(pkg *packages.Package, scan *scanner) []string {
 	var names []string
-	fset := token.NewFileSet()
 	for _, path := range pkg.GoFiles {
-		if !isGenerated(path) {
-			continue
-		}
-		f, err := goparser.ParseFile(fset, path, nil, goparser.SkipObjectResolution)
-		if err != nil {
-			continue
-		}
-		for _, decl := range f.Decls {
-			switch d := decl.(type) {
-			case *ast.FuncDecl:
-				if d.Recv == nil {
-					names = append(names, d.Name.Name)
-				}
-			case *ast.GenDecl:
-				for _, spec := range d.Specs {
-					if ts, ok := spec.(*ast.TypeSpec); ok {
-						names = append(names, ts.Name.Name)
-					}
-				}
-			}
+		if f := scan.file(path); f != nil && f.generated {
+			names = append(names, f.names...)
 		}
 	}
 	return names
