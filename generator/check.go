@@ -18,16 +18,15 @@ import (
 
 // parser builds the model of a run and collects its problems.
 type parser struct {
-	cfg  Config
-	fset *token.FileSet
-	scan *scanner // the run's file scanner, shared with load
-	errs Errors
+	cfg      Config
+	fset     *token.FileSet
+	scan     *scanner // the run's file scanner, shared with load
+	reporter          // the run's problems
 
 	// annotations maps the position of an interface method's name to the
 	// annotations in its doc comment, across every loaded package, so that
 	// a method embedded from another loaded package keeps its annotation.
 	annotations map[token.Pos][]*annotation
-	reported    map[string]bool   // dedupes problems of methods seen through several interfaces
 	pkgNames    map[string]string // import path → package name, of every type converted
 }
 
@@ -36,7 +35,6 @@ func parse(cfg Config, fset *token.FileSet, pkgs []*packages.Package, scan *scan
 	p := &parser{
 		cfg: cfg, fset: fset, scan: scan,
 		annotations: map[token.Pos][]*annotation{},
-		reported:    map[string]bool{},
 		pkgNames:    map[string]string{},
 	}
 	packages.Visit(pkgs, nil, func(pkg *packages.Package) {
@@ -52,10 +50,10 @@ func parse(cfg Config, fset *token.FileSet, pkgs []*packages.Package, scan *scan
 			out = append(out, m)
 		}
 	}
-	p.errs.sort()
-	return out, p.errs
+	return out, p.sorted()
 }
 
+// pos returns the model's position of pos, its file relative to Config.Dir.
 func (p *parser) pos(pos token.Pos) model.Pos {
 	position := p.fset.Position(pos)
 	return model.Pos{File: relPath(p.cfg.Dir, position.Filename), Line: position.Line, Col: position.Column}
@@ -196,7 +194,7 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 	case slices.Contains(anns, nil):
 		return nil // already reported
 	case len(anns) > 1:
-		p.report(anns[1].pos, m.Name, "more than one //zoo: annotation; a method is either cached or invalidating")
+		p.errorf(anns[1].pos, m.Name, "more than one //zoo: annotation; a method is either cached or invalidating")
 		return nil
 	case len(anns) == 1:
 		ann = anns[0]
@@ -225,7 +223,7 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 		}
 		m.Params = append(m.Params, &model.Param{Name: name, Type: p.typ(v.Type())})
 		if isContext(v.Type()) && ann != nil && ann.verb == "cache" {
-			p.report(m.Pos, m.Name, "context.Context must be the first parameter of a cached method (it is parameter %d)", i+1)
+			p.errorf(m.Pos, m.Name, "context.Context must be the first parameter of a cached method (it is parameter %d)", i+1)
 			return nil
 		}
 	}
@@ -246,7 +244,7 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 	case "cache":
 		m.Kind = model.Cache
 		if len(m.Results) == 0 {
-			p.report(ann.pos, m.Name, "a cached method must return a value to cache (want T, (T, error) or (T1, T2, error); it returns %s)", resultsString(sig))
+			p.errorf(ann.pos, m.Name, "a cached method must return a value to cache (want T, (T, error) or (T1, T2, error); it returns %s)", resultsString(sig))
 			return nil
 		}
 		ok := true
@@ -254,7 +252,7 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 			v := byName[param.Name]
 			k, err := p.keyPlan(pkg.Types, v.Type(), nil)
 			if err != nil {
-				p.report(ann.pos, m.Name, "cannot cache by argument %s (parameter %d): %v", param.Name, i+1, err)
+				p.errorf(ann.pos, m.Name, "cannot cache by argument %s (parameter %d): %v", param.Name, i+1, err)
 				ok = false
 			}
 			param.Key = k
@@ -263,10 +261,10 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 			d, err := time.ParseDuration(o.value)
 			switch {
 			case err != nil:
-				p.report(o.valuePos, m.Name, "ttl %q is not a duration (want a Go duration such as 90s, 10m or 1h30m)", o.value)
+				p.errorf(o.valuePos, m.Name, "ttl %q is not a duration (want a Go duration such as 90s, 10m or 1h30m)", o.value)
 				ok = false
 			case d <= 0:
-				p.report(o.valuePos, m.Name, "ttl %q is not positive", o.value)
+				p.errorf(o.valuePos, m.Name, "ttl %q is not positive", o.value)
 				ok = false
 			default:
 				m.TTL = d
@@ -274,7 +272,7 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 		}
 		if o := ann.option("errors"); o != nil {
 			if !m.ReturnsError {
-				p.report(o.pos, m.Name, "errors=%s: the method returns no error to cache", o.value)
+				p.errorf(o.pos, m.Name, "errors=%s: the method returns no error to cache", o.value)
 				ok = false
 			}
 			for name := range strings.SplitSeq(o.value, ",") {
@@ -292,7 +290,7 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 	case "invalidate":
 		m.Kind = model.Invalidate
 		if ann.option("deps") == nil {
-			p.report(ann.pos, m.Name, "//zoo:invalidate needs deps=\"...\": the tags to invalidate after the write")
+			p.errorf(ann.pos, m.Name, "//zoo:invalidate needs deps=\"...\": the tags to invalidate after the write")
 			return nil
 		}
 		if !p.deps(pkg, m, ann, byName, have) {
@@ -326,16 +324,6 @@ func (p *parser) deps(pkg *packages.Package, m *model.Method, ann *annotation, b
 		m.Deps = append(m.Deps, dep)
 	}
 	return ok
-}
-
-// report records a problem once, however many interfaces embed the method.
-func (p *parser) report(pos model.Pos, method, format string, args ...any) {
-	key := pos.String() + method + fmt.Sprintf(format, args...)
-	if p.reported[key] {
-		return
-	}
-	p.reported[key] = true
-	p.errorf(pos, method, format, args...)
 }
 
 func resultsString(sig *types.Signature) string {
@@ -374,11 +362,11 @@ func (p *parser) errorRef(pkg *packages.Package, fn *types.Func, name string, o 
 	}
 	v, ok := obj.(*types.Var)
 	if !ok || !isError(v.Type()) && !types.Implements(v.Type(), errorInterface) {
-		p.report(o.valuePos, method, "errors=%s: %s is not a package-level error variable (want a sentinel such as ErrNotFound or sql.ErrNoRows)", o.value, name)
+		p.errorf(o.valuePos, method, "errors=%s: %s is not a package-level error variable (want a sentinel such as ErrNotFound or sql.ErrNoRows)", o.value, name)
 		return nil
 	}
 	if !v.Exported() && v.Pkg() != pkg.Types {
-		p.report(o.valuePos, method, "errors=%s: %s is not exported", o.value, name)
+		p.errorf(o.valuePos, method, "errors=%s: %s is not exported", o.value, name)
 		return nil
 	}
 	p.pkgNames[v.Pkg().Path()] = v.Pkg().Name()

@@ -251,11 +251,11 @@ func (p *parser) segment(pkg *types.Package, raw *rawSegment, params map[string]
 	name := raw.param[0]
 	v, ok := params[name]
 	if !ok {
-		p.report(raw.pos, method, "deps %q: no parameter named %s (have: %s)", o.value, name, strings.Join(have, ", "))
+		p.errorf(raw.pos, method, "deps %q: no parameter named %s (have: %s)", o.value, name, strings.Join(have, ", "))
 		return nil
 	}
 	if isContext(v.Type()) {
-		p.report(raw.pos, method, "deps %q: <%s> is the context; name a parameter that holds data", o.value, name)
+		p.errorf(raw.pos, method, "deps %q: <%s> is the context; name a parameter that holds data", o.value, name)
 		return nil
 	}
 	seg := &model.Segment{Param: name}
@@ -270,13 +270,13 @@ func (p *parser) segment(pkg *types.Package, raw *rawSegment, params map[string]
 		case *types.Func:
 			sig := obj.Type().(*types.Signature)
 			if sig.Params().Len() != 0 || sig.Results().Len() != 1 {
-				p.report(raw.pos, method, "deps %q: method %s.%s must take no arguments and return one value to name a tag segment", o.value, expr, sel)
+				p.errorf(raw.pos, method, "deps %q: method %s.%s must take no arguments and return one value to name a tag segment", o.value, expr, sel)
 				return nil
 			}
 			t = sig.Results().At(0).Type()
 			seg.Calls = append(seg.Calls, true)
 		default:
-			p.report(raw.pos, method, "deps %q: %s (of type %s) has no field or method %s%s", o.value, expr, typeString(t, pkg),
+			p.errorf(raw.pos, method, "deps %q: %s (of type %s) has no field or method %s%s", o.value, expr, typeString(t, pkg),
 				sel, fieldList(t, pkg))
 			return nil
 		}
@@ -285,7 +285,7 @@ func (p *parser) segment(pkg *types.Package, raw *rawSegment, params map[string]
 	}
 	conv, err := tagConv(t, pkg)
 	if err != nil {
-		p.report(raw.pos, method, "deps %q: <%s> %v", o.value, expr, err)
+		p.errorf(raw.pos, method, "deps %q: <%s> %v", o.value, expr, err)
 		return nil
 	}
 	seg.Conv = conv
