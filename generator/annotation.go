@@ -37,6 +37,7 @@ type option struct {
 	valuePos model.Pos // of the value's first character, after any quote
 }
 
+// option returns the option called name, or nil if a has none.
 func (a *annotation) option(name string) *option {
 	for _, o := range a.opts {
 		if o.name == name {

@@ -326,6 +326,8 @@ func (p *parser) deps(pkg *packages.Package, m *model.Method, ann *annotation, b
 	return ok
 }
 
+// resultsString spells the results of sig for messages: "nothing", one
+// type, or the parenthesized list.
 func resultsString(sig *types.Signature) string {
 	switch sig.Results().Len() {
 	case 0:
@@ -373,6 +375,8 @@ func (p *parser) errorRef(pkg *packages.Package, fn *types.Func, name string, o 
 	return &model.Ref{Pkg: v.Pkg().Path(), Name: v.Name()}
 }
 
+// fileOf returns the syntax of the file of pkg that holds pos, or an empty
+// file.
 func (p *parser) fileOf(pkg *packages.Package, pos token.Pos) *ast.File {
 	for _, f := range pkg.Syntax {
 		if f.FileStart <= pos && pos <= f.FileEnd {

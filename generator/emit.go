@@ -37,6 +37,7 @@ func (e *emitter) emitFile(file *model.File) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// rt refers to name in the runtime package.
 func rt(name string) *jen.Statement { return jen.Qual(RuntimePath, name) }
 
 // comment writes a doc comment as // lines (jennifer would write a block
@@ -65,8 +66,11 @@ func (e *emitter) typeParams(it *model.Interface) (decl, use *jen.Statement) {
 	return jen.Types(d...), jen.Types(u...)
 }
 
+// field names the decorator's field holding the runtime handle of m.
 func field(m *model.Method) string { return "_m" + m.Name }
 
+// iface writes the decorator of one interface: its struct, constructor,
+// methods and holder structs.
 func (e *emitter) iface(f *jen.File, it *model.Interface) {
 	tdecl, tuse := e.typeParams(it)
 	ifaceType := func() *jen.Statement { return jen.Id(it.Name).Add(tuse.Clone()) }
@@ -178,6 +182,8 @@ func call(recv string, m *model.Method, ctx string) *jen.Statement {
 	})
 }
 
+// method writes the decorator's method for m; its locals come from a namer
+// that holds the type parameters and m's parameters.
 func (e *emitter) method(f *jen.File, it *model.Interface, m *model.Method) {
 	_, tuse := e.typeParams(it)
 	n := &namer{} // the method's locals
@@ -233,6 +239,7 @@ func (e *emitter) method(f *jen.File, it *model.Interface, m *model.Method) {
 	f.Line()
 }
 
+// results spells the result list of m.
 func (e *emitter) results(m *model.Method) *jen.Statement {
 	var rs []jen.Code
 	for _, r := range m.Results {
@@ -277,6 +284,8 @@ func (e *emitter) tags(m *model.Method) []jen.Code {
 	return out
 }
 
+// invalidateBody writes the body of an invalidating method: the inner call,
+// then, when it returned no error, the invalidation of its tags.
 func (e *emitter) invalidateBody(g *jen.Group, m *model.Method, recv string, n *namer) {
 	ctx := jen.Id(m.Context)
 	if m.Context == "" {
@@ -306,6 +315,8 @@ func (e *emitter) invalidateBody(g *jen.Group, m *model.Method, recv string, n *
 	g.Return(vars...)
 }
 
+// cacheBody writes the body of a cached method: the key, the lookup, and on
+// a miss the load through the inner method.
 func (e *emitter) cacheBody(g *jen.Group, it *model.Interface, m *model.Method, recv string, n *namer) {
 	_, tuse := e.typeParams(it)
 	ctx := m.Context
@@ -372,6 +383,8 @@ func (e *emitter) cacheBody(g *jen.Group, it *model.Interface, m *model.Method, 
 	g.Return(unpack(jen.Id(v), jen.Nil())...)
 }
 
+// loaderBody writes the loader a cached method passes to Load: it adds the
+// method's tags, calls the inner method and packs its results.
 func (e *emitter) loaderBody(g *jen.Group, m *model.Method, recv, ctx string, n *namer, valueType func() *jen.Statement) {
 	if tags := e.tags(m); len(tags) > 0 {
 		g.Add(rt("AddDeps").Call(append([]jen.Code{jen.Id(ctx)}, tags...)...))
@@ -555,6 +568,7 @@ func (e *emitter) typ(t model.Type) *jen.Statement {
 	panic(fmt.Sprintf("zoogen: unexpected model type %T", t))
 }
 
+// signature spells the parameters and results of a function type.
 func (e *emitter) signature(f *model.Func) *jen.Statement {
 	s := jen.ParamsFunc(func(g *jen.Group) {
 		for i, p := range f.Params {

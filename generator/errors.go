@@ -104,6 +104,7 @@ func suggest(s string, candidates []string) string {
 	return fmt.Sprintf(" (did you mean %s?)", best)
 }
 
+// levenshtein returns the edit distance between a and b, in bytes.
 func levenshtein(a, b string) int {
 	prev := make([]int, len(b)+1)
 	for j := range prev {

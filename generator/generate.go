@@ -106,6 +106,8 @@ func Write(results []Result) ([]string, error) {
 	return changed, nil
 }
 
+// writeFile writes content to path through a temporary file in the same
+// directory, renamed into place.
 func writeFile(path string, content []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {

@@ -215,6 +215,7 @@ func mentions(msg string, names []string) bool {
 	return false
 }
 
+// isIdentByte reports whether b can be part of an ASCII identifier.
 func isIdentByte(b byte) bool {
 	return b == '_' || '0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
 }
@@ -232,6 +233,7 @@ func pkgDir(dir string, pkg *packages.Package) string {
 	return dir
 }
 
+// fileExists reports whether path names an existing file.
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil

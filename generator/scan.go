@@ -174,6 +174,7 @@ func (p *parser) collectAnnotations(f *ast.File) {
 	}
 }
 
+// firstWord returns s up to its first space or tab.
 func firstWord(s string) string {
 	if i := strings.IndexAny(s, " \t"); i >= 0 {
 		return s[:i]

@@ -10,12 +10,15 @@ import (
 
 var errorInterface = types.Universe.Lookup("error").Type().Underlying().(*types.Interface)
 
+// isError reports whether t is the predeclared error type.
 func isError(t types.Type) bool {
 	return types.Identical(t, types.Universe.Lookup("error").Type())
 }
 
+// isContext reports whether t is context.Context.
 func isContext(t types.Type) bool { return isNamed(t, "context", "Context") }
 
+// isNamed reports whether t is the named type pkg.name.
 func isNamed(t types.Type, pkg, name string) bool {
 	n, ok := types.Unalias(t).(*types.Named)
 	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == pkg && n.Obj().Name() == name
@@ -88,6 +91,7 @@ func (p *parser) typ(t types.Type) model.Type {
 	panic(fmt.Sprintf("zoogen: unexpected type %T %v", t, t))
 }
 
+// typeList converts a list of type arguments.
 func (p *parser) typeList(l *types.TypeList) []model.Type {
 	var out []model.Type
 	for i := range l.Len() {
@@ -96,6 +100,7 @@ func (p *parser) typeList(l *types.TypeList) []model.Type {
 	return out
 }
 
+// sig converts a signature into the model's function type.
 func (p *parser) sig(s *types.Signature) *model.Func {
 	f := &model.Func{Variadic: s.Variadic()}
 	for i := range s.Params().Len() {
@@ -318,6 +323,7 @@ func fieldList(t types.Type, pkg *types.Package) string {
 	return " (have: " + strings.Join(names, ", ") + ")"
 }
 
+// derefStruct returns the struct type under t or under what t points to.
 func derefStruct(t types.Type) (*types.Struct, bool) {
 	if p, ok := t.Underlying().(*types.Pointer); ok {
 		t = p.Elem()

@@ -120,6 +120,7 @@ func (t *Slice) String() string        { return "[]" + t.Elem.String() }
 func (t *Array) String() string        { return fmt.Sprintf("[%d]%s", t.Len, t.Elem) }
 func (t *Map) String() string          { return "map[" + t.Key.String() + "]" + t.Elem.String() }
 
+// String spells a named type with its import path and type arguments.
 func (t *Named) String() string {
 	s := t.Name
 	if t.Pkg != "" {
@@ -131,6 +132,7 @@ func (t *Named) String() string {
 	return s
 }
 
+// String spells a channel type with its direction.
 func (t *Chan) String() string {
 	switch t.Dir {
 	case Send:
@@ -141,8 +143,11 @@ func (t *Chan) String() string {
 	return "chan " + t.Elem.String()
 }
 
+// String spells a function type.
 func (t *Func) String() string { return "func" + t.signature() }
 
+// signature spells the parameters and results of t, as after func or a
+// method name.
 func (t *Func) signature() string {
 	params := make([]string, len(t.Params))
 	for i, p := range t.Params {
@@ -162,6 +167,7 @@ func (t *Func) signature() string {
 	return s
 }
 
+// String spells a struct type literal on one line.
 func (t *Struct) String() string {
 	fields := make([]string, len(t.Fields))
 	for i, f := range t.Fields {
@@ -176,6 +182,7 @@ func (t *Struct) String() string {
 	return "struct{" + strings.Join(fields, "; ") + "}"
 }
 
+// String spells an interface type literal on one line.
 func (t *InterfaceLit) String() string {
 	var elems []string
 	for _, e := range t.Embeds {
@@ -187,6 +194,7 @@ func (t *InterfaceLit) String() string {
 	return "interface{" + strings.Join(elems, "; ") + "}"
 }
 
+// String spells a union as its terms joined by |.
 func (t *Union) String() string {
 	terms := make([]string, len(t.Terms))
 	for i, term := range t.Terms {
