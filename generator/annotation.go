@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/zoogen/zoogen/generator/internal/model"
 )
 
 // annotationPrefix starts every annotation comment.
@@ -21,8 +23,8 @@ var verbNames = []string{"cache", "invalidate"}
 
 // annotation is one //zoo: comment, split into its verb and options.
 type annotation struct {
-	text string // the comment as written
-	pos  Pos    // of the comment's first '/'
+	text string    // the comment as written
+	pos  model.Pos // of the comment's first '/'
 	verb string
 	opts []*option
 }
@@ -30,11 +32,12 @@ type annotation struct {
 // option is one name=value of an annotation.
 type option struct {
 	name     string
-	value    string // unquoted
-	pos      Pos    // of the name
-	valuePos Pos    // of the value's first character, after any quote
+	value    string    // unquoted
+	pos      model.Pos // of the name
+	valuePos model.Pos // of the value's first character, after any quote
 }
 
+// option returns the option called name, or nil if a has none.
 func (a *annotation) option(name string) *option {
 	for _, o := range a.opts {
 		if o.name == name {
@@ -45,7 +48,7 @@ func (a *annotation) option(name string) *option {
 }
 
 // at returns the position of byte i of the comment text.
-func (a *annotation) at(i int) Pos {
+func (a *annotation) at(i int) model.Pos {
 	p := a.pos
 	p.Col += i
 	return p
@@ -53,7 +56,7 @@ func (a *annotation) at(i int) Pos {
 
 // parseAnnotation splits a //zoo: comment. Problems are reported through p
 // against method, and make it return nil.
-func (p *parser) parseAnnotation(text string, pos Pos, method string) *annotation {
+func (p *parser) parseAnnotation(text string, pos model.Pos, method string) *annotation {
 	a := &annotation{text: text, pos: pos}
 	rest := text[len(annotationPrefix):]
 	i := len(annotationPrefix)
@@ -137,7 +140,7 @@ func spaceAt(s string, i int) bool {
 type rawSegment struct {
 	text  string
 	param []string // param, then fields: <q.ProductID> is [q ProductID]
-	pos   Pos
+	pos   model.Pos
 }
 
 // parseDeps splits a deps value into tags and segments.
@@ -194,7 +197,7 @@ func (p *parser) parseDeps(o *option, method string) ([][]*rawSegment, []string,
 
 // valueAt returns the position of byte off of an option's value. Quoted
 // values are assumed free of escapes, which tag templates are.
-func valueAt(o *option, off int) Pos {
+func valueAt(o *option, off int) model.Pos {
 	p := o.valuePos
 	p.Col += off
 	return p

@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zoogen/zoogen/generator/internal/model"
 )
 
 // TestUnquotedValuesKeepTheirCharacters: bytes of multi-byte characters
@@ -17,7 +19,7 @@ func TestUnquotedValuesKeepTheirCharacters(t *testing.T) {
 		"//zoo:cache deps=x\u00a0ttl=1m":     "x",
 	} {
 		p := &parser{}
-		a := p.parseAnnotation(text, Pos{File: "f.go", Line: 1, Col: 1}, "M")
+		a := p.parseAnnotation(text, model.Pos{File: "f.go", Line: 1, Col: 1}, "M")
 		require.NotNil(t, a, "%q: %v", text, p.errs)
 		assert.Equal(t, want, a.option("deps").value, text)
 	}

@@ -1,13 +1,24 @@
 // Package generator turns annotated repository interfaces into typed caching
 // decorators.
 //
-// It works in three visible stages. [load] reads packages with
-// golang.org/x/tools/go/packages and reports what does not compile. [parse]
-// reads the //zoo: annotations of every interface method and builds a plain
-// model ([Package], [Interface], [Method], [Param], [Dep], [Type]) in which
-// every template, TTL and argument has been checked; every problem of a run
-// is collected, positioned at the annotation. [emit] writes one file per
-// source file with github.com/dave/jennifer.
+// It works in three visible stages:
+//
+//   - load.go: [load] reads packages with golang.org/x/tools/go/packages
+//     and reports what does not compile, positioned like every other
+//     problem.
+//   - scan.go, check.go, imports.go: the scanner reads each file of a
+//     package directory once (which files zoogen generated, which names the
+//     package declares); [parse] collects the //zoo: annotations
+//     (annotation.go) and checks every interface and method into the model
+//     of package generator/internal/model (Package, Interface, Method,
+//     Param, Dep, Type), converting types and planning keys in types.go,
+//     and names the imports of the generated code.
+//   - emit.go: [emitter] writes one file per source file with
+//     github.com/dave/jennifer.
+//
+// Two helpers serve every stage: the namer (names.go) allocates every
+// identifier the generator invents, with one suffix rule, and the reporter
+// (errors.go) collects every problem of a run once, with its position.
 //
 // [Generate] returns the files it would write ([Result]) and writes nothing;
 // [Write] writes the ones whose bytes changed and [Check] lists the stale

@@ -7,15 +7,17 @@ import (
 	"time"
 
 	"github.com/dave/jennifer/jen"
+
+	"github.com/zoogen/zoogen/generator/internal/model"
 )
 
 // emitter writes the generated files of one package.
 type emitter struct {
-	pkg *Package
+	pkg *model.Package
 }
 
 // emitFile returns the generated source for one file, gofmt'd.
-func (e *emitter) emitFile(file *File) ([]byte, error) {
+func (e *emitter) emitFile(file *model.File) ([]byte, error) {
 	f := jen.NewFilePathName(e.pkg.Path, e.pkg.Name)
 	f.HeaderComment(strings.TrimPrefix(Header, "// "))
 	for _, imp := range e.pkg.Imports {
@@ -35,6 +37,7 @@ func (e *emitter) emitFile(file *File) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// rt refers to name in the runtime package.
 func rt(name string) *jen.Statement { return jen.Qual(RuntimePath, name) }
 
 // comment writes a doc comment as // lines (jennifer would write a block
@@ -51,7 +54,7 @@ func comment(f *jen.File, format string, args ...any) {
 
 // typeParams returns the declaration [T any, K comparable] and the use [T, K]
 // of an interface's type parameters, or empty statements.
-func (e *emitter) typeParams(it *Interface) (decl, use *jen.Statement) {
+func (e *emitter) typeParams(it *model.Interface) (decl, use *jen.Statement) {
 	if len(it.TypeParams) == 0 {
 		return jen.Null(), jen.Null()
 	}
@@ -63,9 +66,12 @@ func (e *emitter) typeParams(it *Interface) (decl, use *jen.Statement) {
 	return jen.Types(d...), jen.Types(u...)
 }
 
-func field(m *Method) string { return "_m" + m.Name }
+// field names the decorator's field holding the runtime handle of m.
+func field(m *model.Method) string { return "_m" + m.Name }
 
-func (e *emitter) iface(f *jen.File, it *Interface) {
+// iface writes the decorator of one interface: its struct, constructor,
+// methods and holder structs.
+func (e *emitter) iface(f *jen.File, it *model.Interface) {
 	tdecl, tuse := e.typeParams(it)
 	ifaceType := func() *jen.Statement { return jen.Id(it.Name).Add(tuse.Clone()) }
 	decoType := func() *jen.Statement { return jen.Id(it.Decorator).Add(tuse.Clone()) }
@@ -79,7 +85,7 @@ func (e *emitter) iface(f *jen.File, it *Interface) {
 		g.Id("_inner").Add(ifaceType())
 		g.Id("_cache").Op("*").Add(rt("Cache"))
 		for _, m := range it.Methods {
-			if m.Kind != Passthrough {
+			if m.Kind != model.Passthrough {
 				g.Id(field(m)).Op("*").Add(rt("Method"))
 			}
 		}
@@ -90,11 +96,10 @@ func (e *emitter) iface(f *jen.File, it *Interface) {
 		f.Line()
 	}
 
-	reserved := names{}
+	reserved := newNamer(it.Name, it.Decorator)
 	for _, tp := range it.TypeParams {
-		reserved[tp.Name] = true
+		reserved.reserve(tp.Name)
 	}
-	reserved[it.Name], reserved[it.Decorator] = true, true
 	inner, cache := reserved.fresh("inner"), reserved.fresh("c")
 	comment(f, "%s returns a %s that caches the annotated reads of %s in %s.",
 		it.Constructor, it.Name, inner, cache)
@@ -118,7 +123,7 @@ func (e *emitter) iface(f *jen.File, it *Interface) {
 				d[jen.Id("_inner")] = jen.Id(inner)
 				d[jen.Id("_cache")] = jen.Id(cache)
 				for _, m := range it.Methods {
-					if m.Kind == Passthrough {
+					if m.Kind == model.Passthrough {
 						continue
 					}
 					d[jen.Id(field(m))] = jen.Id(cache).Dot("Method").Call(rt("MethodSpec").Values(jen.DictFunc(func(s jen.Dict) {
@@ -160,21 +165,9 @@ func duration(d time.Duration) *jen.Statement {
 	return jen.Qual("time", "Duration").Call(jen.Lit(int(d)))
 }
 
-// names hands out identifiers that clash with none already used.
-type names map[string]bool
-
-func (n names) fresh(base string) string {
-	name := base
-	for i := 1; n[name]; i++ {
-		name = fmt.Sprintf("%s%d", base, i)
-	}
-	n[name] = true
-	return name
-}
-
 // call is a call of the inner method with the method's arguments; ctx names
 // the context to pass, if the method takes one.
-func call(recv string, m *Method, ctx string) *jen.Statement {
+func call(recv string, m *model.Method, ctx string) *jen.Statement {
 	return jen.Id(recv).Dot("_inner").Dot(m.Name).CallFunc(func(g *jen.Group) {
 		if m.Context != "" {
 			g.Id(ctx)
@@ -189,27 +182,29 @@ func call(recv string, m *Method, ctx string) *jen.Statement {
 	})
 }
 
-func (e *emitter) method(f *jen.File, it *Interface, m *Method) {
+// method writes the decorator's method for m; its locals come from a namer
+// that holds the type parameters and m's parameters.
+func (e *emitter) method(f *jen.File, it *model.Interface, m *model.Method) {
 	_, tuse := e.typeParams(it)
-	n := names{}
+	n := &namer{} // the method's locals
 	for _, tp := range it.TypeParams {
-		n[tp.Name] = true
+		n.reserve(tp.Name)
 	}
 	if m.Context != "" {
-		n[m.Context] = true
+		n.reserve(m.Context)
 	}
 	for _, p := range m.Params {
-		n[p.Name] = true
+		n.reserve(p.Name)
 	}
 	recv := n.fresh("_r")
 
 	switch m.Kind {
-	case Passthrough:
+	case model.Passthrough:
 		comment(f, "%s calls the inner %s.", m.Name, it.Name)
-	case Cache:
+	case model.Cache:
 		comment(f, "%s serves %s.%s from the cache, and loads it on a miss\nwith the inner %s. Annotation: %s",
 			m.Name, it.Name, m.Name, it.Name, m.Annotation)
-	case Invalidate:
+	case model.Invalidate:
 		comment(f, "%s calls the inner %s and, when it succeeds, invalidates\nwhat the cache holds under its tags. Annotation: %s",
 			m.Name, it.Name, m.Annotation)
 	}
@@ -220,7 +215,7 @@ func (e *emitter) method(f *jen.File, it *Interface, m *Method) {
 			}
 			for i, p := range m.Params {
 				if m.Variadic && i == len(m.Params)-1 {
-					g.Id(p.Name).Op("...").Add(e.typ(p.Type.(*Slice).Elem))
+					g.Id(p.Name).Op("...").Add(e.typ(p.Type.(*model.Slice).Elem))
 				} else {
 					g.Id(p.Name).Add(e.typ(p.Type))
 				}
@@ -229,22 +224,23 @@ func (e *emitter) method(f *jen.File, it *Interface, m *Method) {
 		Add(e.results(m)).
 		BlockFunc(func(g *jen.Group) {
 			switch m.Kind {
-			case Passthrough:
+			case model.Passthrough:
 				if len(m.Results) > 0 || m.ReturnsError {
 					g.Return(call(recv, m, m.Context))
 				} else {
 					g.Add(call(recv, m, m.Context))
 				}
-			case Invalidate:
+			case model.Invalidate:
 				e.invalidateBody(g, m, recv, n)
-			case Cache:
+			case model.Cache:
 				e.cacheBody(g, it, m, recv, n)
 			}
 		})
 	f.Line()
 }
 
-func (e *emitter) results(m *Method) *jen.Statement {
+// results spells the result list of m.
+func (e *emitter) results(m *model.Method) *jen.Statement {
 	var rs []jen.Code
 	for _, r := range m.Results {
 		rs = append(rs, e.typ(r))
@@ -262,7 +258,7 @@ func (e *emitter) results(m *Method) *jen.Statement {
 }
 
 // tags returns the Tag calls of the method's deps.
-func (e *emitter) tags(m *Method) []jen.Code {
+func (e *emitter) tags(m *model.Method) []jen.Code {
 	var out []jen.Code
 	for _, d := range m.Deps {
 		out = append(out, rt("Tag").CallFunc(func(g *jen.Group) {
@@ -288,7 +284,9 @@ func (e *emitter) tags(m *Method) []jen.Code {
 	return out
 }
 
-func (e *emitter) invalidateBody(g *jen.Group, m *Method, recv string, n names) {
+// invalidateBody writes the body of an invalidating method: the inner call,
+// then, when it returned no error, the invalidation of its tags.
+func (e *emitter) invalidateBody(g *jen.Group, m *model.Method, recv string, n *namer) {
 	ctx := jen.Id(m.Context)
 	if m.Context == "" {
 		ctx = jen.Qual("context", "Background").Call()
@@ -317,7 +315,9 @@ func (e *emitter) invalidateBody(g *jen.Group, m *Method, recv string, n names) 
 	g.Return(vars...)
 }
 
-func (e *emitter) cacheBody(g *jen.Group, it *Interface, m *Method, recv string, n names) {
+// cacheBody writes the body of a cached method: the key, the lookup, and on
+// a miss the load through the inner method.
+func (e *emitter) cacheBody(g *jen.Group, it *model.Interface, m *model.Method, recv string, n *namer) {
 	_, tuse := e.typeParams(it)
 	ctx := m.Context
 	if ctx == "" {
@@ -383,7 +383,9 @@ func (e *emitter) cacheBody(g *jen.Group, it *Interface, m *Method, recv string,
 	g.Return(unpack(jen.Id(v), jen.Nil())...)
 }
 
-func (e *emitter) loaderBody(g *jen.Group, m *Method, recv, ctx string, n names, valueType func() *jen.Statement) {
+// loaderBody writes the loader a cached method passes to Load: it adds the
+// method's tags, calls the inner method and packs its results.
+func (e *emitter) loaderBody(g *jen.Group, m *model.Method, recv, ctx string, n *namer, valueType func() *jen.Statement) {
 	if tags := e.tags(m); len(tags) > 0 {
 		g.Add(rt("AddDeps").Call(append([]jen.Code{jen.Id(ctx)}, tags...)...))
 	}
@@ -421,7 +423,7 @@ func (e *emitter) loaderBody(g *jen.Group, m *Method, recv, ctx string, n names,
 }
 
 // holder declares the struct that carries a method's results in the cache.
-func (e *emitter) holder(f *jen.File, it *Interface, m *Method) {
+func (e *emitter) holder(f *jen.File, it *model.Interface, m *model.Method) {
 	tdecl, _ := e.typeParams(it)
 	comment(f, "%s holds the results of %s.%s in the cache.", m.Holder, it.Name, m.Name)
 	f.Type().Id(m.Holder).Add(tdecl).StructFunc(func(g *jen.Group) {
@@ -436,7 +438,7 @@ func (e *emitter) holder(f *jen.File, it *Interface, m *Method) {
 }
 
 // key writes the statements that append the value x to the key k.
-func (e *emitter) key(g *jen.Group, k string, x func() *jen.Statement, plan *Key, n names) {
+func (e *emitter) key(g *jen.Group, k string, x func() *jen.Statement, plan *model.Key, n *namer) {
 	conv := func() *jen.Statement {
 		if plan.Basic != "" {
 			if plan.Basic == "[]byte" {
@@ -450,44 +452,44 @@ func (e *emitter) key(g *jen.Group, k string, x func() *jen.Statement, plan *Key
 		g.Id(k).Op("=").Add(rt(fn)).Call(append([]jen.Code{jen.Id(k)}, args...)...)
 	}
 	switch plan.Kind {
-	case KeyInt:
+	case model.KeyInt:
 		appendTo("KeyInt", conv())
-	case KeyUint:
+	case model.KeyUint:
 		appendTo("KeyUint", conv())
-	case KeyFloat:
+	case model.KeyFloat:
 		appendTo("KeyFloat", conv())
-	case KeyBool:
+	case model.KeyBool:
 		appendTo("KeyBool", conv())
-	case KeyString:
+	case model.KeyString:
 		appendTo("KeyString", conv())
-	case KeyBytes:
+	case model.KeyBytes:
 		appendTo("KeyBytes", conv())
-	case KeyTime:
+	case model.KeyTime:
 		appendTo("KeyTime", x())
-	case KeyBinary:
+	case model.KeyBinary:
 		appendTo("KeyBinary", x())
-	case KeyText:
+	case model.KeyText:
 		appendTo("KeyText", x())
-	case KeyAny:
+	case model.KeyAny:
 		appendTo("KeyAny", x())
-	case KeyPtr:
+	case model.KeyPtr:
 		g.If(x().Op("==").Nil()).Block(
 			jen.Id(k).Op("=").Add(rt("KeyNil")).Call(jen.Id(k)),
 		).Else().BlockFunc(func(b *jen.Group) {
 			b.Id(k).Op("=").Add(rt("KeyPtr")).Call(jen.Id(k))
 			deref := func() *jen.Statement { return jen.Op("*").Add(x()) }
-			if plan.Elem.Kind == KeyStruct {
+			if plan.Elem.Kind == model.KeyStruct {
 				deref = x // fields are selected through the pointer
 			}
 			e.key(b, k, deref, plan.Elem, n)
 		})
-	case KeySlice:
+	case model.KeySlice:
 		appendTo("KeyLen", jen.Len(x()))
 		elem := n.fresh("_e")
 		g.For(jen.List(jen.Id("_"), jen.Id(elem)).Op(":=").Range().Add(x())).BlockFunc(func(b *jen.Group) {
 			e.key(b, k, func() *jen.Statement { return jen.Id(elem) }, plan.Elem, n)
 		})
-	case KeyStruct:
+	case model.KeyStruct:
 		for _, fl := range plan.Fields {
 			e.key(g, k, func() *jen.Statement { return x().Dot(fl.Name) }, fl.Key, n)
 		}
@@ -495,11 +497,11 @@ func (e *emitter) key(g *jen.Group, k string, x func() *jen.Statement, plan *Key
 }
 
 // typ spells a type.
-func (e *emitter) typ(t Type) *jen.Statement {
+func (e *emitter) typ(t model.Type) *jen.Statement {
 	switch t := t.(type) {
-	case *Basic:
+	case *model.Basic:
 		return jen.Id(t.Name)
-	case *Named:
+	case *model.Named:
 		s := jen.Qual(t.Pkg, t.Name)
 		if len(t.Args) > 0 {
 			var args []jen.Code
@@ -509,27 +511,27 @@ func (e *emitter) typ(t Type) *jen.Statement {
 			s.Types(args...)
 		}
 		return s
-	case *TypeParamRef:
+	case *model.TypeParamRef:
 		return jen.Id(t.Name)
-	case *Pointer:
+	case *model.Pointer:
 		return jen.Op("*").Add(e.typ(t.Elem))
-	case *Slice:
+	case *model.Slice:
 		return jen.Index().Add(e.typ(t.Elem))
-	case *Array:
+	case *model.Array:
 		return jen.Index(jen.Lit(int(t.Len))).Add(e.typ(t.Elem))
-	case *Map:
+	case *model.Map:
 		return jen.Map(e.typ(t.Key)).Add(e.typ(t.Elem))
-	case *Chan:
+	case *model.Chan:
 		switch t.Dir {
-		case Send:
+		case model.Send:
 			return jen.Chan().Op("<-").Add(e.typ(t.Elem))
-		case Recv:
+		case model.Recv:
 			return jen.Op("<-").Chan().Add(e.typ(t.Elem))
 		}
 		return jen.Chan().Add(e.typ(t.Elem))
-	case *Func:
+	case *model.Func:
 		return jen.Func().Add(e.signature(t))
-	case *Struct:
+	case *model.Struct:
 		return jen.StructFunc(func(g *jen.Group) {
 			for _, fl := range t.Fields {
 				var s *jen.Statement
@@ -543,7 +545,7 @@ func (e *emitter) typ(t Type) *jen.Statement {
 				}
 			}
 		})
-	case *InterfaceLit:
+	case *model.InterfaceLit:
 		return jen.InterfaceFunc(func(g *jen.Group) {
 			for _, em := range t.Embeds {
 				g.Add(e.typ(em))
@@ -552,7 +554,7 @@ func (e *emitter) typ(t Type) *jen.Statement {
 				g.Id(m.Name).Add(e.signature(m.Sig))
 			}
 		})
-	case *Union:
+	case *model.Union:
 		var terms []jen.Code
 		for _, term := range t.Terms {
 			s := e.typ(term.Type)
@@ -566,11 +568,12 @@ func (e *emitter) typ(t Type) *jen.Statement {
 	panic(fmt.Sprintf("zoogen: unexpected model type %T", t))
 }
 
-func (e *emitter) signature(f *Func) *jen.Statement {
+// signature spells the parameters and results of a function type.
+func (e *emitter) signature(f *model.Func) *jen.Statement {
 	s := jen.ParamsFunc(func(g *jen.Group) {
 		for i, p := range f.Params {
 			if f.Variadic && i == len(f.Params)-1 {
-				g.Op("...").Add(e.typ(p.(*Slice).Elem))
+				g.Op("...").Add(e.typ(p.(*model.Slice).Elem))
 			} else {
 				g.Add(e.typ(p))
 			}

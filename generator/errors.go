@@ -5,7 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/zoogen/zoogen/generator/internal/model"
 )
+
+// Pos is a position in a source file: File (relative to [Config.Dir] when
+// possible), Line and Col, both 1-based; zero when unknown.
+type Pos = model.Pos
 
 // Error is one problem with the input, positioned at its cause.
 type Error struct {
@@ -14,6 +20,8 @@ type Error struct {
 	Msg    string
 }
 
+// Error returns the problem as file:line:col: method: message, leaving out
+// what it does not have.
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.Pos.File != "" {
@@ -31,6 +39,7 @@ func (e *Error) Error() string {
 // Errors are all the problems of a run, sorted by position.
 type Errors []*Error
 
+// Error returns the problems one a line.
 func (es Errors) Error() string {
 	lines := make([]string, len(es))
 	for i, e := range es {
@@ -39,16 +48,45 @@ func (es Errors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-func (es Errors) sort() {
+// reporter collects the problems of a run, each once: a problem found
+// again at the same position, for the same method, with the same message
+// (a method checked through every interface that embeds it, an error both
+// the go command and the type checker report) is dropped. The zero value
+// is ready to use; it is not safe for concurrent use.
+type reporter struct {
+	errs Errors         // in the order found
+	seen map[Error]bool // what errs holds
+}
+
+// errorf records a problem at pos concerning method ("" for none).
+func (r *reporter) errorf(pos Pos, method, format string, args ...any) {
+	r.add(&Error{Pos: pos, Method: method, Msg: fmt.Sprintf(format, args...)})
+}
+
+// add records e, unless the same problem is recorded already.
+func (r *reporter) add(e *Error) {
+	if r.seen[*e] {
+		return
+	}
+	if r.seen == nil {
+		r.seen = map[Error]bool{}
+	}
+	r.seen[*e] = true
+	r.errs = append(r.errs, e)
+}
+
+// sorted returns the problems recorded, sorted by position (those without
+// one first, in the order found); nil when there are none.
+func (r *reporter) sorted() Errors {
+	if len(r.errs) == 0 {
+		return nil
+	}
+	es := slices.Clone(r.errs)
 	slices.SortStableFunc(es, func(a, b *Error) int {
 		return cmp.Or(cmp.Compare(a.Pos.File, b.Pos.File), cmp.Compare(a.Pos.Line, b.Pos.Line),
 			cmp.Compare(a.Pos.Col, b.Pos.Col))
 	})
-}
-
-// errorf records a problem.
-func (p *parser) errorf(pos Pos, method, format string, args ...any) {
-	p.errs = append(p.errs, &Error{Pos: pos, Method: method, Msg: fmt.Sprintf(format, args...)})
+	return es
 }
 
 // suggest returns " (did you mean X?)" for the candidate closest to s, if
@@ -66,6 +104,7 @@ func suggest(s string, candidates []string) string {
 	return fmt.Sprintf(" (did you mean %s?)", best)
 }
 
+// levenshtein returns the edit distance between a and b, in bytes.
 func levenshtein(a, b string) int {
 	prev := make([]int, len(b)+1)
 	for j := range prev {

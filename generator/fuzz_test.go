@@ -10,11 +10,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/zoogen/zoogen/generator/internal/model"
 )
 
 // fuzzPos is where FuzzParseAnnotation's comment starts: not at column 1, so
 // that an offset lost on the way shows.
-var fuzzPos = Pos{File: "repo.go", Line: 12, Col: 2}
+var fuzzPos = model.Pos{File: "repo.go", Line: 12, Col: 2}
 
 // seedAnnotations returns every //zoo: annotation the golden cases contain,
 // from its first '/' to the end of its line: the good ones, the bad ones of
@@ -111,7 +113,7 @@ func requireInComment(t *testing.T, text string, errs Errors) {
 }
 
 // offset returns the byte offset in the comment of position p.
-func offset(p Pos) int { return p.Col - fuzzPos.Col }
+func offset(p model.Pos) int { return p.Col - fuzzPos.Col }
 
 // requireOptionsRoundTrip checks that the options of a are where they were
 // read from, and that a written out canonically (quoted values quoted by

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/packages"
+
+	"github.com/zoogen/zoogen/generator/internal/model"
 )
 
 // Result is one file a run produces.
@@ -26,13 +28,14 @@ type Result struct {
 // generated files to remove. It writes nothing. Problems with the input are
 // returned together as [Errors].
 func Generate(cfg Config, patterns ...string) ([]Result, error) {
-	model, pkgs, err := buildModel(cfg, patterns)
+	scan := &scanner{}
+	mpkgs, pkgs, err := buildModel(cfg, patterns, scan)
 	if err != nil {
 		return nil, err
 	}
 	var results []Result
 	produced := map[string]bool{}
-	for _, pkg := range model {
+	for _, pkg := range mpkgs {
 		e := &emitter{pkg: pkg}
 		for _, f := range pkg.Files {
 			src, err := e.emitFile(f)
@@ -45,7 +48,7 @@ func Generate(cfg Config, patterns ...string) ([]Result, error) {
 	}
 	for _, pkg := range pkgs {
 		for _, path := range pkg.GoFiles {
-			if !produced[path] && strings.HasSuffix(path, "_zoo.go") && isGenerated(path) {
+			if !produced[path] && strings.HasSuffix(path, "_zoo.go") && scan.isGenerated(path) {
 				results = append(results, Result{Path: path})
 			}
 		}
@@ -56,23 +59,25 @@ func Generate(cfg Config, patterns ...string) ([]Result, error) {
 
 // Model returns the model Generate would emit, for -debug-model.
 func Model(cfg Config, patterns ...string) ([]byte, error) {
-	model, _, err := buildModel(cfg, patterns)
+	mpkgs, _, err := buildModel(cfg, patterns, &scanner{})
 	if err != nil {
 		return nil, err
 	}
-	return debugModel(model)
+	return model.Debug(mpkgs)
 }
 
-func buildModel(cfg Config, patterns []string) ([]*Package, []*packages.Package, error) {
-	pkgs, fset, err := load(cfg, patterns)
+// buildModel loads the packages matched by patterns and builds their model.
+// It returns the loaded packages too; scan is the run's file scanner.
+func buildModel(cfg Config, patterns []string, scan *scanner) ([]*model.Package, []*packages.Package, error) {
+	pkgs, fset, err := load(cfg, patterns, scan)
 	if err != nil {
 		return nil, nil, err
 	}
-	model, errs := parse(cfg, fset, pkgs)
+	mpkgs, errs := parse(cfg, fset, pkgs, scan)
 	if len(errs) > 0 {
 		return nil, nil, errs
 	}
-	return model, pkgs, nil
+	return mpkgs, pkgs, nil
 }
 
 // Write brings the files on disk in line with results: it writes the files
@@ -101,6 +106,8 @@ func Write(results []Result) ([]string, error) {
 	return changed, nil
 }
 
+// writeFile writes content to path through a temporary file in the same
+// directory, renamed into place.
 func writeFile(path string, content []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {

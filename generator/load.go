@@ -1,13 +1,11 @@
 package generator
 
 import (
-	"bufio"
 	"fmt"
-	"go/ast"
-	goparser "go/parser"
 	"go/token"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
@@ -33,10 +31,10 @@ const loadMode = packages.NeedName | packages.NeedFiles | packages.NeedSyntax |
 
 // load reads the packages matched by patterns with their syntax and types.
 //
-// Errors located in zoogen's own generated files are ignored: those files
-// are about to be replaced, and a stale one (for a method since removed)
-// must not stop its own regeneration.
-func load(cfg Config, patterns []string) ([]*packages.Package, *token.FileSet, error) {
+// Errors located in zoogen's own generated files, which scan recognises,
+// are ignored: those files are about to be replaced, and a stale one (for
+// a method since removed) must not stop its own regeneration.
+func load(cfg Config, patterns []string, scan *scanner) ([]*packages.Package, *token.FileSet, error) {
 	if len(patterns) == 0 {
 		patterns = []string{"."}
 	}
@@ -52,50 +50,59 @@ func load(cfg Config, patterns []string) ([]*packages.Package, *token.FileSet, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("loading %s: %w", strings.Join(patterns, " "), err)
 	}
-	var errs Errors
+	var r reporter
 	for _, pkg := range pkgs {
-		names := generatedNames(pkg)
+		names := generatedNames(pkg, scan)
 		for _, e := range pkg.Errors {
-			if fromStaleFile(cfg.Dir, pkg, e, names) {
-				continue
+			for _, lp := range loadProblems(cfg.Dir, pkg, e) {
+				if !lp.fromStaleFile(names, scan) {
+					r.add(&Error{Pos: lp.pos, Msg: lp.msg})
+				}
 			}
-			msg := e.Msg
-			if e.Pos != "" {
-				msg = relPos(cfg.Dir, e.Pos) + ": " + msg
-			}
-			errs = append(errs, &Error{Msg: msg})
 		}
 	}
 	if len(pkgs) == 0 {
-		errs = append(errs, &Error{Msg: fmt.Sprintf("no packages match %s", strings.Join(patterns, " "))})
+		r.errorf(Pos{}, "", "no packages match %s", strings.Join(patterns, " "))
 	}
-	if len(errs) > 0 {
+	if errs := r.sorted(); errs != nil {
 		return nil, nil, errs
 	}
 	return pkgs, fset, nil
 }
 
-// isGenerated reports whether the file at path starts with zoogen's header.
-func isGenerated(path string) bool {
-	if !strings.HasSuffix(path, ".go") {
-		return false
+// splitPos splits the position of a packages.Error: "file:line:col",
+// "file:line", or "" and "-" when it has none (file is then ""). The
+// numbers are taken from the right, so that a file name with a colon in it
+// (C:\src\repo.go) stays whole.
+func splitPos(pos string) (file string, line, col int) {
+	if pos == "" || pos == "-" {
+		return "", 0, 0
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return false
+	file = pos
+	var nums []int
+	for range 2 {
+		i := strings.LastIndexByte(file, ':')
+		if i < 0 {
+			break
+		}
+		n, err := strconv.Atoi(file[i+1:])
+		if err != nil || n < 0 {
+			break
+		}
+		nums = append([]int{n}, nums...)
+		file = file[:i]
 	}
-	defer f.Close()
-	line, _ := bufio.NewReader(f).ReadString('\n')
-	return strings.TrimRight(line, "\r\n") == Header
+	if len(nums) > 0 {
+		line = nums[0]
+	}
+	if len(nums) > 1 {
+		col = nums[1]
+	}
+	return file, line, col
 }
 
-// relPos shortens the file name of a "file:line:col" position to a path
-// relative to dir.
-func relPos(dir, pos string) string {
-	file, rest, _ := strings.Cut(pos, ":")
-	return relPath(dir, file) + ":" + rest
-}
-
+// relPath returns file relative to dir (the working directory when dir is
+// ""), or file as it is when it is outside dir.
 func relPath(dir, file string) string {
 	if dir == "" {
 		dir, _ = os.Getwd()
@@ -109,46 +116,57 @@ func relPath(dir, file string) string {
 	return file
 }
 
-// fromStaleFile reports whether an error of pkg comes from zoogen's own
-// generated files, which are about to be replaced: an error inside one, or
-// an error elsewhere that names what one declares (a stale decorator no
-// longer implementing its interface). Type errors carry their position; the
-// go command's build errors are one block of compiler output ("# pkg" and
-// then a "file:line:col: message" line per problem, continued by indented
-// lines), every problem of which must qualify.
-func fromStaleFile(dir string, pkg *packages.Package, e packages.Error, names []string) bool {
-	if file, _, ok := strings.Cut(e.Pos, ":"); ok {
-		return isGenerated(file) || mentions(e.Msg, names)
+// loadProblem is one problem a packages.Error reports.
+type loadProblem struct {
+	file string // the file's path, for the scanner; "" when unknown
+	pos  Pos    // file relative to Config.Dir
+	msg  string // without the position
+}
+
+// loadProblems splits an error of pkg into its problems. A type error or
+// an error of go list is one problem at e.Pos. The go command's build
+// errors are one block of compiler output ("# pkg" and then a
+// "file:line:col: message" line per problem, continued by indented
+// lines), which is one problem a line, each positioned, so that the
+// reporter drops those the type checker reported too. A block with a line
+// of any other form stays one problem without a position.
+func loadProblems(dir string, pkg *packages.Package, e packages.Error) []loadProblem {
+	if file, line, col := splitPos(e.Pos); file != "" {
+		return []loadProblem{{file: file, pos: Pos{File: relPath(dir, file), Line: line, Col: col}, msg: e.Msg}}
 	}
-	problems := 0
-	var file, msg string
-	flush := func() bool {
-		if file == "" {
-			return true
-		}
-		ok := isGenerated(file) || mentions(msg, names)
-		file, msg = "", ""
-		return ok
-	}
+	whole := []loadProblem{{msg: e.Msg}}
+	var problems []loadProblem
 	for line := range strings.SplitSeq(e.Msg, "\n") {
 		switch {
 		case line == "" || strings.HasPrefix(line, "#"):
 			continue
 		case strings.HasPrefix(line, "\t") || strings.HasPrefix(line, " "):
-			msg += "\n" + line // continues the problem above
+			if len(problems) == 0 {
+				return whole
+			}
+			problems[len(problems)-1].msg += "\n" + line // continues the problem above
 			continue
 		}
-		if !flush() {
-			return false
+		at, msg, ok := strings.Cut(line, ": ")
+		file, n, col := splitPos(at)
+		if !ok || !strings.HasSuffix(file, ".go") || n == 0 {
+			return whole // not a positioned compiler error
 		}
-		f, rest, ok := strings.Cut(line, ":")
-		if !ok || !strings.HasSuffix(f, ".go") || rest == "" || rest[0] < '0' || rest[0] > '9' {
-			return false // not a positioned compiler error
-		}
-		file, msg = resolve(dir, pkg, f), rest
-		problems++
+		file = resolve(dir, pkg, file)
+		problems = append(problems, loadProblem{file: file, pos: Pos{File: relPath(dir, file), Line: n, Col: col}, msg: msg})
 	}
-	return flush() && problems > 0
+	if len(problems) == 0 {
+		return whole
+	}
+	return problems
+}
+
+// fromStaleFile reports whether the problem comes from zoogen's own
+// generated files, which are about to be replaced: it is inside one, or
+// elsewhere names what one declares (a stale decorator no longer
+// implementing its interface). A problem without a position never does.
+func (lp loadProblem) fromStaleFile(generatedNames []string, scan *scanner) bool {
+	return lp.file != "" && (scan.isGenerated(lp.file) || mentions(lp.msg, generatedNames))
 }
 
 // resolve returns the path of a file the go command named: relative to its
@@ -169,30 +187,11 @@ func resolve(dir string, pkg *packages.Package, file string) string {
 
 // generatedNames returns the package-level names declared in pkg's files
 // that zoogen generated.
-func generatedNames(pkg *packages.Package) []string {
+func generatedNames(pkg *packages.Package, scan *scanner) []string {
 	var names []string
-	fset := token.NewFileSet()
 	for _, path := range pkg.GoFiles {
-		if !isGenerated(path) {
-			continue
-		}
-		f, err := goparser.ParseFile(fset, path, nil, goparser.SkipObjectResolution)
-		if err != nil {
-			continue
-		}
-		for _, decl := range f.Decls {
-			switch d := decl.(type) {
-			case *ast.FuncDecl:
-				if d.Recv == nil {
-					names = append(names, d.Name.Name)
-				}
-			case *ast.GenDecl:
-				for _, spec := range d.Specs {
-					if ts, ok := spec.(*ast.TypeSpec); ok {
-						names = append(names, ts.Name.Name)
-					}
-				}
-			}
+		if f := scan.file(path); f != nil && f.generated {
+			names = append(names, f.names...)
 		}
 	}
 	return names
@@ -216,6 +215,7 @@ func mentions(msg string, names []string) bool {
 	return false
 }
 
+// isIdentByte reports whether b can be part of an ASCII identifier.
 func isIdentByte(b byte) bool {
 	return b == '_' || '0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
 }
@@ -233,6 +233,7 @@ func pkgDir(dir string, pkg *packages.Package) string {
 	return dir
 }
 
+// fileExists reports whether path names an existing file.
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil

@@ -4,98 +4,105 @@ import (
 	"fmt"
 	"go/types"
 	"strings"
+
+	"github.com/zoogen/zoogen/generator/internal/model"
 )
 
 var errorInterface = types.Universe.Lookup("error").Type().Underlying().(*types.Interface)
 
+// isError reports whether t is the predeclared error type.
 func isError(t types.Type) bool {
 	return types.Identical(t, types.Universe.Lookup("error").Type())
 }
 
+// isContext reports whether t is context.Context.
 func isContext(t types.Type) bool { return isNamed(t, "context", "Context") }
 
+// isNamed reports whether t is the named type pkg.name.
 func isNamed(t types.Type, pkg, name string) bool {
 	n, ok := types.Unalias(t).(*types.Named)
 	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == pkg && n.Obj().Name() == name
 }
 
 // typ converts a go/types type into the model's.
-func (p *parser) typ(t types.Type) Type {
+func (p *parser) typ(t types.Type) model.Type {
 	switch t := t.(type) {
 	case *types.Basic:
 		if t.Kind() == types.UnsafePointer {
-			return &Named{Pkg: "unsafe", Name: "Pointer"}
+			return &model.Named{Pkg: "unsafe", Name: "Pointer"}
 		}
-		return &Basic{Name: t.Name()}
+		return &model.Basic{Name: t.Name()}
 	case *types.Alias:
 		obj := t.Obj()
 		if obj.Pkg() == nil {
-			return &Basic{Name: obj.Name()} // any
+			return &model.Basic{Name: obj.Name()} // any
 		}
 		p.pkgNames[obj.Pkg().Path()] = obj.Pkg().Name()
-		return &Named{Pkg: obj.Pkg().Path(), Name: obj.Name(), Args: p.typeList(t.TypeArgs())}
+		return &model.Named{Pkg: obj.Pkg().Path(), Name: obj.Name(), Args: p.typeList(t.TypeArgs())}
 	case *types.Named:
 		obj := t.Obj()
 		if obj.Pkg() == nil {
-			return &Basic{Name: obj.Name()} // error, comparable
+			return &model.Basic{Name: obj.Name()} // error, comparable
 		}
 		p.pkgNames[obj.Pkg().Path()] = obj.Pkg().Name()
-		return &Named{Pkg: obj.Pkg().Path(), Name: obj.Name(), Args: p.typeList(t.TypeArgs())}
+		return &model.Named{Pkg: obj.Pkg().Path(), Name: obj.Name(), Args: p.typeList(t.TypeArgs())}
 	case *types.TypeParam:
-		return &TypeParamRef{Name: t.Obj().Name()}
+		return &model.TypeParamRef{Name: t.Obj().Name()}
 	case *types.Pointer:
-		return &Pointer{Elem: p.typ(t.Elem())}
+		return &model.Pointer{Elem: p.typ(t.Elem())}
 	case *types.Slice:
-		return &Slice{Elem: p.typ(t.Elem())}
+		return &model.Slice{Elem: p.typ(t.Elem())}
 	case *types.Array:
-		return &Array{Len: t.Len(), Elem: p.typ(t.Elem())}
+		return &model.Array{Len: t.Len(), Elem: p.typ(t.Elem())}
 	case *types.Map:
-		return &Map{Key: p.typ(t.Key()), Elem: p.typ(t.Elem())}
+		return &model.Map{Key: p.typ(t.Key()), Elem: p.typ(t.Elem())}
 	case *types.Chan:
-		return &Chan{Dir: [...]ChanDir{types.SendRecv: Both, types.SendOnly: Send, types.RecvOnly: Recv}[t.Dir()], Elem: p.typ(t.Elem())}
+		return &model.Chan{Dir: [...]model.ChanDir{types.SendRecv: model.Both, types.SendOnly: model.Send, types.RecvOnly: model.Recv}[t.Dir()], Elem: p.typ(t.Elem())}
 	case *types.Signature:
 		return p.sig(t)
 	case *types.Struct:
-		s := &Struct{}
+		s := &model.Struct{}
 		for i := range t.NumFields() {
 			f := t.Field(i)
-			s.Fields = append(s.Fields, &Field{Name: f.Name(), Type: p.typ(f.Type()), Embedded: f.Embedded(), Tag: t.Tag(i)})
+			s.Fields = append(s.Fields, &model.Field{Name: f.Name(), Type: p.typ(f.Type()), Embedded: f.Embedded(), Tag: t.Tag(i)})
 		}
 		return s
 	case *types.Interface:
-		lit := &InterfaceLit{}
+		lit := &model.InterfaceLit{}
 		for i := range t.NumEmbeddeds() {
 			lit.Embeds = append(lit.Embeds, p.typ(t.EmbeddedType(i)))
 		}
 		for i := range t.NumExplicitMethods() {
 			fn := t.ExplicitMethod(i)
-			lit.Methods = append(lit.Methods, &MethodSig{Name: fn.Name(), Sig: p.sig(fn.Type().(*types.Signature))})
+			lit.Methods = append(lit.Methods, &model.MethodSig{Name: fn.Name(), Sig: p.sig(fn.Type().(*types.Signature))})
 		}
 		if len(lit.Embeds) == 0 && len(lit.Methods) == 0 {
-			return &Basic{Name: "any"}
+			return &model.Basic{Name: "any"}
 		}
 		return lit
 	case *types.Union:
-		u := &Union{}
+		u := &model.Union{}
 		for i := range t.Len() {
 			term := t.Term(i)
-			u.Terms = append(u.Terms, &Term{Tilde: term.Tilde(), Type: p.typ(term.Type())})
+			u.Terms = append(u.Terms, &model.Term{Tilde: term.Tilde(), Type: p.typ(term.Type())})
 		}
 		return u
 	}
 	panic(fmt.Sprintf("zoogen: unexpected type %T %v", t, t))
 }
 
-func (p *parser) typeList(l *types.TypeList) []Type {
-	var out []Type
+// typeList converts a list of type arguments.
+func (p *parser) typeList(l *types.TypeList) []model.Type {
+	var out []model.Type
 	for i := range l.Len() {
 		out = append(out, p.typ(l.At(i)))
 	}
 	return out
 }
 
-func (p *parser) sig(s *types.Signature) *Func {
-	f := &Func{Variadic: s.Variadic()}
+// sig converts a signature into the model's function type.
+func (p *parser) sig(s *types.Signature) *model.Func {
+	f := &model.Func{Variadic: s.Variadic()}
 	for i := range s.Params().Len() {
 		f.Params = append(f.Params, p.typ(s.Params().At(i).Type()))
 	}
@@ -103,50 +110,6 @@ func (p *parser) sig(s *types.Signature) *Func {
 		f.Results = append(f.Results, p.typ(s.Results().At(i).Type()))
 	}
 	return f
-}
-
-// walkType calls fn for t and every type inside it.
-func walkType(t Type, fn func(Type)) {
-	fn(t)
-	switch t := t.(type) {
-	case *Named:
-		for _, a := range t.Args {
-			walkType(a, fn)
-		}
-	case *Pointer:
-		walkType(t.Elem, fn)
-	case *Slice:
-		walkType(t.Elem, fn)
-	case *Array:
-		walkType(t.Elem, fn)
-	case *Map:
-		walkType(t.Key, fn)
-		walkType(t.Elem, fn)
-	case *Chan:
-		walkType(t.Elem, fn)
-	case *Func:
-		for _, x := range t.Params {
-			walkType(x, fn)
-		}
-		for _, x := range t.Results {
-			walkType(x, fn)
-		}
-	case *Struct:
-		for _, f := range t.Fields {
-			walkType(f.Type, fn)
-		}
-	case *InterfaceLit:
-		for _, e := range t.Embeds {
-			walkType(e, fn)
-		}
-		for _, m := range t.Methods {
-			walkType(m.Sig, fn)
-		}
-	case *Union:
-		for _, term := range t.Terms {
-			walkType(term.Type, fn)
-		}
-	}
 }
 
 // basicConv returns the name of the basic type a value of type t converts
@@ -161,20 +124,20 @@ func basicConv(t types.Type, want string) string {
 
 // keyPlan decides how an argument of type t is written into a key. path
 // holds the named types being expanded, to stop at recursive types.
-func (p *parser) keyPlan(pkg *types.Package, t types.Type, path []*types.Named) (*Key, error) {
+func (p *parser) keyPlan(pkg *types.Package, t types.Type, path []*types.Named) (*model.Key, error) {
 	ts := typeString(t, pkg)
 	if isNamed(t, "time", "Time") {
-		return &Key{Kind: KeyTime}, nil
+		return &model.Key{Kind: model.KeyTime}, nil
 	}
 	if tp, ok := t.(*types.TypeParam); ok {
 		_ = tp
-		return &Key{Kind: KeyAny}, nil
+		return &model.Key{Kind: model.KeyAny}, nil
 	}
 	named, _ := types.Unalias(t).(*types.Named)
 	if named != nil {
 		for _, n := range path {
 			if n == named {
-				return &Key{Kind: KeyAny}, nil // recursive: reflection walks it
+				return &model.Key{Kind: model.KeyAny}, nil // recursive: reflection walks it
 			}
 		}
 		path = append(path, named)
@@ -183,17 +146,17 @@ func (p *parser) keyPlan(pkg *types.Package, t types.Type, path []*types.Named) 
 	case *types.Basic:
 		switch {
 		case u.Info()&types.IsInteger != 0 && u.Info()&types.IsUnsigned != 0:
-			return &Key{Kind: KeyUint, Basic: basicConv(t, "uint64")}, nil
+			return &model.Key{Kind: model.KeyUint, Basic: basicConv(t, "uint64")}, nil
 		case u.Info()&types.IsInteger != 0:
-			return &Key{Kind: KeyInt, Basic: basicConv(t, "int64")}, nil
+			return &model.Key{Kind: model.KeyInt, Basic: basicConv(t, "int64")}, nil
 		case u.Info()&types.IsFloat != 0:
-			return &Key{Kind: KeyFloat, Basic: basicConv(t, "float64")}, nil
+			return &model.Key{Kind: model.KeyFloat, Basic: basicConv(t, "float64")}, nil
 		case u.Info()&types.IsBoolean != 0:
-			return &Key{Kind: KeyBool, Basic: basicConv(t, "bool")}, nil
+			return &model.Key{Kind: model.KeyBool, Basic: basicConv(t, "bool")}, nil
 		case u.Info()&types.IsString != 0:
-			return &Key{Kind: KeyString, Basic: basicConv(t, "string")}, nil
+			return &model.Key{Kind: model.KeyString, Basic: basicConv(t, "string")}, nil
 		case u.Info()&types.IsComplex != 0:
-			return &Key{Kind: KeyAny}, nil
+			return &model.Key{Kind: model.KeyAny}, nil
 		}
 		return nil, fmt.Errorf("%s has no value to key by", ts)
 	case *types.Pointer:
@@ -201,26 +164,26 @@ func (p *parser) keyPlan(pkg *types.Package, t types.Type, path []*types.Named) 
 		if err != nil {
 			return nil, err
 		}
-		return &Key{Kind: KeyPtr, Elem: elem}, nil
+		return &model.Key{Kind: model.KeyPtr, Elem: elem}, nil
 	case *types.Slice:
 		if b, ok := u.Elem().Underlying().(*types.Basic); ok && b.Kind() == types.Byte {
 			conv := "[]byte"
 			if _, isSlice := types.Unalias(t).(*types.Slice); isSlice && types.Identical(u.Elem(), types.Typ[types.Byte]) {
 				conv = ""
 			}
-			return &Key{Kind: KeyBytes, Basic: conv}, nil
+			return &model.Key{Kind: model.KeyBytes, Basic: conv}, nil
 		}
 		elem, err := p.keyPlan(pkg, u.Elem(), path)
 		if err != nil {
 			return nil, fmt.Errorf("element of %s: %w", ts, err)
 		}
-		return &Key{Kind: KeySlice, Elem: elem}, nil
+		return &model.Key{Kind: model.KeySlice, Elem: elem}, nil
 	case *types.Array:
 		elem, err := p.keyPlan(pkg, u.Elem(), path)
 		if err != nil {
 			return nil, fmt.Errorf("element of %s: %w", ts, err)
 		}
-		return &Key{Kind: KeySlice, Elem: elem}, nil
+		return &model.Key{Kind: model.KeySlice, Elem: elem}, nil
 	case *types.Map:
 		if _, err := p.keyPlan(pkg, u.Key(), path); err != nil {
 			return nil, fmt.Errorf("key of %s: %w", ts, err)
@@ -228,7 +191,7 @@ func (p *parser) keyPlan(pkg *types.Package, t types.Type, path []*types.Named) 
 		if _, err := p.keyPlan(pkg, u.Elem(), path); err != nil {
 			return nil, fmt.Errorf("value of %s: %w", ts, err)
 		}
-		return &Key{Kind: KeyAny}, nil // reflection sorts the entries
+		return &model.Key{Kind: model.KeyAny}, nil // reflection sorts the entries
 	case *types.Struct:
 		accessible := true
 		for i := range u.NumFields() {
@@ -239,13 +202,13 @@ func (p *parser) keyPlan(pkg *types.Package, t types.Type, path []*types.Named) 
 		if !accessible {
 			switch {
 			case hasMethod(t, "MarshalBinary"):
-				return &Key{Kind: KeyBinary}, nil
+				return &model.Key{Kind: model.KeyBinary}, nil
 			case hasMethod(t, "MarshalText"):
-				return &Key{Kind: KeyText}, nil
+				return &model.Key{Kind: model.KeyText}, nil
 			}
-			return &Key{Kind: KeyAny}, nil
+			return &model.Key{Kind: model.KeyAny}, nil
 		}
-		k := &Key{Kind: KeyStruct}
+		k := &model.Key{Kind: model.KeyStruct}
 		for i := range u.NumFields() {
 			f := u.Field(i)
 			if f.Name() == "_" {
@@ -255,12 +218,12 @@ func (p *parser) keyPlan(pkg *types.Package, t types.Type, path []*types.Named) 
 			if err != nil {
 				return nil, fmt.Errorf("field %s of %s: %w", f.Name(), ts, err)
 			}
-			k.Fields = append(k.Fields, &KeyField{Name: f.Name(), Key: fk})
+			k.Fields = append(k.Fields, &model.KeyField{Name: f.Name(), Key: fk})
 		}
 		return k, nil
 	case *types.Interface:
 		if u.Empty() {
-			return &Key{Kind: KeyAny}, nil
+			return &model.Key{Kind: model.KeyAny}, nil
 		}
 		return nil, fmt.Errorf("%s is an interface with methods; a key needs a value (use a concrete type or any)", ts)
 	case *types.Chan:
@@ -286,21 +249,21 @@ func hasMethod(t types.Type, name string) bool {
 
 // segment resolves one segment of a tag template against the method's
 // parameters.
-func (p *parser) segment(pkg *types.Package, raw *rawSegment, params map[string]*types.Var, have []string, o *option, method string) *Segment {
+func (p *parser) segment(pkg *types.Package, raw *rawSegment, params map[string]*types.Var, have []string, o *option, method string) *model.Segment {
 	if raw.param == nil {
-		return &Segment{Text: raw.text}
+		return &model.Segment{Text: raw.text}
 	}
 	name := raw.param[0]
 	v, ok := params[name]
 	if !ok {
-		p.report(raw.pos, method, "deps %q: no parameter named %s (have: %s)", o.value, name, strings.Join(have, ", "))
+		p.errorf(raw.pos, method, "deps %q: no parameter named %s (have: %s)", o.value, name, strings.Join(have, ", "))
 		return nil
 	}
 	if isContext(v.Type()) {
-		p.report(raw.pos, method, "deps %q: <%s> is the context; name a parameter that holds data", o.value, name)
+		p.errorf(raw.pos, method, "deps %q: <%s> is the context; name a parameter that holds data", o.value, name)
 		return nil
 	}
-	seg := &Segment{Param: name}
+	seg := &model.Segment{Param: name}
 	t := v.Type()
 	expr := name
 	for _, sel := range raw.param[1:] {
@@ -312,13 +275,13 @@ func (p *parser) segment(pkg *types.Package, raw *rawSegment, params map[string]
 		case *types.Func:
 			sig := obj.Type().(*types.Signature)
 			if sig.Params().Len() != 0 || sig.Results().Len() != 1 {
-				p.report(raw.pos, method, "deps %q: method %s.%s must take no arguments and return one value to name a tag segment", o.value, expr, sel)
+				p.errorf(raw.pos, method, "deps %q: method %s.%s must take no arguments and return one value to name a tag segment", o.value, expr, sel)
 				return nil
 			}
 			t = sig.Results().At(0).Type()
 			seg.Calls = append(seg.Calls, true)
 		default:
-			p.report(raw.pos, method, "deps %q: %s (of type %s) has no field or method %s%s", o.value, expr, typeString(t, pkg),
+			p.errorf(raw.pos, method, "deps %q: %s (of type %s) has no field or method %s%s", o.value, expr, typeString(t, pkg),
 				sel, fieldList(t, pkg))
 			return nil
 		}
@@ -327,7 +290,7 @@ func (p *parser) segment(pkg *types.Package, raw *rawSegment, params map[string]
 	}
 	conv, err := tagConv(t, pkg)
 	if err != nil {
-		p.report(raw.pos, method, "deps %q: <%s> %v", o.value, expr, err)
+		p.errorf(raw.pos, method, "deps %q: <%s> %v", o.value, expr, err)
 		return nil
 	}
 	seg.Conv = conv
@@ -360,6 +323,7 @@ func fieldList(t types.Type, pkg *types.Package) string {
 	return " (have: " + strings.Join(names, ", ") + ")"
 }
 
+// derefStruct returns the struct type under t or under what t points to.
 func derefStruct(t types.Type) (*types.Struct, bool) {
 	if p, ok := t.Underlying().(*types.Pointer); ok {
 		t = p.Elem()

@@ -3,10 +3,10 @@
 package clash
 
 import (
-	context2 "context"
-	errors2 "errors"
-	zoo2 "github.com/zoogen/zoogen/runtime"
-	time2 "time"
+	context1 "context"
+	errors1 "errors"
+	zoo1 "github.com/zoogen/zoogen/runtime"
+	time1 "time"
 )
 
 // CachedRepo is a Repo that serves the reads annotated with //zoo:cache from a
@@ -16,54 +16,54 @@ import (
 // It is safe for concurrent use if the inner Repo is.
 type CachedRepo struct {
 	_inner Repo
-	_cache *zoo2.Cache
-	_mFind *zoo2.Method
-	_mDrop *zoo2.Method
+	_cache *zoo1.Cache
+	_mFind *zoo1.Method
+	_mDrop *zoo1.Method
 }
 
 var _ Repo = (*CachedRepo)(nil)
 
 // NewCachedRepo returns a Repo that caches the annotated reads of inner in c.
-func NewCachedRepo(inner Repo, c *zoo2.Cache) *CachedRepo {
+func NewCachedRepo(inner Repo, c *zoo1.Cache) *CachedRepo {
 	return &CachedRepo{
 		_cache: c,
 		_inner: inner,
-		_mDrop: c.Method(zoo2.MethodSpec{
+		_mDrop: c.Method(zoo1.MethodSpec{
 			Interface: "Repo",
 			Method:    "Drop",
 			Package:   "zoogen.test/clash",
 		}),
-		_mFind: c.Method(zoo2.MethodSpec{
+		_mFind: c.Method(zoo1.MethodSpec{
 			Interface: "Repo",
 			Method:    "Find",
 			Package:   "zoogen.test/clash",
-			TTL:       90 * time2.Minute,
+			TTL:       90 * time1.Minute,
 		}),
 	}
 }
 
 // Find serves Repo.Find from the cache, and loads it on a miss
 // with the inner Repo. Annotation: //zoo:cache deps="k:<_k>:v:<_v>:r:<_r>" ttl=1h30m errors=ErrMissing
-func (_r1 *CachedRepo) Find(c context2.Context, _k string, _v int, _r bool, _buf []byte) (string, int, error) {
+func (_r1 *CachedRepo) Find(c context1.Context, _k string, _v int, _r bool, _buf []byte) (string, int, error) {
 	var _buf1 [128]byte
 	_k1 := _r1._mFind.Key(_buf1[:0])
-	_k1 = zoo2.KeyString(_k1, _k)
-	_k1 = zoo2.KeyInt(_k1, int64(_v))
-	_k1 = zoo2.KeyBool(_k1, _r)
-	_k1 = zoo2.KeyBytes(_k1, _buf)
-	_v1, _ok := zoo2.Lookup[zooRepoFind2](c, _r1._mFind, _k1)
+	_k1 = zoo1.KeyString(_k1, _k)
+	_k1 = zoo1.KeyInt(_k1, int64(_v))
+	_k1 = zoo1.KeyBool(_k1, _r)
+	_k1 = zoo1.KeyBytes(_k1, _buf)
+	_v1, _ok := zoo1.Lookup[zooRepoFind1](c, _r1._mFind, _k1)
 	if !_ok {
 		var _err error
-		_v1, _err = zoo2.Load[zooRepoFind2](c, _r1._mFind, _k1, func(c context2.Context) (zooRepoFind2, error) {
-			zoo2.AddDeps(c, zoo2.Tag("k", _k, "v", int64(_v), "r", _r))
+		_v1, _err = zoo1.Load[zooRepoFind1](c, _r1._mFind, _k1, func(c context1.Context) (zooRepoFind1, error) {
+			zoo1.AddDeps(c, zoo1.Tag("k", _k, "v", int64(_v), "r", _r))
 			_r0, _r11, _err1 := _r1._inner.Find(c, _k, _v, _r, _buf)
 			if _err1 != nil {
-				if errors2.Is(_err1, ErrMissing) {
-					return zooRepoFind2{E: 1}, nil
+				if errors1.Is(_err1, ErrMissing) {
+					return zooRepoFind1{E: 1}, nil
 				}
-				return zooRepoFind2{}, _err1
+				return zooRepoFind1{}, _err1
 			}
-			return zooRepoFind2{
+			return zooRepoFind1{
 				R0: _r0,
 				R1: _r11,
 			}, nil
@@ -79,8 +79,8 @@ func (_r1 *CachedRepo) Find(c context2.Context, _k string, _v int, _r bool, _buf
 	return _v1.R0, _v1.R1, nil
 }
 
-// zooRepoFind2 holds the results of Repo.Find in the cache.
-type zooRepoFind2 struct {
+// zooRepoFind1 holds the results of Repo.Find in the cache.
+type zooRepoFind1 struct {
 	R0 string
 	R1 int
 	E  int // 1 + the index of the cached sentinel error, or 0
@@ -88,10 +88,10 @@ type zooRepoFind2 struct {
 
 // Drop calls the inner Repo and, when it succeeds, invalidates
 // what the cache holds under its tags. Annotation: //zoo:invalidate deps="k:<_k>"
-func (_r *CachedRepo) Drop(_ctx context2.Context, _k string) error {
+func (_r *CachedRepo) Drop(_ctx context1.Context, _k string) error {
 	_err := _r._inner.Drop(_ctx, _k)
 	if _err == nil {
-		_r._mDrop.Invalidate(_ctx, zoo2.Tag("k", _k))
+		_r._mDrop.Invalidate(_ctx, zoo1.Tag("k", _k))
 	}
 	return _err
 }

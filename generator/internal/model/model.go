@@ -1,10 +1,14 @@
-package generator
+// Package model is what the generator knows of the annotated interfaces of
+// a run: plain structs ([Package], [Interface], [Method], [Param], [Dep],
+// [Type]) with no go/ast, go/types or jennifer values inside. The checker
+// builds it, every template, TTL and argument already validated; the
+// emitter reads it; -debug-model prints it with [Debug].
+package model
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -60,6 +64,7 @@ const (
 	Invalidate              // //zoo:invalidate
 )
 
+// String returns the kind's name: passthrough, cache or invalidate.
 func (k Kind) String() string {
 	return [...]string{"passthrough", "cache", "invalidate"}[k]
 }
@@ -127,6 +132,7 @@ type Ref struct {
 	Name string
 }
 
+// String returns the reference as import path and name: "database/sql.ErrNoRows".
 func (r *Ref) String() string { return r.Pkg + "." + r.Name }
 
 // KeyKind says how an argument is written into a cache key.
@@ -148,6 +154,7 @@ const (
 	KeyAny                   // zoo.KeyAny(k, x): reflection
 )
 
+// String returns the key kind's short name, as in -debug-model.
 func (k KeyKind) String() string {
 	return [...]string{"int", "uint", "float", "bool", "string", "bytes", "time",
 		"ptr", "slice", "struct", "binary", "text", "any"}[k]
@@ -180,209 +187,21 @@ type Pos struct {
 	Col  int
 }
 
-func (p Pos) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col) }
-
-// A Type is a Go type as the generated code spells it.
-type Type interface {
-	fmt.Stringer
-	isType()
+// String returns the position as file:line:col, dropping what is unknown:
+// file:line without a column, file without a line.
+func (p Pos) String() string {
+	switch {
+	case p.Line == 0:
+		return p.File
+	case p.Col == 0:
+		return fmt.Sprintf("%s:%d", p.File, p.Line)
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
 }
 
-type (
-	// Basic is a predeclared type: int, string, error, any, ...
-	Basic struct{ Name string }
-	// Named is a declared type, with its type arguments.
-	Named struct {
-		Pkg  string // import path; "" for the universe
-		Name string
-		Args []Type
-	}
-	// TypeParamRef is a use of a type parameter.
-	TypeParamRef struct{ Name string }
-	// Pointer is *Elem.
-	Pointer struct{ Elem Type }
-	// Slice is []Elem.
-	Slice struct{ Elem Type }
-	// Array is [Len]Elem.
-	Array struct {
-		Len  int64
-		Elem Type
-	}
-	// Map is map[Key]Elem.
-	Map struct{ Key, Elem Type }
-	// Chan is a channel type.
-	Chan struct {
-		Dir  ChanDir
-		Elem Type
-	}
-	// Func is a function type.
-	Func struct {
-		Params, Results []Type
-		Variadic        bool
-	}
-	// Struct is a struct type literal.
-	Struct struct{ Fields []*Field }
-	// InterfaceLit is an interface type literal: methods and embedded
-	// types (constraints included).
-	InterfaceLit struct {
-		Methods []*MethodSig
-		Embeds  []Type
-	}
-	// Union is a constraint union such as ~int | ~string.
-	Union struct{ Terms []*Term }
-)
-
-// ChanDir is the direction of a channel type.
-type ChanDir int
-
-const (
-	Both ChanDir = iota
-	Send
-	Recv
-)
-
-// Field is a field of a struct type literal.
-type Field struct {
-	Name     string // "" when embedded
-	Type     Type
-	Embedded bool
-	Tag      string
-}
-
-// MethodSig is a method of an interface type literal.
-type MethodSig struct {
-	Name string
-	Sig  *Func
-}
-
-// Term is a term of a union: ~Type or Type.
-type Term struct {
-	Tilde bool
-	Type  Type
-}
-
-// MarshalText methods print types as Go syntax in -debug-model.
-func (t *Basic) MarshalText() ([]byte, error)        { return []byte(t.String()), nil }
-func (t *Named) MarshalText() ([]byte, error)        { return []byte(t.String()), nil }
-func (t *TypeParamRef) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
-func (t *Pointer) MarshalText() ([]byte, error)      { return []byte(t.String()), nil }
-func (t *Slice) MarshalText() ([]byte, error)        { return []byte(t.String()), nil }
-func (t *Array) MarshalText() ([]byte, error)        { return []byte(t.String()), nil }
-func (t *Map) MarshalText() ([]byte, error)          { return []byte(t.String()), nil }
-func (t *Chan) MarshalText() ([]byte, error)         { return []byte(t.String()), nil }
-func (t *Func) MarshalText() ([]byte, error)         { return []byte(t.String()), nil }
-func (t *Struct) MarshalText() ([]byte, error)       { return []byte(t.String()), nil }
-func (t *InterfaceLit) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
-func (t *Union) MarshalText() ([]byte, error)        { return []byte(t.String()), nil }
-
-func (*Basic) isType()        {}
-func (*Named) isType()        {}
-func (*TypeParamRef) isType() {}
-func (*Pointer) isType()      {}
-func (*Slice) isType()        {}
-func (*Array) isType()        {}
-func (*Map) isType()          {}
-func (*Chan) isType()         {}
-func (*Func) isType()         {}
-func (*Struct) isType()       {}
-func (*InterfaceLit) isType() {}
-func (*Union) isType()        {}
-
-func (t *Basic) String() string        { return t.Name }
-func (t *TypeParamRef) String() string { return t.Name }
-func (t *Pointer) String() string      { return "*" + t.Elem.String() }
-func (t *Slice) String() string        { return "[]" + t.Elem.String() }
-func (t *Array) String() string        { return fmt.Sprintf("[%d]%s", t.Len, t.Elem) }
-func (t *Map) String() string          { return "map[" + t.Key.String() + "]" + t.Elem.String() }
-
-func (t *Named) String() string {
-	s := t.Name
-	if t.Pkg != "" {
-		s = t.Pkg + "." + s
-	}
-	if len(t.Args) > 0 {
-		s += "[" + join(t.Args, ", ") + "]"
-	}
-	return s
-}
-
-func (t *Chan) String() string {
-	switch t.Dir {
-	case Send:
-		return "chan<- " + t.Elem.String()
-	case Recv:
-		return "<-chan " + t.Elem.String()
-	}
-	return "chan " + t.Elem.String()
-}
-
-func (t *Func) String() string { return "func" + t.signature() }
-
-func (t *Func) signature() string {
-	params := make([]string, len(t.Params))
-	for i, p := range t.Params {
-		params[i] = p.String()
-		if t.Variadic && i == len(t.Params)-1 {
-			params[i] = "..." + p.(*Slice).Elem.String()
-		}
-	}
-	s := "(" + strings.Join(params, ", ") + ")"
-	switch len(t.Results) {
-	case 0:
-	case 1:
-		s += " " + t.Results[0].String()
-	default:
-		s += " (" + join(t.Results, ", ") + ")"
-	}
-	return s
-}
-
-func (t *Struct) String() string {
-	fields := make([]string, len(t.Fields))
-	for i, f := range t.Fields {
-		fields[i] = f.Type.String()
-		if !f.Embedded {
-			fields[i] = f.Name + " " + fields[i]
-		}
-		if f.Tag != "" {
-			fields[i] += " " + fmt.Sprintf("%q", f.Tag)
-		}
-	}
-	return "struct{" + strings.Join(fields, "; ") + "}"
-}
-
-func (t *InterfaceLit) String() string {
-	var elems []string
-	for _, e := range t.Embeds {
-		elems = append(elems, e.String())
-	}
-	for _, m := range t.Methods {
-		elems = append(elems, m.Name+m.Sig.signature())
-	}
-	return "interface{" + strings.Join(elems, "; ") + "}"
-}
-
-func (t *Union) String() string {
-	terms := make([]string, len(t.Terms))
-	for i, term := range t.Terms {
-		terms[i] = term.Type.String()
-		if term.Tilde {
-			terms[i] = "~" + terms[i]
-		}
-	}
-	return strings.Join(terms, " | ")
-}
-
-func join(ts []Type, sep string) string {
-	s := make([]string, len(ts))
-	for i, t := range ts {
-		s[i] = t.String()
-	}
-	return strings.Join(s, sep)
-}
-
-// debugModel is the model as -debug-model prints it.
-func debugModel(pkgs []*Package) ([]byte, error) {
+// Debug returns the model of pkgs as -debug-model prints it: indented JSON,
+// types spelled as Go syntax.
+func Debug(pkgs []*Package) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // templates are full of < and >

@@ -1,0 +1,196 @@
+package generator
+
+import (
+	"go/ast"
+	goparser "go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/tools/go/packages"
+)
+
+// isGeneratedFile reports whether f is zoogen's own generated file: a
+// comment line before its package clause is [Header]. It is the one test
+// of "generated"; the scanner applies it to the files it parses, the
+// parser to the syntax packages.Load returns.
+func isGeneratedFile(f *ast.File) bool {
+	for _, cg := range f.Comments {
+		if cg.Pos() >= f.Package {
+			break
+		}
+		for _, c := range cg.List {
+			if c.Text == Header {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// scannedFile is what the scanner learnt of one Go file.
+type scannedFile struct {
+	path      string // absolute
+	pkgName   string // the name in its package clause; "" when it has none
+	generated bool   // isGeneratedFile
+	// names are the package-level names the file declares (types,
+	// functions, variables and constants, not the blank identifier); nil
+	// when it does not parse.
+	names []string
+}
+
+// scanner reads the Go files of package directories on its own, apart from
+// packages.Load, which sees only the files of one build: it parses each
+// file once and remembers it for the rest of the run. The zero value is
+// ready to use; it is not safe for concurrent use.
+type scanner struct {
+	dirs map[string][]*scannedFile // absolute directory → its files, by name
+}
+
+// dir returns the Go files of the directory, test files included, in
+// name order. A directory that cannot be read has none.
+func (s *scanner) dir(dir string) []*scannedFile {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	if files, ok := s.dirs[dir]; ok {
+		return files
+	}
+	var files []*scannedFile
+	entries, _ := os.ReadDir(dir)
+	fset := token.NewFileSet()
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") {
+			continue
+		}
+		files = append(files, scanFile(fset, filepath.Join(dir, e.Name())))
+	}
+	if s.dirs == nil {
+		s.dirs = map[string][]*scannedFile{}
+	}
+	s.dirs[dir] = files
+	return files
+}
+
+// file returns the scan of the Go file at path, or nil if there is none.
+func (s *scanner) file(path string) *scannedFile {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	files := s.dir(filepath.Dir(path))
+	if i, ok := slices.BinarySearchFunc(files, path, func(f *scannedFile, path string) int {
+		return strings.Compare(f.path, path)
+	}); ok {
+		return files[i]
+	}
+	return nil
+}
+
+// isGenerated reports whether the file at path is zoogen's generated file.
+func (s *scanner) isGenerated(path string) bool {
+	f := s.file(path)
+	return f != nil && f.generated
+}
+
+// scanFile parses the file at path. A file that does not parse still says
+// whether it is generated, from what precedes the error.
+func scanFile(fset *token.FileSet, path string) *scannedFile {
+	sf := &scannedFile{path: path}
+	f, err := goparser.ParseFile(fset, path, nil, goparser.ParseComments|goparser.SkipObjectResolution)
+	if f == nil {
+		return sf
+	}
+	if f.Name != nil {
+		sf.pkgName = f.Name.Name
+	}
+	sf.generated = isGeneratedFile(f)
+	if err != nil {
+		return sf
+	}
+	sf.names = []string{}
+	declare := func(id *ast.Ident) {
+		if id.Name != "_" {
+			sf.names = append(sf.names, id.Name)
+		}
+	}
+	for _, decl := range f.Decls {
+		switch d := decl.(type) {
+		case *ast.FuncDecl:
+			if d.Recv == nil {
+				declare(d.Name)
+			}
+		case *ast.GenDecl:
+			for _, spec := range d.Specs {
+				switch s := spec.(type) {
+				case *ast.TypeSpec:
+					declare(s.Name)
+				case *ast.ValueSpec:
+					for _, n := range s.Names {
+						declare(n)
+					}
+				}
+			}
+		}
+	}
+	return sf
+}
+
+// collectAnnotations records the //zoo: comments of interface methods in f
+// and reports those anywhere else.
+func (p *parser) collectAnnotations(f *ast.File) {
+	attached := map[*ast.Comment]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		it, ok := n.(*ast.InterfaceType)
+		if !ok {
+			return true
+		}
+		for _, field := range it.Methods.List {
+			if _, isFunc := field.Type.(*ast.FuncType); !isFunc || len(field.Names) == 0 || field.Doc == nil {
+				continue
+			}
+			name := field.Names[0]
+			for _, c := range field.Doc.List {
+				if !strings.HasPrefix(c.Text, annotationPrefix) {
+					continue
+				}
+				attached[c] = true
+				if a := p.parseAnnotation(c.Text, p.pos(c.Slash), name.Name); a != nil {
+					p.annotations[name.Pos()] = append(p.annotations[name.Pos()], a)
+				} else {
+					p.annotations[name.Pos()] = append(p.annotations[name.Pos()], nil) // annotated, but wrongly
+				}
+			}
+		}
+		return true
+	})
+	for _, cg := range f.Comments {
+		for _, c := range cg.List {
+			if strings.HasPrefix(c.Text, annotationPrefix) && !attached[c] {
+				p.errorf(p.pos(c.Slash), "", "%s is not in the doc comment of an interface method", firstWord(c.Text))
+			}
+		}
+	}
+}
+
+// firstWord returns s up to its first space or tab.
+func firstWord(s string) string {
+	if i := strings.IndexAny(s, " \t"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// declaredNames returns a namer holding the package-level names the
+// package declares in every Go file of its directory, test files included,
+// except zoogen's own.
+func (p *parser) declaredNames(dir string, pkg *packages.Package) *namer {
+	names := &namer{}
+	for _, f := range p.scan.dir(dir) {
+		if !f.generated && (f.pkgName == pkg.Name || f.pkgName == pkg.Name+"_test") {
+			names.reserve(f.names...)
+		}
+	}
+	return names
+}
