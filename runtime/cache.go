@@ -215,7 +215,7 @@ func (c *Cache) invalidate(ctx context.Context, m *Method, tags []string) error 
 		return nil
 	}
 	if u := unitOf(ctx, c); u != nil {
-		u.record(tags)
+		u.add(tags)
 	}
 	c.invalidations.inc()
 	// Invalidations are on the write path of requests: they get a span as

@@ -3,8 +3,6 @@ package runtime
 import (
 	"context"
 	"fmt"
-	"slices"
-	"sync"
 )
 
 // AfterCommit runs fn, a unit of work that writes inside a database
@@ -53,8 +51,7 @@ func (c *Cache) AfterCommit(ctx context.Context, fn func(ctx context.Context) er
 	if err := fn(context.WithValue(ctx, unitKey{}, u)); err != nil {
 		return err
 	}
-	tags := u.done()
-	if err := c.invalidate(context.WithoutCancel(ctx), nil, tags); err != nil {
+	if err := c.invalidate(context.WithoutCancel(ctx), nil, u.seal()); err != nil {
 		return fmt.Errorf("zoo: repeating the invalidations after the commit: %w", err)
 	}
 	return nil
@@ -63,14 +60,11 @@ func (c *Cache) AfterCommit(ctx context.Context, fn func(ctx context.Context) er
 type unitKey struct{}
 
 // unit records the tags invalidated through one cache inside an
-// AfterCommit.
+// AfterCommit; it is sealed when fn has returned.
 type unit struct {
 	c     *Cache
 	outer *unit // the unit of another cache this one runs inside, or nil
-
-	mu     sync.Mutex
-	tags   []string
-	closed bool // fn returned: later invalidations are not recorded
+	tagLog
 }
 
 // unitOf returns the unit of c that ctx runs inside, or nil.
@@ -80,21 +74,4 @@ func unitOf(ctx context.Context, c *Cache) *unit {
 		u = u.outer
 	}
 	return u
-}
-
-func (u *unit) record(tags []string) {
-	u.mu.Lock()
-	if !u.closed {
-		u.tags = append(u.tags, tags...)
-	}
-	u.mu.Unlock()
-}
-
-// done stops the recording and returns the tags, deduplicated.
-func (u *unit) done() []string {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.closed = true
-	slices.Sort(u.tags)
-	return slices.Compact(u.tags)
 }
