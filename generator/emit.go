@@ -210,7 +210,7 @@ func (e *emitter) method(f *jen.File, it *model.Interface, m *model.Method) {
 			for _, r := range m.Key {
 				refs = append(refs, r.Ref)
 			}
-			comment(f, "\nThe key is %s alone: the annotation asserts that the other\narguments do not change the result.", strings.Join(refs, ", "))
+			comment(f, "\nIts cache key is made of %s alone (key=): the annotation\nasserts that the other arguments do not change the result.", strings.Join(refs, ", "))
 		}
 	case model.Invalidate:
 		comment(f, "%s calls the inner %s and, when it succeeds, invalidates\nwhat the cache holds under its tags. Annotation: %s",
