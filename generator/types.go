@@ -290,18 +290,26 @@ type unnamedParam struct {
 	typ   string
 }
 
-// hint tells how to use the unnamed parameters, for messages about a
-// reference to name.
-func (s *refScope) hint(name string) string {
-	if len(s.unnamed) == 0 {
-		return ""
+// missing explains that no parameter is called name, listing those there
+// are and what to do about unnamed ones.
+func (s *refScope) missing(name string) string {
+	msg := "no parameter named " + name
+	if len(s.have) > 0 {
+		msg += " (have: " + strings.Join(s.have, ", ") + ")"
 	}
-	var list []string
-	for _, u := range s.unnamed {
-		list = append(list, fmt.Sprintf("%d (%s)", u.index, u.typ))
+	switch len(s.unnamed) {
+	case 0:
+	case 1:
+		u := s.unnamed[0]
+		msg += fmt.Sprintf("; parameter %d (%s) is unnamed: name it in the interface (%s %s) to use it", u.index, u.typ, name, u.typ)
+	default:
+		var list []string
+		for _, u := range s.unnamed {
+			list = append(list, fmt.Sprintf("%d (%s)", u.index, u.typ))
+		}
+		msg += fmt.Sprintf("; parameters %s are unnamed: name the one you mean in the interface to use it", strings.Join(list, ", "))
 	}
-	return fmt.Sprintf("; unnamed parameters cannot be referenced: name parameter %s in the interface (%s %s)",
-		strings.Join(list, " or "), name, s.unnamed[0].typ)
+	return msg
 }
 
 // refStep is one selection on the path of a reference.
@@ -347,15 +355,15 @@ func (p *parser) resolve(pkg *types.Package, raw *rawSegment, scope *refScope, w
 	case !isParam:
 		for _, u := range scope.unnamed {
 			if u.name == name {
-				p.errorf(raw.pos, method, "%s %q: parameter %d (%s) is unnamed; name it in the interface (id %s) to use it", o.name, o.value, u.index, u.typ, u.typ)
+				p.errorf(raw.pos, method, "%s %q: parameter %d (%s) is unnamed: name it in the interface (id %s) to use it", o.name, o.value, u.index, u.typ, u.typ)
 				return nil
 			}
 		}
-		hint := scope.hint(name)
+		msg := scope.missing(name)
 		if name == "result" && withResults {
-			hint += "; the method returns no result other than an error"
+			msg += "; the method returns no result other than an error"
 		}
-		p.errorf(raw.pos, method, "%s %q: no parameter named %s (have: %s)%s", o.name, o.value, name, strings.Join(scope.have, ", "), hint)
+		p.errorf(raw.pos, method, "%s %q: %s", o.name, o.value, msg)
 		return nil
 	case isContext(v.Type()):
 		p.errorf(raw.pos, method, "%s %q: <%s> is the context; name a parameter that holds data", o.name, o.value, name)

@@ -38,6 +38,15 @@ type Account struct {
 	FetchedAt      time.Time
 }
 
+// Handle returns @username@domain.
+func (a *Account) Handle() string { return "@" + a.Username + "@" + a.Domain }
+
+// Page selects a page of a list: at most Limit items below MaxID.
+type Page struct {
+	MaxID string
+	Limit int
+}
+
 // Status is a post.
 type Status struct {
 	ID        string
@@ -64,6 +73,13 @@ type StatusDB interface {
 	//
 	//zoo:cache deps="account:<result.ID>"
 	GetAccountByUsernameDomain(ctx context.Context, username, domain string) (*Account, error)
+
+	// GetFollowers lists who follows account, a page at a time (nil: the
+	// first 20); progress hears of each follower loaded and is no part of
+	// the key.
+	//
+	//zoo:cache deps="account:<account.ID>:followers" key="<account.Handle>,<page.Limit>,<page.MaxID>"
+	GetFollowers(ctx context.Context, account *Account, page *Page, progress func(n int)) ([]*Account, error)
 
 	//zoo:invalidate deps="account:<account.ID>"
 	UpdateAccount(ctx context.Context, account *Account, columns ...string) error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -22,7 +23,7 @@ type fakeDB struct {
 
 func newFakeDB() *fakeDB {
 	db := &fakeDB{accounts: map[string]*Account{}, calls: map[string]*atomic.Int64{}}
-	for _, m := range []string{"GetAccountStatuses", "GetPublicTimeline", "GetAccountByUsernameDomain", "UpdateAccount", "PutStatus"} {
+	for _, m := range []string{"GetAccountStatuses", "GetPublicTimeline", "GetAccountByUsernameDomain", "GetFollowers", "UpdateAccount", "PutStatus"} {
 		db.calls[m] = new(atomic.Int64)
 	}
 	db.accounts["01A"] = &Account{ID: "01A", Username: "anna", Domain: "example.org", FollowersCount: 10}
@@ -67,6 +68,25 @@ func (db *fakeDB) GetAccountByUsernameDomain(ctx context.Context, username, doma
 		}
 	}
 	return nil, fmt.Errorf("account %s@%s: %w", username, domain, ErrNoEntries)
+}
+
+func (db *fakeDB) GetFollowers(ctx context.Context, account *Account, page *Page, progress func(n int)) ([]*Account, error) {
+	db.calls["GetFollowers"].Add(1)
+	if page == nil {
+		page = &Page{Limit: 20}
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	var out []*Account
+	for _, id := range slices.Sorted(maps.Keys(db.accounts)) {
+		if id != account.ID && id > page.MaxID && len(out) < page.Limit {
+			out = append(out, db.accounts[id])
+			if progress != nil {
+				progress(len(out))
+			}
+		}
+	}
+	return out, nil
 }
 
 func (db *fakeDB) UpdateAccount(ctx context.Context, account *Account, columns ...string) error {
@@ -219,4 +239,31 @@ func TestLookupTaggedByResult(t *testing.T) {
 		}
 	}
 	expectCalls(t, inner, "GetAccountByUsernameDomain", 5)
+}
+
+// TestKeyByMethodAndPointers: <account.Handle> calls a method, <page.Limit>
+// and <page.MaxID> go through a pointer that may be nil, and the progress
+// callback, which cannot be keyed, is left out of the key.
+func TestKeyByMethodAndPointers(t *testing.T) {
+	ctx := context.Background()
+	db, inner := setup(t)
+	anna := &Account{ID: "01A", Username: "anna", Domain: "example.org"}
+	var seen atomic.Int64
+	for _, progress := range []func(int){nil, func(int) { seen.Add(1) }, func(int) {}} {
+		if _, err := db.GetFollowers(ctx, anna, nil, progress); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expectCalls(t, inner, "GetFollowers", 1)
+	db.GetFollowers(ctx, anna, &Page{Limit: 20}, nil) // not the nil page's entry
+	db.GetFollowers(ctx, &Account{ID: "01A", Username: "anna", Domain: "example.org", FollowersCount: 1}, &Page{Limit: 20}, nil)
+	expectCalls(t, inner, "GetFollowers", 2)
+	db.GetFollowers(ctx, anna, &Page{Limit: 20, MaxID: "01A"}, nil)
+	db.GetFollowers(ctx, &Account{ID: "01A", Username: "anna", Domain: "social.example"}, &Page{Limit: 20}, nil)
+	expectCalls(t, inner, "GetFollowers", 4)
+	if err := db.UpdateAccount(ctx, anna); err != nil {
+		t.Fatal(err)
+	}
+	db.GetFollowers(ctx, anna, nil, nil)
+	expectCalls(t, inner, "GetFollowers", 5)
 }

@@ -18,6 +18,7 @@ type CachedStatusDB struct {
 	_mGetAccountStatuses         *zoo.Method
 	_mGetPublicTimeline          *zoo.Method
 	_mGetAccountByUsernameDomain *zoo.Method
+	_mGetFollowers               *zoo.Method
 	_mUpdateAccount              *zoo.Method
 	_mPutStatus                  *zoo.Method
 }
@@ -37,6 +38,11 @@ func NewCachedStatusDB(inner StatusDB, c *zoo.Cache) *CachedStatusDB {
 		_mGetAccountStatuses: c.Method(zoo.MethodSpec{
 			Interface: "StatusDB",
 			Method:    "GetAccountStatuses",
+			Package:   "zoogen.test/keys",
+		}),
+		_mGetFollowers: c.Method(zoo.MethodSpec{
+			Interface: "StatusDB",
+			Method:    "GetFollowers",
 			Package:   "zoogen.test/keys",
 		}),
 		_mGetPublicTimeline: c.Method(zoo.MethodSpec{
@@ -133,6 +139,46 @@ func (_r *CachedStatusDB) GetAccountByUsernameDomain(ctx context.Context, userna
 			}
 			zoo.AddDeps(ctx, zoo.Tag("account", _r0.ID))
 			return _r0, nil
+		})
+		if _err != nil {
+			return _v, _err
+		}
+	}
+	return _v, nil
+}
+
+// GetFollowers serves StatusDB.GetFollowers from the cache, and loads it on a miss
+// with the inner StatusDB. Annotation: //zoo:cache deps="account:<account.ID>:followers" key="<account.Handle>,<page.Limit>,<page.MaxID>"
+//
+// Its cache key is made of account.Handle, page.Limit, page.MaxID alone (key=): the annotation
+// asserts that the other arguments do not change the result.
+func (_r *CachedStatusDB) GetFollowers(ctx context.Context, account *Account, page *Page, progress func(int)) ([]*Account, error) {
+	var _buf [128]byte
+	_k := _r._mGetFollowers.Key(_buf[:0])
+	if account == nil {
+		_k = zoo.KeyNil(_k)
+	} else {
+		_k = zoo.KeyPtr(_k)
+		_k = zoo.KeyString(_k, account.Handle())
+	}
+	if page == nil {
+		_k = zoo.KeyNil(_k)
+	} else {
+		_k = zoo.KeyPtr(_k)
+		_k = zoo.KeyInt(_k, int64(page.Limit))
+	}
+	if page == nil {
+		_k = zoo.KeyNil(_k)
+	} else {
+		_k = zoo.KeyPtr(_k)
+		_k = zoo.KeyString(_k, page.MaxID)
+	}
+	_v, _ok := zoo.Lookup[[]*Account](ctx, _r._mGetFollowers, _k)
+	if !_ok {
+		var _err error
+		_v, _err = zoo.Load[[]*Account](ctx, _r._mGetFollowers, _k, func(ctx context.Context) ([]*Account, error) {
+			zoo.AddDeps(ctx, zoo.Tag("account", account.ID, "followers"))
+			return _r._inner.GetFollowers(ctx, account, page, progress)
 		})
 		if _err != nil {
 			return _v, _err
