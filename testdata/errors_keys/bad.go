@@ -79,5 +79,4 @@ type Repo interface {
 
 	//zoo:cache deps="a:<x>,b:<y>"
 	DepsTwoUnnamed(ctx context.Context, _ int64, _ string) (string, error)
-
 }
