@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,7 +16,7 @@ const annotationPrefix = "//zoo:"
 
 // verbs are the annotations and the options each takes.
 var verbs = map[string][]string{
-	"cache":      {"deps", "ttl", "errors"},
+	"cache":      {"deps", "key", "ttl", "errors"},
 	"invalidate": {"deps"},
 }
 
@@ -143,17 +144,38 @@ type rawSegment struct {
 	pos   model.Pos
 }
 
+// items splits an option's comma-separated value into its items, each
+// trimmed of spaces, with the offset of the item in the value.
+func items(value string) iter.Seq2[string, int] {
+	return func(yield func(string, int) bool) {
+		off := 0
+		for item := range strings.SplitSeq(value, ",") {
+			start := off
+			off += len(item) + 1
+			trimmed := strings.TrimSpace(item)
+			if !yield(trimmed, start+strings.Index(item, trimmed)) {
+				return
+			}
+		}
+	}
+}
+
+// parseRef splits the inside of a <ref> into its name and fields, or
+// returns nil if it is not a reference.
+func parseRef(ref string) []string {
+	path := strings.Split(ref, ".")
+	if slices.Contains(path, "") || strings.ContainsAny(ref, "<> ") {
+		return nil
+	}
+	return path
+}
+
 // parseDeps splits a deps value into tags and segments.
 func (p *parser) parseDeps(o *option, method string) ([][]*rawSegment, []string, bool) {
 	var tags [][]*rawSegment
 	var templates []string
 	ok := true
-	off := 0
-	for tmpl := range strings.SplitSeq(o.value, ",") {
-		tagOff := off
-		off += len(tmpl) + 1
-		trimmed := strings.TrimSpace(tmpl)
-		tagOff += strings.Index(tmpl, trimmed)
+	for trimmed, tagOff := range items(o.value) {
 		if trimmed == "" {
 			p.errorf(valueAt(o, tagOff), method, "deps %q: empty tag", o.value)
 			ok = false
@@ -179,9 +201,8 @@ func (p *parser) parseDeps(o *option, method string) ([][]*rawSegment, []string,
 				p.errorf(pos, method, "deps %q: segment %q mixes text and a parameter; a parameter fills a whole segment (write product:<id>, not product-<id>)", o.value, seg)
 				ok = false
 			default:
-				ref := seg[1 : len(seg)-1]
-				path := strings.Split(ref, ".")
-				if slices.Contains(path, "") || strings.ContainsAny(ref, "<> ") {
+				path := parseRef(seg[1 : len(seg)-1])
+				if path == nil {
 					p.errorf(pos, method, "deps %q: %q is not a parameter reference (want <name> or <name.Field>)", o.value, seg)
 					ok = false
 					continue
@@ -193,6 +214,36 @@ func (p *parser) parseDeps(o *option, method string) ([][]*rawSegment, []string,
 		templates = append(templates, trimmed)
 	}
 	return tags, templates, ok
+}
+
+// parseKey splits a key value into its references: <name> or
+// <name.Field>, separated by commas, none twice.
+func (p *parser) parseKey(o *option, method string) ([]*rawSegment, bool) {
+	var refs []*rawSegment
+	ok := true
+	seen := map[string]bool{}
+	for item, off := range items(o.value) {
+		pos := valueAt(o, off)
+		var path []string
+		if len(item) > 2 && item[0] == '<' && item[len(item)-1] == '>' {
+			path = parseRef(item[1 : len(item)-1])
+		}
+		switch {
+		case item == "":
+			p.errorf(pos, method, "key %q: empty item (want <name> or <name.Field>, separated by commas)", o.value)
+			ok = false
+		case path == nil:
+			p.errorf(pos, method, "key %q: %q is not a reference; key= lists the values that identify a call, as <name> or <name.Field>, separated by commas", o.value, item)
+			ok = false
+		case seen[item]:
+			p.errorf(pos, method, "key %q: %s is listed twice", o.value, item)
+			ok = false
+		default:
+			seen[item] = true
+			refs = append(refs, &rawSegment{param: path, pos: pos})
+		}
+	}
+	return refs, ok
 }
 
 // valueAt returns the position of byte off of an option's value. Quoted

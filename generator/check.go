@@ -207,21 +207,26 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 	for i := range params.Len() {
 		paramNames.reserve(params.At(i).Name())
 	}
-	byName := map[string]*types.Var{}
-	var have []string
+	scope := &refScope{params: map[string]*types.Var{}, results: map[string]int{}}
+	var vars []*types.Var // of m.Params
 	for i := range params.Len() {
 		v := params.At(i)
 		name := v.Name()
 		if name == "" || name == "_" {
 			name = paramNames.fresh(fmt.Sprintf("_p%d", i))
+			if i > 0 || !isContext(v.Type()) {
+				scope.unnamed = append(scope.unnamed, unnamedParam{index: i + 1, name: name, typ: typeString(v.Type(), pkg.Types)})
+			}
+		} else {
+			scope.have = append(scope.have, name)
+			scope.params[name] = v
 		}
-		have = append(have, name)
-		byName[name] = v
 		if i == 0 && isContext(v.Type()) {
 			m.Context = name
 			continue
 		}
 		m.Params = append(m.Params, &model.Param{Name: name, Type: p.typ(v.Type())})
+		vars = append(vars, v)
 		if isContext(v.Type()) && ann != nil && ann.verb == "cache" {
 			p.errorf(m.Pos, m.Name, "context.Context must be the first parameter of a cached method (it is parameter %d)", i+1)
 			return nil
@@ -232,9 +237,11 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 		t := results.At(i).Type()
 		if i == results.Len()-1 && isError(t) {
 			m.ReturnsError = true
+			scope.errResult = results.At(i).Name()
 			continue
 		}
 		m.Results = append(m.Results, p.typ(t))
+		scope.addResult(results.At(i).Name(), t)
 	}
 	if ann == nil {
 		return m
@@ -248,14 +255,17 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 			return nil
 		}
 		ok := true
-		for i, param := range m.Params {
-			v := byName[param.Name]
-			k, err := p.keyPlan(pkg.Types, v.Type(), nil)
-			if err != nil {
-				p.errorf(ann.pos, m.Name, "cannot cache by argument %s (parameter %d): %v", param.Name, i+1, err)
-				ok = false
+		if o := ann.option("key"); o != nil {
+			ok = p.key(pkg, m, o, scope)
+		} else {
+			for i, param := range m.Params {
+				k, err := p.keyPlan(pkg.Types, vars[i].Type(), nil)
+				if err != nil {
+					p.errorf(ann.pos, m.Name, "cannot cache by argument %s (parameter %d): %v", param.Name, i+1, err)
+					ok = false
+				}
+				param.Key = k
 			}
-			param.Key = k
 		}
 		if o := ann.option("ttl"); o != nil {
 			d, err := time.ParseDuration(o.value)
@@ -284,7 +294,7 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 				m.CacheErrors = append(m.CacheErrors, ref)
 			}
 		}
-		if !p.deps(pkg, m, ann, byName, have) || !ok {
+		if !p.deps(pkg, m, ann, scope) || !ok {
 			return nil
 		}
 	case "invalidate":
@@ -293,7 +303,7 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 			p.errorf(ann.pos, m.Name, "//zoo:invalidate needs deps=\"...\": the tags to invalidate after the write")
 			return nil
 		}
-		if !p.deps(pkg, m, ann, byName, have) {
+		if !p.deps(pkg, m, ann, scope) {
 			return nil
 		}
 	}
@@ -302,7 +312,7 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 
 // deps resolves the deps option of an annotation into m.Deps and reports
 // whether it is valid.
-func (p *parser) deps(pkg *packages.Package, m *model.Method, ann *annotation, byName map[string]*types.Var, have []string) bool {
+func (p *parser) deps(pkg *packages.Package, m *model.Method, ann *annotation, scope *refScope) bool {
 	o := ann.option("deps")
 	if o == nil {
 		return true
@@ -314,7 +324,7 @@ func (p *parser) deps(pkg *packages.Package, m *model.Method, ann *annotation, b
 	for i, segs := range tags {
 		dep := &model.Dep{Template: templates[i]}
 		for _, raw := range segs {
-			seg := p.segment(pkg.Types, raw, byName, have, o, m.Name)
+			seg := p.segment(pkg.Types, raw, scope, o, m.Name)
 			if seg == nil {
 				ok = false
 				continue
@@ -322,6 +332,20 @@ func (p *parser) deps(pkg *packages.Package, m *model.Method, ann *annotation, b
 			dep.Segments = append(dep.Segments, seg)
 		}
 		m.Deps = append(m.Deps, dep)
+	}
+	return ok
+}
+
+// key resolves the key option of a cached method into m.Key and reports
+// whether it is valid.
+func (p *parser) key(pkg *packages.Package, m *model.Method, o *option, scope *refScope) bool {
+	refs, ok := p.parseKey(o, m.Name)
+	for _, raw := range refs {
+		if ref := p.keyRef(pkg.Types, raw, scope, o, m.Name); ref != nil {
+			m.Key = append(m.Key, ref)
+		} else {
+			ok = false
+		}
 	}
 	return ok
 }

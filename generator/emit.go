@@ -3,6 +3,7 @@ package generator
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -204,6 +205,13 @@ func (e *emitter) method(f *jen.File, it *model.Interface, m *model.Method) {
 	case model.Cache:
 		comment(f, "%s serves %s.%s from the cache, and loads it on a miss\nwith the inner %s. Annotation: %s",
 			m.Name, it.Name, m.Name, it.Name, m.Annotation)
+		if len(m.Key) > 0 {
+			var refs []string
+			for _, r := range m.Key {
+				refs = append(refs, r.Ref)
+			}
+			comment(f, "\nIts cache key is made of %s alone (key=): the annotation\nasserts that the other arguments do not change the result.", strings.Join(refs, ", "))
+		}
 	case model.Invalidate:
 		comment(f, "%s calls the inner %s and, when it succeeds, invalidates\nwhat the cache holds under its tags. Annotation: %s",
 			m.Name, it.Name, m.Annotation)
@@ -257,10 +265,11 @@ func (e *emitter) results(m *model.Method) *jen.Statement {
 	return jen.Parens(jen.List(rs...))
 }
 
-// tags returns the Tag calls of the method's deps.
-func (e *emitter) tags(m *model.Method) []jen.Code {
+// tags returns the Tag calls of deps; results names the variables that hold
+// the method's results, for the templates that read them.
+func (e *emitter) tags(deps []*model.Dep, results []string) []jen.Code {
 	var out []jen.Code
-	for _, d := range m.Deps {
+	for _, d := range deps {
 		out = append(out, rt("Tag").CallFunc(func(g *jen.Group) {
 			for _, s := range d.Segments {
 				if !s.IsParam() {
@@ -268,6 +277,9 @@ func (e *emitter) tags(m *model.Method) []jen.Code {
 					continue
 				}
 				x := jen.Id(s.Param)
+				if s.Result > 0 {
+					x = jen.Id(results[s.Result-1])
+				}
 				for i, sel := range s.Path {
 					x.Dot(sel)
 					if s.Calls[i] {
@@ -284,6 +296,19 @@ func (e *emitter) tags(m *model.Method) []jen.Code {
 	return out
 }
 
+// splitDeps returns the method's tag templates that name parameters only,
+// and those that name a result, known once the inner call returned.
+func splitDeps(m *model.Method) (params, results []*model.Dep) {
+	for _, d := range m.Deps {
+		if slices.ContainsFunc(d.Segments, func(s *model.Segment) bool { return s.Result > 0 }) {
+			results = append(results, d)
+		} else {
+			params = append(params, d)
+		}
+	}
+	return params, results
+}
+
 // invalidateBody writes the body of an invalidating method: the inner call,
 // then, when it returned no error, the invalidation of its tags.
 func (e *emitter) invalidateBody(g *jen.Group, m *model.Method, recv string, n *namer) {
@@ -291,11 +316,13 @@ func (e *emitter) invalidateBody(g *jen.Group, m *model.Method, recv string, n *
 	if m.Context == "" {
 		ctx = jen.Qual("context", "Background").Call()
 	}
-	invalidate := jen.Id(recv).Dot(field(m)).Dot("Invalidate").Call(append([]jen.Code{ctx}, e.tags(m)...)...)
 	var vars []jen.Code
+	var names []string
 	for i := range m.Results {
-		vars = append(vars, jen.Id(n.fresh(fmt.Sprintf("_r%d", i))))
+		names = append(names, n.fresh(fmt.Sprintf("_r%d", i)))
+		vars = append(vars, jen.Id(names[i]))
 	}
+	invalidate := jen.Id(recv).Dot(field(m)).Dot("Invalidate").Call(append([]jen.Code{ctx}, e.tags(m.Deps, names)...)...)
 	var errVar string
 	if m.ReturnsError {
 		errVar = n.fresh("_err")
@@ -335,8 +362,14 @@ func (e *emitter) cacheBody(g *jen.Group, it *model.Interface, m *model.Method, 
 
 	g.Var().Id(buf).Index(jen.Lit(128)).Byte()
 	g.Id(k).Op(":=").Add(handle()).Dot("Key").Call(jen.Id(buf).Index(jen.Empty(), jen.Lit(0)))
-	for _, p := range m.Params {
-		e.key(g, k, func() *jen.Statement { return jen.Id(p.Name) }, p.Key, n)
+	if len(m.Key) > 0 {
+		for _, r := range m.Key {
+			e.key(g, k, func() *jen.Statement { return jen.Id(r.Param) }, r.Key, n)
+		}
+	} else {
+		for _, p := range m.Params {
+			e.key(g, k, func() *jen.Statement { return jen.Id(p.Name) }, p.Key, n)
+		}
 	}
 	g.List(jen.Id(v), jen.Id(ok)).Op(":=").Add(rt("Lookup").Types(valueType())).Call(jen.Id(ctx), handle(), jen.Id(k))
 
@@ -386,10 +419,11 @@ func (e *emitter) cacheBody(g *jen.Group, it *model.Interface, m *model.Method, 
 // loaderBody writes the loader a cached method passes to Load: it adds the
 // method's tags, calls the inner method and packs its results.
 func (e *emitter) loaderBody(g *jen.Group, m *model.Method, recv, ctx string, n *namer, valueType func() *jen.Statement) {
-	if tags := e.tags(m); len(tags) > 0 {
+	before, after := splitDeps(m)
+	if tags := e.tags(before, nil); len(tags) > 0 {
 		g.Add(rt("AddDeps").Call(append([]jen.Code{jen.Id(ctx)}, tags...)...))
 	}
-	if m.Holder == "" {
+	if m.Holder == "" && len(after) == 0 {
 		if m.ReturnsError {
 			g.Return(call(recv, m, ctx))
 		} else {
@@ -398,16 +432,22 @@ func (e *emitter) loaderBody(g *jen.Group, m *model.Method, recv, ctx string, n 
 		return
 	}
 	var vars []jen.Code
+	var names []string
 	fields := jen.Dict{}
 	for i := range m.Results {
 		r := n.fresh(fmt.Sprintf("_r%d", i))
 		vars = append(vars, jen.Id(r))
+		names = append(names, r)
 		fields[jen.Id(fmt.Sprintf("R%d", i))] = jen.Id(r)
 	}
 	var errVar string
 	if m.ReturnsError {
 		errVar = n.fresh("_err")
 		vars = append(vars, jen.Id(errVar))
+	}
+	value := valueType().Values(fields)
+	if m.Holder == "" {
+		value = jen.Id(names[0])
 	}
 	g.List(vars...).Op(":=").Add(call(recv, m, ctx))
 	if m.ReturnsError {
@@ -416,10 +456,18 @@ func (e *emitter) loaderBody(g *jen.Group, m *model.Method, recv, ctx string, n 
 				ib.If(jen.Qual("errors", "Is").Call(jen.Id(errVar), jen.Qual(ref.Pkg, ref.Name))).
 					Block(jen.Return(valueType().Values(jen.Dict{jen.Id("E"): jen.Lit(i + 1)}), jen.Nil()))
 			}
-			ib.Return(valueType().Values(), jen.Id(errVar))
+			if m.Holder == "" {
+				ib.Return(jen.Id(names[0]), jen.Id(errVar))
+			} else {
+				ib.Return(valueType().Values(), jen.Id(errVar))
+			}
 		})
 	}
-	g.Return(valueType().Values(fields), jen.Nil())
+	if len(after) > 0 {
+		// Tags that name results are known once the inner call returned.
+		g.Add(rt("AddDeps").Call(append([]jen.Code{jen.Id(ctx)}, e.tags(after, names)...)...))
+	}
+	g.Return(value, jen.Nil())
 }
 
 // holder declares the struct that carries a method's results in the cache.
@@ -491,7 +539,12 @@ func (e *emitter) key(g *jen.Group, k string, x func() *jen.Statement, plan *mod
 		})
 	case model.KeyStruct:
 		for _, fl := range plan.Fields {
-			e.key(g, k, func() *jen.Statement { return x().Dot(fl.Name) }, fl.Key, n)
+			e.key(g, k, func() *jen.Statement {
+				if fl.Call {
+					return x().Dot(fl.Name).Call()
+				}
+				return x().Dot(fl.Name)
+			}, fl.Key, n)
 		}
 	}
 }

@@ -247,54 +247,219 @@ func hasMethod(t types.Type, name string) bool {
 	return false
 }
 
-// segment resolves one segment of a tag template against the method's
-// parameters.
-func (p *parser) segment(pkg *types.Package, raw *rawSegment, params map[string]*types.Var, have []string, o *option, method string) *model.Segment {
-	if raw.param == nil {
-		return &model.Segment{Text: raw.text}
+// refScope is what the references of one annotation can name: the
+// method's parameters and, in deps, its results.
+type refScope struct {
+	params  map[string]*types.Var // named parameters, the context included
+	have    []string              // their names, for messages
+	unnamed []unnamedParam        // parameters other than the context without a name
+	// results maps "result" and the names of named results to the index
+	// of the result in the model's Results; types holds their types.
+	results     map[string]int
+	resultTypes []types.Type
+	// clash is set when "result" names a result other than the first:
+	// the message that says so.
+	clash     string
+	errResult string // the error result's name, if it has one
+}
+
+// addResult adds the next non-error result, called name ("" when unnamed),
+// to the scope: the first is <result>, a named one is also <name>.
+func (s *refScope) addResult(name string, t types.Type) {
+	i := len(s.resultTypes)
+	s.resultTypes = append(s.resultTypes, t)
+	if i == 0 {
+		if _, named := s.results["result"]; !named {
+			s.results["result"] = 0
+		}
 	}
+	if name == "" || name == "_" {
+		return
+	}
+	if name == "result" && i > 0 {
+		s.clash = fmt.Sprintf("<result> is ambiguous: it names the first result and result %d, named result; rename that result", i+1)
+	}
+	s.results[name] = i
+}
+
+// unnamedParam is a parameter the interface leaves unnamed: generated code
+// names it, references cannot.
+type unnamedParam struct {
+	index int    // 1-based, as messages count
+	name  string // the name generated code gives it
+	typ   string
+}
+
+// missing explains that no parameter is called name, listing those there
+// are and what to do about unnamed ones.
+func (s *refScope) missing(name string) string {
+	msg := "no parameter named " + name
+	if len(s.have) > 0 {
+		msg += " (have: " + strings.Join(s.have, ", ") + ")"
+	}
+	switch len(s.unnamed) {
+	case 0:
+	case 1:
+		u := s.unnamed[0]
+		msg += fmt.Sprintf("; parameter %d (%s) is unnamed: name it in the interface (%s %s) to use it", u.index, u.typ, name, u.typ)
+	default:
+		var list []string
+		for _, u := range s.unnamed {
+			list = append(list, fmt.Sprintf("%d (%s)", u.index, u.typ))
+		}
+		msg += fmt.Sprintf("; parameters %s are unnamed: name the one you mean in the interface to use it", strings.Join(list, ", "))
+	}
+	return msg
+}
+
+// refStep is one selection on the path of a reference.
+type refStep struct {
+	name     string
+	call     bool       // a method, called with no arguments
+	implicit bool       // an embedded field the selection goes through
+	from     types.Type // the type of the value it selects from
+}
+
+// refValue is what a reference resolves to.
+type refValue struct {
+	name   string // the parameter or result
+	result int    // 1 + the index of the result; 0 for a parameter
+	steps  []refStep
+	typ    types.Type // of the value reached
+	expr   string     // as written: q.ProductID
+}
+
+// resolve resolves the reference of raw against scope, results allowed
+// when withResults is set; problems are reported against option o.
+func (p *parser) resolve(pkg *types.Package, raw *rawSegment, scope *refScope, withResults bool, o *option, method string) *refValue {
 	name := raw.param[0]
-	v, ok := params[name]
-	if !ok {
-		p.errorf(raw.pos, method, "deps %q: no parameter named %s (have: %s)", o.value, name, strings.Join(have, ", "))
+	r := &refValue{name: name, expr: name}
+	idx, isResult := scope.results[name]
+	v, isParam := scope.params[name]
+	switch {
+	case isResult && isParam:
+		p.errorf(raw.pos, method, "%s %q: <%s> is ambiguous: it names parameter %s and the method's first result; rename the parameter", o.name, o.value, name, name)
 		return nil
-	}
-	if isContext(v.Type()) {
-		p.errorf(raw.pos, method, "deps %q: <%s> is the context; name a parameter that holds data", o.value, name)
+	case isResult && !withResults:
+		p.errorf(raw.pos, method, "%s %q: <%s> is a result; the key is made before the call, from parameters only (results can name tags in deps)", o.name, o.value, name)
 		return nil
+	case isResult && name == "result" && scope.clash != "":
+		p.errorf(raw.pos, method, "%s %q: %s", o.name, o.value, scope.clash)
+		return nil
+	case isResult:
+		r.result = idx + 1
+		r.typ = scope.resultTypes[idx]
+	case name == scope.errResult:
+		p.errorf(raw.pos, method, "%s %q: <%s> is the error result; name a value", o.name, o.value, name)
+		return nil
+	case !isParam:
+		for _, u := range scope.unnamed {
+			if u.name == name {
+				p.errorf(raw.pos, method, "%s %q: parameter %d (%s) is unnamed: name it in the interface (id %s) to use it", o.name, o.value, u.index, u.typ, u.typ)
+				return nil
+			}
+		}
+		msg := scope.missing(name)
+		if name == "result" && withResults {
+			msg += "; the method returns no result other than an error"
+		}
+		p.errorf(raw.pos, method, "%s %q: %s", o.name, o.value, msg)
+		return nil
+	case isContext(v.Type()):
+		p.errorf(raw.pos, method, "%s %q: <%s> is the context; name a parameter that holds data", o.name, o.value, name)
+		return nil
+	default:
+		r.typ = v.Type()
 	}
-	seg := &model.Segment{Param: name}
-	t := v.Type()
-	expr := name
 	for _, sel := range raw.param[1:] {
-		obj, _, _ := types.LookupFieldOrMethod(t, true, pkg, sel)
+		obj, index, _ := types.LookupFieldOrMethod(r.typ, true, pkg, sel)
+		if obj != nil {
+			r.implicitSteps(index[:len(index)-1])
+		}
 		switch obj := obj.(type) {
 		case *types.Var:
-			t = obj.Type()
-			seg.Calls = append(seg.Calls, false)
+			r.steps = append(r.steps, refStep{name: sel, from: r.typ})
+			r.typ = obj.Type()
 		case *types.Func:
 			sig := obj.Type().(*types.Signature)
 			if sig.Params().Len() != 0 || sig.Results().Len() != 1 {
-				p.errorf(raw.pos, method, "deps %q: method %s.%s must take no arguments and return one value to name a tag segment", o.value, expr, sel)
+				p.errorf(raw.pos, method, "%s %q: method %s.%s must take no arguments and return one value to name a value", o.name, o.value, r.expr, sel)
 				return nil
 			}
-			t = sig.Results().At(0).Type()
-			seg.Calls = append(seg.Calls, true)
+			r.steps = append(r.steps, refStep{name: sel, call: true, from: r.typ})
+			r.typ = sig.Results().At(0).Type()
 		default:
-			p.errorf(raw.pos, method, "deps %q: %s (of type %s) has no field or method %s%s", o.value, expr, typeString(t, pkg),
-				sel, fieldList(t, pkg))
+			p.errorf(raw.pos, method, "%s %q: %s (of type %s) has no field or method %s%s", o.name, o.value, r.expr, typeString(r.typ, pkg),
+				sel, fieldList(r.typ, pkg))
 			return nil
 		}
-		seg.Path = append(seg.Path, sel)
-		expr += "." + sel
+		r.expr += "." + sel
 	}
-	conv, err := tagConv(t, pkg)
+	return r
+}
+
+// implicitSteps appends the embedded fields that a promoted selection goes
+// through, given the index LookupFieldOrMethod returned without its last
+// entry.
+func (r *refValue) implicitSteps(index []int) {
+	for _, i := range index {
+		s, _ := derefStruct(r.typ)
+		f := s.Field(i)
+		r.steps = append(r.steps, refStep{name: f.Name(), implicit: true, from: r.typ})
+		r.typ = f.Type()
+	}
+}
+
+// segment resolves one segment of a tag template.
+func (p *parser) segment(pkg *types.Package, raw *rawSegment, scope *refScope, o *option, method string) *model.Segment {
+	if raw.param == nil {
+		return &model.Segment{Text: raw.text}
+	}
+	r := p.resolve(pkg, raw, scope, true, o, method)
+	if r == nil {
+		return nil
+	}
+	seg := &model.Segment{Param: r.name, Result: r.result}
+	for _, st := range r.steps {
+		if !st.implicit {
+			seg.Path = append(seg.Path, st.name)
+			seg.Calls = append(seg.Calls, st.call)
+		}
+	}
+	conv, err := tagConv(r.typ, pkg)
 	if err != nil {
-		p.errorf(raw.pos, method, "deps %q: <%s> %v", o.value, expr, err)
+		p.errorf(raw.pos, method, "%s %q: <%s> %v", o.name, o.value, r.expr, err)
 		return nil
 	}
 	seg.Conv = conv
 	return seg
+}
+
+// keyRef resolves one reference of a key option into the plan that writes
+// the value into the key: a nil pointer or interface on the path is keyed
+// as nil, never dereferenced.
+func (p *parser) keyRef(pkg *types.Package, raw *rawSegment, scope *refScope, o *option, method string) *model.KeyRef {
+	r := p.resolve(pkg, raw, scope, false, o, method)
+	if r == nil {
+		return nil
+	}
+	plan, err := p.keyPlan(pkg, r.typ, nil)
+	if err != nil {
+		p.errorf(raw.pos, method, "%s %q: cannot key by <%s>: %v", o.name, o.value, r.expr, err)
+		return nil
+	}
+	for i := len(r.steps) - 1; i >= 0; i-- {
+		st := r.steps[i]
+		plan = &model.Key{Kind: model.KeyStruct, Fields: []*model.KeyField{{Name: st.name, Key: plan, Call: st.call}}}
+		if _, isTypeParam := st.from.(*types.TypeParam); isTypeParam {
+			continue // not comparable with nil
+		}
+		switch st.from.Underlying().(type) {
+		case *types.Pointer, *types.Interface:
+			plan = &model.Key{Kind: model.KeyPtr, Elem: plan}
+		}
+	}
+	return &model.KeyRef{Ref: r.expr, Param: r.name, Key: plan}
 }
 
 // fieldList lists what can follow t in a template, for error messages.

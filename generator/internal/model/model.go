@@ -96,6 +96,10 @@ type Method struct {
 	// result is cached as it is.
 	Holder string `json:",omitempty"`
 	Pos    Pos
+
+	// Key lists the values a key= option names; when it is set, the key is
+	// built from them alone and Params carry no Key.
+	Key []*KeyRef `json:",omitempty"`
 }
 
 // Param is a parameter other than the context.
@@ -121,10 +125,26 @@ type Segment struct {
 	// Conv converts the value to the basic type Tag formats ("int64",
 	// "string"), for named types; "" passes it as it is.
 	Conv string `json:",omitempty"`
+	// Result is 1 + the index in Method.Results of the result the value is
+	// read from, after the inner call returned; 0 for a parameter. Param
+	// is then the result's name as written: "result", or a named result's.
+	Result int `json:",omitempty"`
 }
 
-// IsParam reports whether s refers to a parameter rather than being text.
+// IsParam reports whether s refers to a parameter or a result rather than
+// being text.
 func (s *Segment) IsParam() bool { return s.Param != "" }
+
+// KeyRef is one value a key= option names: a parameter, or a value reached
+// from it.
+type KeyRef struct {
+	Ref   string // as written, without the brackets: "account.ID"
+	Param string
+	// Key is the plan for the parameter: each pointer on the path keys nil
+	// or KeyPtr, and each selection is a KeyStruct of the one field or
+	// method the reference names.
+	Key *Key
+}
 
 // Ref names a package-level identifier, such as a sentinel error.
 type Ref struct {
@@ -148,7 +168,7 @@ const (
 	KeyTime                  // zoo.KeyTime(k, x)
 	KeyPtr                   // nil, or zoo.KeyPtr then *x
 	KeySlice                 // length, then each element
-	KeyStruct                // each field
+	KeyStruct                // each field (for key=, the one field or method named)
 	KeyBinary                // zoo.KeyBinary(k, x): MarshalBinary
 	KeyText                  // zoo.KeyText(k, x): MarshalText
 	KeyAny                   // zoo.KeyAny(k, x): reflection
@@ -178,6 +198,7 @@ type Key struct {
 type KeyField struct {
 	Name string
 	Key  *Key
+	Call bool `json:",omitempty"` // Name is a method, called with no arguments
 }
 
 // Pos is a position in a source file.
