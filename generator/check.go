@@ -236,6 +236,10 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 		}
 		m.Results = append(m.Results, p.typ(t))
 	}
+	if invalidType(m) {
+		p.errorf(m.Pos, m.Name, "its signature does not type-check: a type in it is undefined or invalid")
+		return nil
+	}
 	if ann == nil {
 		return m
 	}
@@ -324,6 +328,29 @@ func (p *parser) deps(pkg *packages.Package, m *model.Method, ann *annotation, b
 		m.Deps = append(m.Deps, dep)
 	}
 	return ok
+}
+
+// invalidType reports whether a type of m's parameters or results is one
+// the type checker could not resolve. Load reports the errors inside the
+// interfaces zoogen decorates and those they embed; this catches the rest
+// (a method embedded from a package that does not type-check), which must
+// not become uncompilable output.
+func invalidType(m *model.Method) bool {
+	bad := false
+	check := func(t model.Type) {
+		model.Walk(t, func(t model.Type) {
+			if b, ok := t.(*model.Basic); ok && b.Name == types.Typ[types.Invalid].Name() {
+				bad = true
+			}
+		})
+	}
+	for _, param := range m.Params {
+		check(param.Type)
+	}
+	for _, r := range m.Results {
+		check(r)
+	}
+	return bad
 }
 
 // resultsString spells the results of sig for messages: "nothing", one

@@ -39,6 +39,21 @@ type scannedFile struct {
 	// functions, variables and constants, not the blank identifier); nil
 	// when it does not parse.
 	names []string
+	// ifaces are the interface types the file declares.
+	ifaces []*scannedIface
+}
+
+// scannedIface is what the scanner learnt of one interface declaration,
+// from its syntax alone: enough to tell, before type checking, whether
+// zoogen may generate a decorator for it and what that declares.
+type scannedIface struct {
+	name      string
+	annotated bool     // a method's doc comment holds a //zoo: line
+	embeds    []string // the interfaces it embeds, pkg.Name when qualified
+	methods   []string // its own methods
+	// start and end bound the declaration (line and column of its name,
+	// and of the end of its type).
+	start, end token.Position
 }
 
 // scanner reads the Go files of package directories on its own, apart from
@@ -126,6 +141,9 @@ func scanFile(fset *token.FileSet, path string) *scannedFile {
 				switch s := spec.(type) {
 				case *ast.TypeSpec:
 					declare(s.Name)
+					if it, ok := s.Type.(*ast.InterfaceType); ok {
+						sf.ifaces = append(sf.ifaces, scanIface(fset, s, it))
+					}
 				case *ast.ValueSpec:
 					for _, n := range s.Names {
 						declare(n)
@@ -135,6 +153,31 @@ func scanFile(fset *token.FileSet, path string) *scannedFile {
 		}
 	}
 	return sf
+}
+
+// scanIface records the syntax of the interface ts declares.
+func scanIface(fset *token.FileSet, ts *ast.TypeSpec, it *ast.InterfaceType) *scannedIface {
+	si := &scannedIface{name: ts.Name.Name, start: fset.Position(ts.Name.Pos()), end: fset.Position(ts.End())}
+	for _, field := range it.Methods.List {
+		switch t := field.Type.(type) {
+		case *ast.FuncType:
+			for _, n := range field.Names {
+				si.methods = append(si.methods, n.Name)
+			}
+			if field.Doc != nil {
+				for _, c := range field.Doc.List {
+					si.annotated = si.annotated || strings.HasPrefix(c.Text, annotationPrefix)
+				}
+			}
+		case *ast.Ident:
+			si.embeds = append(si.embeds, t.Name)
+		case *ast.SelectorExpr:
+			if x, ok := t.X.(*ast.Ident); ok {
+				si.embeds = append(si.embeds, x.Name+"."+t.Sel.Name)
+			}
+		}
+	}
+	return si
 }
 
 // collectAnnotations records the //zoo: comments of interface methods in f
