@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"fmt"
 	"go/ast"
 	goparser "go/parser"
 	"go/token"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
 
 	"golang.org/x/tools/go/packages"
 )
@@ -195,7 +197,7 @@ func (p *parser) collectAnnotations(f *ast.File) {
 			}
 			name := field.Names[0]
 			for _, c := range field.Doc.List {
-				if !strings.HasPrefix(c.Text, annotationPrefix) {
+				if !strings.HasPrefix(c.Text, annotationPrefix) || nearMiss(c.Text) != "" {
 					continue
 				}
 				attached[c] = true
@@ -210,11 +212,71 @@ func (p *parser) collectAnnotations(f *ast.File) {
 	})
 	for _, cg := range f.Comments {
 		for _, c := range cg.List {
+			if why := nearMiss(c.Text); why != "" {
+				p.errorf(p.pos(c.Slash), "", "%s", why)
+				continue
+			}
 			if strings.HasPrefix(c.Text, annotationPrefix) && !attached[c] {
 				p.errorf(p.pos(c.Slash), "", "%s is not in the doc comment of an interface method", firstWord(c.Text))
 			}
 		}
 	}
+}
+
+// nearMiss returns why the comment text, which is not an annotation, looks
+// like one someone meant to write, or "" when it does not: "// zoo:cache"
+// (a space after //), "//zoo: cache" (a space after the colon), and
+// "/* zoo:cache */" (a block comment) are read by nobody, so the method
+// would silently pass through. It must be zoo: followed by a verb or a
+// near miss of one (suggest's rule), so that prose such as "// zoo: the
+// package's own zoo" is left alone.
+func nearMiss(text string) string {
+	block := strings.HasPrefix(text, "/*")
+	body := strings.TrimSuffix(text[2:], "*/")
+	trimmed := strings.TrimLeftFunc(body, unicode.IsSpace)
+	rest, ok := strings.CutPrefix(trimmed, "zoo:")
+	if !ok {
+		return ""
+	}
+	after := strings.TrimLeftFunc(rest, unicode.IsSpace)
+	word := after
+	if i := strings.IndexFunc(after, unicode.IsSpace); i >= 0 {
+		word = after[:i]
+	}
+	verb := word
+	if _, ok := verbs[word]; !ok {
+		verb = closest(word, verbNames)
+	}
+	lead, gap := len(trimmed) < len(body), len(after) < len(rest)
+	if verb == "" || !block && !lead && !gap {
+		return "" // not meant as one, or an annotation (parseAnnotation checks its verb)
+	}
+	// The comment up to the verb, each run of spaces one space.
+	quoted := text[:2]
+	if lead {
+		quoted += " "
+	}
+	quoted += "zoo:"
+	if gap {
+		quoted += " "
+	}
+	quoted += word
+	switch {
+	case block && strings.TrimSpace(after[len(word):]) == "":
+		quoted += " */"
+	case block:
+		quoted += " ... */"
+	}
+	why := "no space after //"
+	switch {
+	case block:
+		why = "annotations are // line comments"
+	case lead && gap:
+		why = "no space after // or after the colon"
+	case gap:
+		why = "no space after the colon"
+	}
+	return fmt.Sprintf("%q is not an annotation: write %s%s (%s)", quoted, annotationPrefix, verb, why)
 }
 
 // firstWord returns s up to its first space or tab.
