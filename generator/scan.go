@@ -183,7 +183,8 @@ func scanIface(fset *token.FileSet, ts *ast.TypeSpec, it *ast.InterfaceType) *sc
 }
 
 // collectAnnotations records the //zoo: comments of interface methods in f
-// and reports those anywhere else.
+// and reports those anywhere else, and near misses. It records the syntax
+// of every interface method too.
 func (p *parser) collectAnnotations(f *ast.File) {
 	attached := map[*ast.Comment]bool{}
 	ast.Inspect(f, func(n ast.Node) bool {
@@ -192,6 +193,9 @@ func (p *parser) collectAnnotations(f *ast.File) {
 			return true
 		}
 		for _, field := range it.Methods.List {
+			if ft, isFunc := field.Type.(*ast.FuncType); isFunc && len(field.Names) > 0 {
+				p.funcTypes[field.Names[0].Pos()] = ft
+			}
 			if _, isFunc := field.Type.(*ast.FuncType); !isFunc || len(field.Names) == 0 || field.Doc == nil {
 				continue
 			}
