@@ -76,30 +76,28 @@ func checkCommentWidth(t *testing.T, rel, src string) {
 // constructor, doc comments and methods.
 func checkDecorators(t *testing.T, rel string, f *ast.File, src string, ifaces map[string]map[string][]int) {
 	structs := map[string][]string{} // decorator → its fields
-	for _, decl := range f.Decls {
-		gd, ok := decl.(*ast.GenDecl)
-		if !ok || gd.Tok != token.TYPE {
-			continue
+	ast.Inspect(f, func(n ast.Node) bool {
+		ts, ok := n.(*ast.TypeSpec)
+		if !ok {
+			return true
 		}
-		for _, spec := range gd.Specs {
-			ts := spec.(*ast.TypeSpec)
-			st, ok := ts.Type.(*ast.StructType)
-			if !ok || !strings.HasPrefix(ts.Name.Name, "Cached") {
-				continue
-			}
-			iface := strings.TrimPrefix(ts.Name.Name, "Cached")
-			for _, fl := range st.Fields.List {
-				for _, n := range fl.Names {
-					structs[ts.Name.Name] = append(structs[ts.Name.Name], n.Name)
-					assert.True(t, strings.Contains(src, "."+n.Name+"."), "%s: field %s of %s is never read", rel, n.Name, ts.Name.Name)
-				}
-			}
-			want := "// " + ts.Name.Name + " is " + article(iface) + " " + iface + " that"
-			assert.True(t, strings.Contains(src, want), "%s: doc comment of %s does not start %q", rel, ts.Name.Name, want)
-			want = "// NewCached" + iface + " returns a *" + ts.Name.Name + " that"
-			assert.True(t, strings.Contains(src, want), "%s: doc comment of NewCached%s does not start %q", rel, iface, want)
+		st, ok := ts.Type.(*ast.StructType)
+		if !ok || !strings.HasPrefix(ts.Name.Name, "Cached") {
+			return false
 		}
-	}
+		iface := strings.TrimPrefix(ts.Name.Name, "Cached")
+		for _, fl := range st.Fields.List {
+			for _, n := range fl.Names {
+				structs[ts.Name.Name] = append(structs[ts.Name.Name], n.Name)
+				assert.True(t, strings.Contains(src, "."+n.Name+"."), "%s: field %s of %s is never read", rel, n.Name, ts.Name.Name)
+			}
+		}
+		want := "// " + ts.Name.Name + " is " + article(iface) + " " + iface + " that"
+		assert.True(t, strings.Contains(src, want), "%s: doc comment of %s does not start %q", rel, ts.Name.Name, want)
+		want = "// NewCached" + iface + " returns a *" + ts.Name.Name + " that"
+		assert.True(t, strings.Contains(src, want), "%s: doc comment of NewCached%s does not start %q", rel, iface, want)
+		return false
+	})
 	for _, decl := range f.Decls {
 		fd, ok := decl.(*ast.FuncDecl)
 		if !ok {
