@@ -28,6 +28,9 @@ type parser struct {
 	// a method embedded from another loaded package keeps its annotation.
 	annotations map[token.Pos][]*annotation
 	pkgNames    map[string]string // import path → package name, of every type converted
+	// funcTypes maps the position of an interface method's name to its
+	// syntax, for the grouping of its parameters (oid, sid int64).
+	funcTypes map[token.Pos]*ast.FuncType
 }
 
 // parse builds the model of every package.
@@ -36,6 +39,7 @@ func parse(cfg Config, fset *token.FileSet, pkgs []*packages.Package, scan *scan
 		cfg: cfg, fset: fset, scan: scan,
 		annotations: map[token.Pos][]*annotation{},
 		pkgNames:    map[string]string{},
+		funcTypes:   map[token.Pos]*ast.FuncType{},
 	}
 	packages.Visit(pkgs, nil, func(pkg *packages.Package) {
 		for _, f := range pkg.Syntax {
@@ -203,6 +207,7 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 	}
 
 	params := sig.Params()
+	shares := p.sharedTypes(fn, params.Len())
 	paramNames := &namer{} // names for unnamed parameters
 	for i := range params.Len() {
 		paramNames.reserve(params.At(i).Name())
@@ -225,7 +230,7 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 			m.Context = name
 			continue
 		}
-		m.Params = append(m.Params, &model.Param{Name: name, Type: p.typ(v.Type())})
+		m.Params = append(m.Params, &model.Param{Name: name, Type: p.typ(v.Type()), SharesType: shares[i]})
 		vars = append(vars, v)
 		if isContext(v.Type()) && ann != nil && ann.verb == "cache" {
 			p.errorf(m.Pos, m.Name, "context.Context must be the first parameter of a cached method (it is parameter %d)", i+1)
@@ -242,6 +247,10 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 		}
 		m.Results = append(m.Results, p.typ(t))
 		scope.addResult(results.At(i).Name(), t)
+	}
+	if invalidType(m) {
+		p.errorf(m.Pos, m.Name, "its signature does not type-check: a type in it is undefined or invalid")
+		return nil
 	}
 	if ann == nil {
 		return m
@@ -348,6 +357,57 @@ func (p *parser) key(pkg *packages.Package, m *model.Method, o *option, scope *r
 		}
 	}
 	return ok
+}
+
+// sharedTypes returns, for each of the n parameters of fn, whether the
+// next one was declared with it (oid, sid int64), from the method's syntax;
+// all false when the loaded packages hold none (a method embedded from a
+// package loaded from export data).
+func (p *parser) sharedTypes(fn *types.Func, n int) []bool {
+	shares := make([]bool, n)
+	ft := p.funcTypes[fn.Pos()]
+	if ft == nil || ft.Params == nil {
+		return shares
+	}
+	i := 0
+	for _, field := range ft.Params.List {
+		for j := range field.Names {
+			if i < n && j < len(field.Names)-1 {
+				shares[i] = true
+			}
+			i++
+		}
+		if len(field.Names) == 0 {
+			i++
+		}
+	}
+	if i != n {
+		return make([]bool, n) // the syntax is not this signature's
+	}
+	return shares
+}
+
+// invalidType reports whether a type of m's parameters or results is one
+// the type checker could not resolve. Load reports the errors inside the
+// interfaces zoogen decorates and those they embed; this catches the rest
+// (a method embedded from a package that does not type-check), which must
+// not become uncompilable output.
+func invalidType(m *model.Method) bool {
+	bad := false
+	check := func(t model.Type) {
+		model.Walk(t, func(t model.Type) {
+			if b, ok := t.(*model.Basic); ok && b.Name == types.Typ[types.Invalid].Name() {
+				bad = true
+			}
+		})
+	}
+	for _, param := range m.Params {
+		check(param.Type)
+	}
+	for _, r := range m.Results {
+		check(r)
+	}
+	return bad
 }
 
 // resultsString spells the results of sig for messages: "nothing", one

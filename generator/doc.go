@@ -5,7 +5,9 @@
 //
 //   - load.go: [load] reads packages with golang.org/x/tools/go/packages
 //     and reports what does not compile, positioned like every other
-//     problem.
+//     problem: an error inside the interfaces zoogen decorates, a warning
+//     ([Config.Warn]) elsewhere, nothing for the names zoogen is about to
+//     write (the package may wire the decorator before it exists).
 //   - scan.go, check.go, imports.go: the scanner reads each file of a
 //     package directory once (which files zoogen generated, which names the
 //     package declares); [parse] collects the //zoo: annotations

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dave/jennifer/jen"
+	"golang.org/x/tools/imports"
 
 	"github.com/zoogen/zoogen/generator/internal/model"
 )
@@ -35,22 +36,61 @@ func (e *emitter) emitFile(file *model.File) ([]byte, error) {
 	if err := f.Render(&buf); err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", file.Output, err)
 	}
-	return buf.Bytes(), nil
+	// jennifer writes the imports as one block; goimports' grouping
+	// (standard library, then the others) is what readers expect. It
+	// depends on the import paths alone, so the output stays deterministic.
+	src, err := imports.Process(file.Output, buf.Bytes(), &imports.Options{FormatOnly: true, Comments: true, TabIndent: true, TabWidth: 8})
+	if err != nil {
+		return nil, fmt.Errorf("formatting %s: %w", file.Output, err)
+	}
+	return src, nil
 }
 
 // rt refers to name in the runtime package.
 func rt(name string) *jen.Statement { return jen.Qual(RuntimePath, name) }
 
+// commentWidth is the width doc comments are wrapped at, "// " included.
+const commentWidth = 100
+
 // comment writes a doc comment as // lines (jennifer would write a block
-// comment for several lines).
-func comment(f *jen.File, format string, args ...any) {
-	for line := range strings.SplitSeq(fmt.Sprintf(format, args...), "\n") {
-		if line == "" {
+// comment for several lines): each paragraph reflowed to commentWidth, an
+// empty // line between paragraphs.
+func comment(f *jen.File, paragraphs ...string) {
+	for i, para := range paragraphs {
+		if i > 0 {
 			f.Comment("")
-		} else {
-			f.Comment(line)
 		}
+		line := ""
+		for _, word := range strings.Fields(para) {
+			if line != "" && len("// ")+len(line)+1+len(word) > commentWidth {
+				f.Comment(line)
+				line = ""
+			}
+			if line != "" {
+				line += " "
+			}
+			line += word
+		}
+		f.Comment(line)
 	}
+}
+
+// annotationComment writes the last paragraph of a method's doc comment,
+// the annotation it was generated from, on a line of its own however long.
+func annotationComment(f *jen.File, annotation string) {
+	f.Comment("")
+	f.Comment("Annotation: " + annotation)
+}
+
+// article returns "an" when word (a Go name, a leading * ignored) starts
+// with a vowel letter, else "a": an ArticleRepository, a ProductRepo, an
+// *AppError. Names are read as spelt, so the rule is the letter's, not
+// the sound's (it says "an UserRepo" for a name starting with a long U).
+func article(word string) string {
+	if w := strings.TrimLeft(word, "*"); w != "" && strings.ContainsRune("AEIOUaeiou", rune(w[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // typeParams returns the declaration [T any, K comparable] and the use [T, K]
@@ -77,14 +117,13 @@ func (e *emitter) iface(f *jen.File, it *model.Interface) {
 	ifaceType := func() *jen.Statement { return jen.Id(it.Name).Add(tuse.Clone()) }
 	decoType := func() *jen.Statement { return jen.Id(it.Decorator).Add(tuse.Clone()) }
 
-	comment(f, "%s is a %s that serves the reads annotated with //zoo:cache from a\n"+
-		"cache and invalidates after the writes annotated with //zoo:invalidate; other\n"+
-		"methods call the inner %s. Make one with %s.\n\n"+
-		"It is safe for concurrent use if the inner %s is.",
-		it.Decorator, it.Name, it.Name, it.Constructor, it.Name)
+	comment(f,
+		fmt.Sprintf("%s is %s %s that serves the reads annotated with //zoo:cache from a cache and "+
+			"invalidates after the writes annotated with //zoo:invalidate; other methods call the inner %s. "+
+			"Make one with %s.", it.Decorator, article(it.Name), it.Name, it.Name, it.Constructor),
+		fmt.Sprintf("It is safe for concurrent use if the inner %s is.", it.Name))
 	f.Type().Id(it.Decorator).Add(tdecl.Clone()).StructFunc(func(g *jen.Group) {
 		g.Id("_inner").Add(ifaceType())
-		g.Id("_cache").Op("*").Add(rt("Cache"))
 		for _, m := range it.Methods {
 			if m.Kind != model.Passthrough {
 				g.Id(field(m)).Op("*").Add(rt("Method"))
@@ -102,8 +141,8 @@ func (e *emitter) iface(f *jen.File, it *model.Interface) {
 		reserved.reserve(tp.Name)
 	}
 	inner, cache := reserved.fresh("inner"), reserved.fresh("c")
-	comment(f, "%s returns a %s that caches the annotated reads of %s in %s.",
-		it.Constructor, it.Name, inner, cache)
+	comment(f, fmt.Sprintf("%s returns %s *%s that caches the annotated reads of %s in %s.",
+		it.Constructor, article(it.Decorator), it.Decorator, inner, cache))
 	f.Func().Id(it.Constructor).Add(tdecl.Clone()).
 		Params(jen.Id(inner).Add(ifaceType()), jen.Id(cache).Op("*").Add(rt("Cache"))).
 		Op("*").Add(decoType()).
@@ -120,23 +159,26 @@ func (e *emitter) iface(f *jen.File, it *model.Interface) {
 				}
 				ifaceName.Op("+").Lit("]")
 			}
-			g.Return(jen.Op("&").Add(decoType()).Values(jen.DictFunc(func(d jen.Dict) {
-				d[jen.Id("_inner")] = jen.Id(inner)
-				d[jen.Id("_cache")] = jen.Id(cache)
+			// The fields in the order the struct declares them; jen.Dict
+			// would sort them.
+			g.Return(jen.Op("&").Add(decoType()).ValuesFunc(func(d *jen.Group) {
+				d.Line().Id("_inner").Op(":").Id(inner)
 				for _, m := range it.Methods {
 					if m.Kind == model.Passthrough {
 						continue
 					}
-					d[jen.Id(field(m))] = jen.Id(cache).Dot("Method").Call(rt("MethodSpec").Values(jen.DictFunc(func(s jen.Dict) {
-						s[jen.Id("Package")] = jen.Lit(e.pkg.Path)
-						s[jen.Id("Interface")] = ifaceName.Clone()
-						s[jen.Id("Method")] = jen.Lit(m.Name)
+					d.Line().Id(field(m)).Op(":").Id(cache).Dot("Method").Call(rt("MethodSpec").ValuesFunc(func(s *jen.Group) {
+						s.Line().Id("Package").Op(":").Lit(e.pkg.Path)
+						s.Line().Id("Interface").Op(":").Add(ifaceName.Clone())
+						s.Line().Id("Method").Op(":").Lit(m.Name)
 						if m.TTL > 0 {
-							s[jen.Id("TTL")] = duration(m.TTL)
+							s.Line().Id("TTL").Op(":").Add(duration(m.TTL))
 						}
-					})))
+						s.Line()
+					}))
 				}
-			})))
+				d.Line()
+			}))
 		})
 	f.Line()
 
@@ -201,20 +243,24 @@ func (e *emitter) method(f *jen.File, it *model.Interface, m *model.Method) {
 
 	switch m.Kind {
 	case model.Passthrough:
-		comment(f, "%s calls the inner %s.", m.Name, it.Name)
+		comment(f, fmt.Sprintf("%s calls the inner %s.", m.Name, it.Name))
 	case model.Cache:
-		comment(f, "%s serves %s.%s from the cache, and loads it on a miss\nwith the inner %s. Annotation: %s",
-			m.Name, it.Name, m.Name, it.Name, m.Annotation)
+		paras := []string{fmt.Sprintf("%s serves %s.%s from the cache, and loads it on a miss with the inner %s.",
+			m.Name, it.Name, m.Name, it.Name)}
 		if len(m.Key) > 0 {
 			var refs []string
 			for _, r := range m.Key {
 				refs = append(refs, r.Ref)
 			}
-			comment(f, "\nIts cache key is made of %s alone (key=): the annotation\nasserts that the other arguments do not change the result.", strings.Join(refs, ", "))
+			paras = append(paras, fmt.Sprintf("Its cache key is made of %s alone (key=): the annotation "+
+				"asserts that the other arguments do not change the result.", strings.Join(refs, ", ")))
 		}
+		comment(f, paras...)
+		annotationComment(f, m.Annotation)
 	case model.Invalidate:
-		comment(f, "%s calls the inner %s and, when it succeeds, invalidates\nwhat the cache holds under its tags. Annotation: %s",
-			m.Name, it.Name, m.Annotation)
+		comment(f, fmt.Sprintf("%s calls the inner %s and, when it succeeds, invalidates what the cache "+
+			"holds under its tags.", m.Name, it.Name))
+		annotationComment(f, m.Annotation)
 	}
 	f.Func().Params(jen.Id(recv).Op("*").Id(it.Decorator).Add(tuse.Clone())).Id(m.Name).
 		ParamsFunc(func(g *jen.Group) {
@@ -222,9 +268,12 @@ func (e *emitter) method(f *jen.File, it *model.Interface, m *model.Method) {
 				g.Id(m.Context).Qual("context", "Context")
 			}
 			for i, p := range m.Params {
-				if m.Variadic && i == len(m.Params)-1 {
+				switch {
+				case p.SharesType:
+					g.Id(p.Name) // oid, sid int64: the type follows the last
+				case m.Variadic && i == len(m.Params)-1:
 					g.Id(p.Name).Op("...").Add(e.typ(p.Type.(*model.Slice).Elem))
-				} else {
+				default:
 					g.Id(p.Name).Add(e.typ(p.Type))
 				}
 			}
@@ -473,7 +522,7 @@ func (e *emitter) loaderBody(g *jen.Group, m *model.Method, recv, ctx string, n 
 // holder declares the struct that carries a method's results in the cache.
 func (e *emitter) holder(f *jen.File, it *model.Interface, m *model.Method) {
 	tdecl, _ := e.typeParams(it)
-	comment(f, "%s holds the results of %s.%s in the cache.", m.Holder, it.Name, m.Name)
+	comment(f, fmt.Sprintf("%s holds the results of %s.%s in the cache.", m.Holder, it.Name, m.Name))
 	f.Type().Id(m.Holder).Add(tdecl).StructFunc(func(g *jen.Group) {
 		for i, r := range m.Results {
 			g.Id(fmt.Sprintf("R%d", i)).Add(e.typ(r))

@@ -92,16 +92,23 @@ func (r *reporter) sorted() Errors {
 // suggest returns " (did you mean X?)" for the candidate closest to s, if
 // one is close enough to be a typo.
 func suggest(s string, candidates []string) string {
+	best := closest(s, candidates)
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %s?)", best)
+}
+
+// closest returns the candidate closest to s if one is close enough to be
+// a typo of it (fewer than 3 edits, ignoring case), else "".
+func closest(s string, candidates []string) string {
 	best, bestDist := "", 3
 	for _, c := range candidates {
 		if d := levenshtein(strings.ToLower(s), strings.ToLower(c)); d < bestDist {
 			best, bestDist = c, d
 		}
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %s?)", best)
+	return best
 }
 
 // levenshtein returns the edit distance between a and b, in bytes.

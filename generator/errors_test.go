@@ -54,11 +54,12 @@ func TestSplitPos(t *testing.T) {
 	}
 }
 
-// TestLoadErrorsArePositionedAndSorted: errors packages.Load reports carry
-// their position in Pos, relative to Config.Dir, not in the message, and
-// sort with the rest by file, line and column, whatever order the type
+// TestLoadErrorsArePositionedAndSorted: problems packages.Load reports
+// carry their position in Pos, relative to Config.Dir, not in the message,
+// and sort with the rest by file, line and column, whatever order the type
 // checker found them in (package-level declarations before function
-// bodies).
+// bodies). Outside annotated interfaces they are warnings, each given to
+// Config.Warn once.
 func TestLoadErrorsArePositionedAndSorted(t *testing.T) {
 	dir := t.TempDir()
 	for name, src := range map[string]string{
@@ -68,14 +69,35 @@ func TestLoadErrorsArePositionedAndSorted(t *testing.T) {
 	} {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644))
 	}
-	_, err := Generate(Config{Dir: dir})
 	var errs Errors
-	require.True(t, errors.As(err, &errs), "not a list of input problems: %v", err)
+	_, err := Generate(Config{Dir: dir, Warn: func(w *Error) { errs = append(errs, w) }})
+	require.NoError(t, err)
 	var got []string
 	for _, e := range errs {
 		assert.NotContains(t, e.Msg, ".go:", "position left in the message")
 		got = append(got, e.Pos.String())
 	}
-	assert.Equal(t, []string{"a.go:4:14", "b.go:3:13", "b.go:5:16"}, got, "%v", err)
+	assert.Equal(t, []string{"a.go:4:14", "b.go:3:13", "b.go:5:16"}, got, "%v", errs)
 	assert.True(t, slices.IsSortedFunc(errs, func(a, b *Error) int { return strings.Compare(a.Pos.String(), b.Pos.String()) }))
+}
+
+// TestLoadProblemReportedOnce: the type checker reports a problem's
+// details as a problem of their own, and the go command reports it again
+// as compiler output; zoogen reports it once, details included.
+func TestLoadProblemReportedOnce(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"go.mod": "module loaderrors.test\n\ngo 1.24\n",
+		"repo.go": "package p\n\nimport \"context\"\n\ntype Repo interface {\n\t//zoo:cache\n" +
+			"\tGet(ctx context.Context, id int64) (string, error)\n\tGet(ctx context.Context) error\n}\n",
+	} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644))
+	}
+	_, err := Generate(Config{Dir: dir, Warn: func(w *Error) { t.Errorf("warning: %v", w) }})
+	var errs Errors
+	require.True(t, errors.As(err, &errs), "not a list of input problems: %v", err)
+	require.Len(t, errs, 1, "%v", err)
+	assert.Equal(t, "repo.go:8:2", errs[0].Pos.String())
+	assert.Contains(t, errs[0].Msg, "duplicate method Get")
+	assert.Contains(t, errs[0].Msg, "other declaration of method Get")
 }

@@ -67,9 +67,15 @@ func Model(cfg Config, patterns ...string) ([]byte, error) {
 }
 
 // buildModel loads the packages matched by patterns and builds their model.
-// It returns the loaded packages too; scan is the run's file scanner.
+// It returns the loaded packages too; scan is the run's file scanner. The
+// warnings of the load go to cfg.Warn, whether the run fails or not.
 func buildModel(cfg Config, patterns []string, scan *scanner) ([]*model.Package, []*packages.Package, error) {
-	pkgs, fset, err := load(cfg, patterns, scan)
+	pkgs, fset, warnings, err := load(cfg, patterns, scan)
+	if cfg.Warn != nil {
+		for _, w := range warnings {
+			cfg.Warn(w)
+		}
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,6 +3,7 @@ package generator
 import (
 	"fmt"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,17 +25,31 @@ type Config struct {
 	BuildFlags []string
 	// Env, if not nil, is the go command's environment.
 	Env []string
+	// Warn, if not nil, is called with each problem that does not stop the
+	// run, once each and in position order, before Generate or Model
+	// returns: a type error outside the interfaces zoogen decorates, which
+	// are generated from their own types whether the rest of the package
+	// type-checks or not.
+	Warn func(*Error)
 }
 
 const loadMode = packages.NeedName | packages.NeedFiles | packages.NeedSyntax |
 	packages.NeedTypes | packages.NeedTypesInfo | packages.NeedImports
 
 // load reads the packages matched by patterns with their syntax and types.
+// It sorts the problems packages.Load reports into three kinds:
 //
-// Errors located in zoogen's own generated files, which scan recognises,
-// are ignored: those files are about to be replaced, and a stale one (for
-// a method since removed) must not stop its own regeneration.
-func load(cfg Config, patterns []string, scan *scanner) ([]*packages.Package, *token.FileSet, error) {
+//   - Those that come from zoogen's own names are dropped: a problem in a
+//     generated file, which is about to be replaced (a stale one, for a
+//     method since removed, must not stop its own regeneration), or one
+//     that names what a generated file declares or is about to declare
+//     (the package's own wiring calls NewCachedUsers before the first
+//     run has written it).
+//   - Those inside an interface zoogen may decorate, and those without a
+//     position, are errors: the decorator is built from those types.
+//   - The others are warnings, returned apart: generation needs only the
+//     annotated interfaces' types, not the whole package to type-check.
+func load(cfg Config, patterns []string, scan *scanner) ([]*packages.Package, *token.FileSet, Errors, error) {
 	if len(patterns) == 0 {
 		patterns = []string{"."}
 	}
@@ -48,16 +63,18 @@ func load(cfg Config, patterns []string, scan *scanner) ([]*packages.Package, *t
 	}
 	pkgs, err := packages.Load(pcfg, patterns...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("loading %s: %w", strings.Join(patterns, " "), err)
+		return nil, nil, nil, fmt.Errorf("loading %s: %w", strings.Join(patterns, " "), err)
 	}
-	var r reporter
+	var r, warnings reporter
 	for _, pkg := range pkgs {
-		names := generatedNames(pkg, scan)
-		for _, e := range pkg.Errors {
-			for _, lp := range loadProblems(cfg.Dir, pkg, e) {
-				if !lp.fromStaleFile(names, scan) {
-					r.add(&Error{Pos: lp.pos, Msg: lp.msg})
-				}
+		pl := planOf(pkg, scan)
+		for _, lp := range pkgProblems(cfg.Dir, pkg) {
+			switch {
+			case lp.fromZoogen(pl.names, scan):
+			case lp.file == "" || pl.encloses(lp):
+				r.add(&Error{Pos: lp.pos, Msg: lp.msg})
+			default:
+				warnings.add(&Error{Pos: lp.pos, Msg: lp.msg})
 			}
 		}
 	}
@@ -65,9 +82,95 @@ func load(cfg Config, patterns []string, scan *scanner) ([]*packages.Package, *t
 		r.errorf(Pos{}, "", "no packages match %s", strings.Join(patterns, " "))
 	}
 	if errs := r.sorted(); errs != nil {
-		return nil, nil, errs
+		return nil, nil, warnings.sorted(), errs
 	}
-	return pkgs, fset, nil
+	return pkgs, fset, warnings.sorted(), nil
+}
+
+// plan is what zoogen generates in one package, as far as the syntax tells
+// before type checking: the interfaces it may decorate and the names its
+// files declare.
+type plan struct {
+	// names are the package-level names of the package's generated files,
+	// and those zoogen declares for the interfaces it may decorate:
+	// decorator, constructor and holder structs.
+	names []string
+	// ifaces are the interfaces it may decorate: those with a //zoo: line
+	// in a method's doc comment, and those that embed one of them or an
+	// interface of another package (whose methods may be annotated there);
+	// then the interfaces of the package these embed, whose methods they
+	// have.
+	ifaces []*scannedIface
+}
+
+// planOf returns the plan of pkg, from the files scan read.
+func planOf(pkg *packages.Package, scan *scanner) plan {
+	var pl plan
+	var all []*scannedIface
+	for _, path := range pkg.GoFiles {
+		f := scan.file(path)
+		switch {
+		case f == nil:
+		case f.generated:
+			pl.names = append(pl.names, f.names...)
+		default:
+			all = append(all, f.ifaces...)
+		}
+	}
+	may := map[string]bool{}
+	for changed := true; changed; {
+		changed = false
+		for _, it := range all {
+			if may[it.name] {
+				continue
+			}
+			annotated := it.annotated
+			for _, em := range it.embeds {
+				annotated = annotated || may[em] || strings.Contains(em, ".")
+			}
+			if annotated {
+				may[it.name], changed = true, true
+			}
+		}
+	}
+	for _, it := range all {
+		if !may[it.name] {
+			continue
+		}
+		pl.names = append(pl.names, "Cached"+it.name, "NewCached"+it.name)
+		for _, m := range it.methods {
+			pl.names = append(pl.names, "zoo"+it.name+m)
+		}
+	}
+	needed := maps.Clone(may)
+	for changed := true; changed; {
+		changed = false
+		for _, it := range all {
+			for _, em := range it.embeds {
+				if needed[it.name] && !needed[em] {
+					needed[em], changed = true, true
+				}
+			}
+		}
+	}
+	for _, it := range all {
+		if needed[it.name] {
+			pl.ifaces = append(pl.ifaces, it)
+		}
+	}
+	return pl
+}
+
+// encloses reports whether the problem is inside an interface of the plan.
+func (pl plan) encloses(lp loadProblem) bool {
+	before := func(a, b token.Position) bool { return a.Line < b.Line || a.Line == b.Line && a.Column <= b.Column }
+	at := token.Position{Line: lp.pos.Line, Column: lp.pos.Col}
+	for _, it := range pl.ifaces {
+		if filepath.Clean(it.start.Filename) == filepath.Clean(lp.file) && before(it.start, at) && before(at, it.end) {
+			return true
+		}
+	}
+	return false
 }
 
 // splitPos splits the position of a packages.Error: "file:line:col",
@@ -123,6 +226,24 @@ type loadProblem struct {
 	msg  string // without the position
 }
 
+// pkgProblems returns the problems of pkg's errors. The type checker
+// reports the details of a problem as errors of their own, messages
+// starting with a tab ("\tother declaration of method Save"); each is
+// folded into the problem above, as the compiler prints it, so that the
+// reporter sees one problem, once.
+func pkgProblems(dir string, pkg *packages.Package) []loadProblem {
+	var problems []loadProblem
+	for _, e := range pkg.Errors {
+		lps := loadProblems(dir, pkg, e)
+		if n := len(problems); n > 0 && e.Kind == packages.TypeError && strings.HasPrefix(e.Msg, "\t") && len(lps) == 1 {
+			problems[n-1].msg += "\n\t" + lps[0].pos.String() + ": " + strings.TrimSpace(e.Msg)
+			continue
+		}
+		problems = append(problems, lps...)
+	}
+	return problems
+}
+
 // loadProblems splits an error of pkg into its problems. A type error or
 // an error of go list is one problem at e.Pos. The go command's build
 // errors are one block of compiler output ("# pkg" and then a
@@ -144,7 +265,7 @@ func loadProblems(dir string, pkg *packages.Package, e packages.Error) []loadPro
 			if len(problems) == 0 {
 				return whole
 			}
-			problems[len(problems)-1].msg += "\n" + line // continues the problem above
+			problems[len(problems)-1].msg += "\n" + detail(dir, pkg, line) // continues the problem above
 			continue
 		}
 		at, msg, ok := strings.Cut(line, ": ")
@@ -161,12 +282,27 @@ func loadProblems(dir string, pkg *packages.Package, e packages.Error) []loadPro
 	return problems
 }
 
-// fromStaleFile reports whether the problem comes from zoogen's own
-// generated files, which are about to be replaced: it is inside one, or
-// elsewhere names what one declares (a stale decorator no longer
-// implementing its interface). A problem without a position never does.
-func (lp loadProblem) fromStaleFile(generatedNames []string, scan *scanner) bool {
-	return lp.file != "" && (scan.isGenerated(lp.file) || mentions(lp.msg, generatedNames))
+// detail returns a line of compiler output that continues a problem
+// ("\t./repo.go:7:2: other declaration of method Get") with its position
+// relative to Config.Dir, as pkgProblems spells the type checker's.
+func detail(dir string, pkg *packages.Package, line string) string {
+	trimmed := strings.TrimLeft(line, " \t")
+	at, msg, ok := strings.Cut(trimmed, ": ")
+	file, n, col := splitPos(at)
+	if !ok || !strings.HasSuffix(file, ".go") || n == 0 {
+		return line
+	}
+	pos := Pos{File: relPath(dir, resolve(dir, pkg, file)), Line: n, Col: col}
+	return line[:len(line)-len(trimmed)] + pos.String() + ": " + msg
+}
+
+// fromZoogen reports whether the problem comes from zoogen's own names,
+// which the run is about to write: it is inside a generated file, or
+// elsewhere names one of names (a stale decorator no longer implementing
+// its interface, a constructor not generated yet). A problem without a
+// position never does.
+func (lp loadProblem) fromZoogen(names []string, scan *scanner) bool {
+	return lp.file != "" && (scan.isGenerated(lp.file) || mentions(lp.msg, names))
 }
 
 // resolve returns the path of a file the go command named: relative to its
@@ -183,18 +319,6 @@ func resolve(dir string, pkg *packages.Package, file string) string {
 		return f
 	}
 	return filepath.Join(pkgDir(dir, pkg), file)
-}
-
-// generatedNames returns the package-level names declared in pkg's files
-// that zoogen generated.
-func generatedNames(pkg *packages.Package, scan *scanner) []string {
-	var names []string
-	for _, path := range pkg.GoFiles {
-		if f := scan.file(path); f != nil && f.generated {
-			names = append(names, f.names...)
-		}
-	}
-	return names
 }
 
 // mentions reports whether msg names one of names as a whole word.

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"fmt"
 	"go/ast"
 	goparser "go/parser"
 	"go/token"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
 
 	"golang.org/x/tools/go/packages"
 )
@@ -39,6 +41,21 @@ type scannedFile struct {
 	// functions, variables and constants, not the blank identifier); nil
 	// when it does not parse.
 	names []string
+	// ifaces are the interface types the file declares.
+	ifaces []*scannedIface
+}
+
+// scannedIface is what the scanner learnt of one interface declaration,
+// from its syntax alone: enough to tell, before type checking, whether
+// zoogen may generate a decorator for it and what that declares.
+type scannedIface struct {
+	name      string
+	annotated bool     // a method's doc comment holds a //zoo: line
+	embeds    []string // the interfaces it embeds, pkg.Name when qualified
+	methods   []string // its own methods
+	// start and end bound the declaration (line and column of its name,
+	// and of the end of its type).
+	start, end token.Position
 }
 
 // scanner reads the Go files of package directories on its own, apart from
@@ -126,6 +143,9 @@ func scanFile(fset *token.FileSet, path string) *scannedFile {
 				switch s := spec.(type) {
 				case *ast.TypeSpec:
 					declare(s.Name)
+					if it, ok := s.Type.(*ast.InterfaceType); ok {
+						sf.ifaces = append(sf.ifaces, scanIface(fset, s, it))
+					}
 				case *ast.ValueSpec:
 					for _, n := range s.Names {
 						declare(n)
@@ -137,8 +157,34 @@ func scanFile(fset *token.FileSet, path string) *scannedFile {
 	return sf
 }
 
+// scanIface records the syntax of the interface ts declares.
+func scanIface(fset *token.FileSet, ts *ast.TypeSpec, it *ast.InterfaceType) *scannedIface {
+	si := &scannedIface{name: ts.Name.Name, start: fset.Position(ts.Name.Pos()), end: fset.Position(ts.End())}
+	for _, field := range it.Methods.List {
+		switch t := field.Type.(type) {
+		case *ast.FuncType:
+			for _, n := range field.Names {
+				si.methods = append(si.methods, n.Name)
+			}
+			if field.Doc != nil {
+				for _, c := range field.Doc.List {
+					si.annotated = si.annotated || strings.HasPrefix(c.Text, annotationPrefix)
+				}
+			}
+		case *ast.Ident:
+			si.embeds = append(si.embeds, t.Name)
+		case *ast.SelectorExpr:
+			if x, ok := t.X.(*ast.Ident); ok {
+				si.embeds = append(si.embeds, x.Name+"."+t.Sel.Name)
+			}
+		}
+	}
+	return si
+}
+
 // collectAnnotations records the //zoo: comments of interface methods in f
-// and reports those anywhere else.
+// and reports those anywhere else, and near misses. It records the syntax
+// of every interface method too.
 func (p *parser) collectAnnotations(f *ast.File) {
 	attached := map[*ast.Comment]bool{}
 	ast.Inspect(f, func(n ast.Node) bool {
@@ -147,12 +193,15 @@ func (p *parser) collectAnnotations(f *ast.File) {
 			return true
 		}
 		for _, field := range it.Methods.List {
+			if ft, isFunc := field.Type.(*ast.FuncType); isFunc && len(field.Names) > 0 {
+				p.funcTypes[field.Names[0].Pos()] = ft
+			}
 			if _, isFunc := field.Type.(*ast.FuncType); !isFunc || len(field.Names) == 0 || field.Doc == nil {
 				continue
 			}
 			name := field.Names[0]
 			for _, c := range field.Doc.List {
-				if !strings.HasPrefix(c.Text, annotationPrefix) {
+				if !strings.HasPrefix(c.Text, annotationPrefix) || nearMiss(c.Text) != "" {
 					continue
 				}
 				attached[c] = true
@@ -167,11 +216,71 @@ func (p *parser) collectAnnotations(f *ast.File) {
 	})
 	for _, cg := range f.Comments {
 		for _, c := range cg.List {
+			if why := nearMiss(c.Text); why != "" {
+				p.errorf(p.pos(c.Slash), "", "%s", why)
+				continue
+			}
 			if strings.HasPrefix(c.Text, annotationPrefix) && !attached[c] {
 				p.errorf(p.pos(c.Slash), "", "%s is not in the doc comment of an interface method", firstWord(c.Text))
 			}
 		}
 	}
+}
+
+// nearMiss returns why the comment text, which is not an annotation, looks
+// like one someone meant to write, or "" when it does not: "// zoo:cache"
+// (a space after //), "//zoo: cache" (a space after the colon), and
+// "/* zoo:cache */" (a block comment) are read by nobody, so the method
+// would silently pass through. It must be zoo: followed by a verb or a
+// near miss of one (suggest's rule), so that prose such as "// zoo: the
+// package's own zoo" is left alone.
+func nearMiss(text string) string {
+	block := strings.HasPrefix(text, "/*")
+	body := strings.TrimSuffix(text[2:], "*/")
+	trimmed := strings.TrimLeftFunc(body, unicode.IsSpace)
+	rest, ok := strings.CutPrefix(trimmed, "zoo:")
+	if !ok {
+		return ""
+	}
+	after := strings.TrimLeftFunc(rest, unicode.IsSpace)
+	word := after
+	if i := strings.IndexFunc(after, unicode.IsSpace); i >= 0 {
+		word = after[:i]
+	}
+	verb := word
+	if _, ok := verbs[word]; !ok {
+		verb = closest(word, verbNames)
+	}
+	lead, gap := len(trimmed) < len(body), len(after) < len(rest)
+	if verb == "" || !block && !lead && !gap {
+		return "" // not meant as one, or an annotation (parseAnnotation checks its verb)
+	}
+	// The comment up to the verb, each run of spaces one space.
+	quoted := text[:2]
+	if lead {
+		quoted += " "
+	}
+	quoted += "zoo:"
+	if gap {
+		quoted += " "
+	}
+	quoted += word
+	switch {
+	case block && strings.TrimSpace(after[len(word):]) == "":
+		quoted += " */"
+	case block:
+		quoted += " ... */"
+	}
+	why := "no space after //"
+	switch {
+	case block:
+		why = "annotations are // line comments"
+	case lead && gap:
+		why = "no space after // or after the colon"
+	case gap:
+		why = "no space after the colon"
+	}
+	return fmt.Sprintf("%q is not an annotation: write %s%s (%s)", quoted, annotationPrefix, verb, why)
 }
 
 // firstWord returns s up to its first space or tab.

@@ -54,3 +54,21 @@ func TestScannerTellsGeneratedFilesAndNames(t *testing.T) {
 	assert.False(t, s.isGenerated(filepath.Join(dir, "missing.go")))
 	assert.Same(t, got["user.go"], s.file(filepath.Join(dir, ".", "user.go")), "scanned once")
 }
+
+// TestNearMissLeavesOthersAlone: annotations, misspelt annotations (which
+// parseAnnotation reports) and prose that mentions zoo: are not near
+// misses; the golden case errors_nearmiss has those that are.
+func TestNearMissLeavesOthersAlone(t *testing.T) {
+	for _, text := range []string{
+		`//zoo:cache deps="a"`,
+		`//zoo:cahce deps="a"`,
+		`// zoo: the package's own zoo`,
+		`// zoo:`,
+		`// zookeeper: cache`,
+		`/* zoo: a zoo of caches */`,
+		`// Ping checks. zoo: cache`,
+	} {
+		assert.Empty(t, nearMiss(text), text)
+	}
+	assert.NotEmpty(t, nearMiss(`// zoo:cache`))
+}

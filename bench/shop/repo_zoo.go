@@ -4,40 +4,41 @@ package shop
 
 import (
 	"context"
-	zoo "github.com/zoogen/zoogen/runtime"
 	"time"
+
+	zoo "github.com/zoogen/zoogen/runtime"
 )
 
-// CachedProductRepo is a ProductRepo that serves the reads annotated with //zoo:cache from a
-// cache and invalidates after the writes annotated with //zoo:invalidate; other
-// methods call the inner ProductRepo. Make one with NewCachedProductRepo.
+// CachedProductRepo is a ProductRepo that serves the reads annotated with //zoo:cache from a cache
+// and invalidates after the writes annotated with //zoo:invalidate; other methods call the inner
+// ProductRepo. Make one with NewCachedProductRepo.
 //
 // It is safe for concurrent use if the inner ProductRepo is.
 type CachedProductRepo struct {
 	_inner       ProductRepo
-	_cache       *zoo.Cache
 	_mGetProduct *zoo.Method
 }
 
 var _ ProductRepo = (*CachedProductRepo)(nil)
 
-// NewCachedProductRepo returns a ProductRepo that caches the annotated reads of inner in c.
+// NewCachedProductRepo returns a *CachedProductRepo that caches the annotated reads of inner in c.
 func NewCachedProductRepo(inner ProductRepo, c *zoo.Cache) *CachedProductRepo {
 	return &CachedProductRepo{
-		_cache: c,
 		_inner: inner,
 		_mGetProduct: c.Method(zoo.MethodSpec{
+			Package:   "github.com/zoogen/zoogen/bench/shop",
 			Interface: "ProductRepo",
 			Method:    "GetProduct",
-			Package:   "github.com/zoogen/zoogen/bench/shop",
 			TTL:       10 * time.Minute,
 		}),
 	}
 }
 
-// GetProduct serves ProductRepo.GetProduct from the cache, and loads it on a miss
-// with the inner ProductRepo. Annotation: //zoo:cache deps="org:<oid>:store:<sid>:product:<pid>" ttl=10m
-func (_r *CachedProductRepo) GetProduct(ctx context.Context, oid int64, sid int64, pid int64) (*Product, error) {
+// GetProduct serves ProductRepo.GetProduct from the cache, and loads it on a miss with the inner
+// ProductRepo.
+//
+// Annotation: //zoo:cache deps="org:<oid>:store:<sid>:product:<pid>" ttl=10m
+func (_r *CachedProductRepo) GetProduct(ctx context.Context, oid, sid, pid int64) (*Product, error) {
 	var _buf [128]byte
 	_k := _r._mGetProduct.Key(_buf[:0])
 	_k = zoo.KeyInt(_k, oid)

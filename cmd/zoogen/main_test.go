@@ -226,14 +226,85 @@ func Wire(inner Repo, c *zoo.Cache) Repo { return NewCachedRepo(inner, c) }
 	require.NoError(t, err, "%s", out)
 }
 
-// TestUnrelatedCompileErrorsAreReported: errors that are not the stale
-// decorator's still stop zoogen, positioned.
-func TestUnrelatedCompileErrorsAreReported(t *testing.T) {
+// wiring is a file of package shop that wires the decorator zoogen
+// generates, as services do: before the first run, neither name exists.
+const wiring = `package shop
+
+import zoo "github.com/zoogen/zoogen/runtime"
+
+// Service holds the cached repository.
+type Service struct {
+	repo *CachedRepo
+}
+
+// NewService wires the decorator over inner.
+func NewService(inner Repo, c *zoo.Cache) *Service {
+	return &Service{repo: NewCachedRepo(inner, c)}
+}
+
+// Repo returns the service's repository.
+func (s *Service) Repo() Repo { return s.repo }
+`
+
+// TestFirstGenerationWithWiring: the package already calls the constructor
+// and holds a *CachedRepo field, and there is no generated file yet. The
+// names zoogen is about to write do not block their own generation, and
+// nothing is printed about them.
+func TestFirstGenerationWithWiring(t *testing.T) {
 	dir := module(t)
 	shop := filepath.Join(dir, "shop")
+	require.NoError(t, os.WriteFile(filepath.Join(shop, "wiring.go"), []byte(wiring), 0o644))
+	require.NoFileExists(t, filepath.Join(shop, "repo_zoo.go"))
+	_, stderr, code := zoogen(t, shop)
+	require.Equal(t, 0, code, stderr)
+	assert.Empty(t, stderr)
+	assert.FileExists(t, filepath.Join(shop, "repo_zoo.go"))
+	build := exec.Command("go", "build", "./...")
+	build.Dir = dir
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+}
+
+// TestUnrelatedTypeErrorsAreWarnings: a type error elsewhere in the package
+// (the wiring of the first run too) does not stop generation: it is printed
+// once, as a warning, and the decorator is generated from the interface's
+// types.
+func TestUnrelatedTypeErrorsAreWarnings(t *testing.T) {
+	dir := module(t)
+	shop := filepath.Join(dir, "shop")
+	require.NoError(t, os.WriteFile(filepath.Join(shop, "wiring.go"), []byte(wiring), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(shop, "broken.go"), []byte("package shop\n\nvar broken int = \"text\"\n"), 0o644))
 	_, stderr, code := zoogen(t, shop)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "zoogen: warning: broken.go:3:18: cannot use \"text\" (untyped string constant) as int value in variable declaration\n", stderr)
+	assert.FileExists(t, filepath.Join(shop, "repo_zoo.go"))
+}
+
+// TestBrokenInterfaceTypesAreErrors: when the annotated interface's own
+// types do not type-check, nothing is generated from them.
+func TestBrokenInterfaceTypesAreErrors(t *testing.T) {
+	dir := module(t)
+	shop := filepath.Join(dir, "shop")
+	writeSource(t, dir, strings.Replace(source, "p Product", "p Prodcut", 1))
+	_, stderr, code := zoogen(t, shop)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, stderr, "broken.go:3:18")
+	assert.Equal(t, "zoogen: repo.go:16:30: undefined: Prodcut\n", stderr)
+	assert.NoFileExists(t, filepath.Join(shop, "repo_zoo.go"))
+
+	// The same through an interface it embeds.
+	writeSource(t, dir, strings.Replace(source, "type Repo interface {", "type Saver interface{ Save(p Prodcut) }\n\ntype Repo interface {\n\tSaver", 1))
+	_, stderr, code = zoogen(t, shop)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "undefined: Prodcut")
+	assert.NoFileExists(t, filepath.Join(shop, "repo_zoo.go"))
+
+	// Through a defined type the syntax does not show to be an interface:
+	// the load warns, and the parser refuses the invalid signature.
+	writeSource(t, dir, strings.Replace(source, "type Repo interface {",
+		"type saverBase interface{ Store(p Prodcut) }\n\ntype Saver saverBase\n\ntype Repo interface {\n\tSaver", 1))
+	_, stderr, code = zoogen(t, shop)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "zoogen: warning: repo.go:")
+	assert.Contains(t, stderr, "Store: its signature does not type-check")
 	assert.NoFileExists(t, filepath.Join(shop, "repo_zoo.go"))
 }

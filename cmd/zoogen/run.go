@@ -32,7 +32,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	cfg := generator.Config{}
+	cfg := generator.Config{Warn: func(w *generator.Error) { fmt.Fprintf(stderr, "zoogen: warning: %v\n", w) }}
 	if *tags != "" {
 		cfg.BuildFlags = []string{"-tags=" + *tags}
 	}

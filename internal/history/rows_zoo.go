@@ -4,45 +4,45 @@ package history
 
 import (
 	"context"
-	zoo "github.com/zoogen/zoogen/runtime"
 	"time"
+
+	zoo "github.com/zoogen/zoogen/runtime"
 )
 
-// CachedRows is a Rows that serves the reads annotated with //zoo:cache from a
-// cache and invalidates after the writes annotated with //zoo:invalidate; other
-// methods call the inner Rows. Make one with NewCachedRows.
+// CachedRows is a Rows that serves the reads annotated with //zoo:cache from a cache and
+// invalidates after the writes annotated with //zoo:invalidate; other methods call the inner Rows.
+// Make one with NewCachedRows.
 //
 // It is safe for concurrent use if the inner Rows is.
 type CachedRows struct {
 	_inner Rows
-	_cache *zoo.Cache
 	_mGet  *zoo.Method
 	_mPut  *zoo.Method
 }
 
 var _ Rows = (*CachedRows)(nil)
 
-// NewCachedRows returns a Rows that caches the annotated reads of inner in c.
+// NewCachedRows returns a *CachedRows that caches the annotated reads of inner in c.
 func NewCachedRows(inner Rows, c *zoo.Cache) *CachedRows {
 	return &CachedRows{
-		_cache: c,
 		_inner: inner,
 		_mGet: c.Method(zoo.MethodSpec{
+			Package:   "github.com/zoogen/zoogen/internal/history",
 			Interface: "Rows",
 			Method:    "Get",
-			Package:   "github.com/zoogen/zoogen/internal/history",
 			TTL:       time.Minute,
 		}),
 		_mPut: c.Method(zoo.MethodSpec{
+			Package:   "github.com/zoogen/zoogen/internal/history",
 			Interface: "Rows",
 			Method:    "Put",
-			Package:   "github.com/zoogen/zoogen/internal/history",
 		}),
 	}
 }
 
-// Get serves Rows.Get from the cache, and loads it on a miss
-// with the inner Rows. Annotation: //zoo:cache deps="table:rows:row:<id>" ttl=1m
+// Get serves Rows.Get from the cache, and loads it on a miss with the inner Rows.
+//
+// Annotation: //zoo:cache deps="table:rows:row:<id>" ttl=1m
 func (_r *CachedRows) Get(ctx context.Context, id int64) (Row, error) {
 	var _buf [128]byte
 	_k := _r._mGet.Key(_buf[:0])
@@ -61,8 +61,9 @@ func (_r *CachedRows) Get(ctx context.Context, id int64) (Row, error) {
 	return _v, nil
 }
 
-// Put calls the inner Rows and, when it succeeds, invalidates
-// what the cache holds under its tags. Annotation: //zoo:invalidate deps="table:rows:row:<r.ID>"
+// Put calls the inner Rows and, when it succeeds, invalidates what the cache holds under its tags.
+//
+// Annotation: //zoo:invalidate deps="table:rows:row:<r.ID>"
 func (_r *CachedRows) Put(ctx context.Context, r Row) (int64, error) {
 	_r0, _err := _r._inner.Put(ctx, r)
 	if _err == nil {

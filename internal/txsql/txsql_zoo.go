@@ -4,43 +4,43 @@ package txsql
 
 import (
 	"context"
+
 	zoo "github.com/zoogen/zoogen/runtime"
 )
 
-// CachedAccounts is a Accounts that serves the reads annotated with //zoo:cache from a
-// cache and invalidates after the writes annotated with //zoo:invalidate; other
-// methods call the inner Accounts. Make one with NewCachedAccounts.
+// CachedAccounts is an Accounts that serves the reads annotated with //zoo:cache from a cache and
+// invalidates after the writes annotated with //zoo:invalidate; other methods call the inner
+// Accounts. Make one with NewCachedAccounts.
 //
 // It is safe for concurrent use if the inner Accounts is.
 type CachedAccounts struct {
 	_inner   Accounts
-	_cache   *zoo.Cache
 	_mGet    *zoo.Method
 	_mRename *zoo.Method
 }
 
 var _ Accounts = (*CachedAccounts)(nil)
 
-// NewCachedAccounts returns a Accounts that caches the annotated reads of inner in c.
+// NewCachedAccounts returns a *CachedAccounts that caches the annotated reads of inner in c.
 func NewCachedAccounts(inner Accounts, c *zoo.Cache) *CachedAccounts {
 	return &CachedAccounts{
-		_cache: c,
 		_inner: inner,
 		_mGet: c.Method(zoo.MethodSpec{
+			Package:   "github.com/zoogen/zoogen/internal/txsql",
 			Interface: "Accounts",
 			Method:    "Get",
-			Package:   "github.com/zoogen/zoogen/internal/txsql",
 		}),
 		_mRename: c.Method(zoo.MethodSpec{
+			Package:   "github.com/zoogen/zoogen/internal/txsql",
 			Interface: "Accounts",
 			Method:    "Rename",
-			Package:   "github.com/zoogen/zoogen/internal/txsql",
 		}),
 	}
 }
 
-// Get serves Accounts.Get from the cache, and loads it on a miss
-// with the inner Accounts. Annotation: //zoo:cache deps="account:<id>"
+// Get serves Accounts.Get from the cache, and loads it on a miss with the inner Accounts.
+//
+// Annotation: //zoo:cache deps="account:<id>"
 func (_r *CachedAccounts) Get(ctx context.Context, id int64) (Account, error) {
 	var _buf [128]byte
 	_k := _r._mGet.Key(_buf[:0])
@@ -59,8 +59,10 @@ func (_r *CachedAccounts) Get(ctx context.Context, id int64) (Account, error) {
 	return _v, nil
 }
 
-// Rename calls the inner Accounts and, when it succeeds, invalidates
-// what the cache holds under its tags. Annotation: //zoo:invalidate deps="account:<id>"
+// Rename calls the inner Accounts and, when it succeeds, invalidates what the cache holds under its
+// tags.
+//
+// Annotation: //zoo:invalidate deps="account:<id>"
 func (_r *CachedAccounts) Rename(ctx context.Context, id int64, name string) error {
 	_err := _r._inner.Rename(ctx, id, name)
 	if _err == nil {

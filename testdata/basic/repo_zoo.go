@@ -4,18 +4,18 @@ package basic
 
 import (
 	"context"
-	zoo "github.com/zoogen/zoogen/runtime"
 	"time"
+
+	zoo "github.com/zoogen/zoogen/runtime"
 )
 
-// CachedProductRepo is a ProductRepo that serves the reads annotated with //zoo:cache from a
-// cache and invalidates after the writes annotated with //zoo:invalidate; other
-// methods call the inner ProductRepo. Make one with NewCachedProductRepo.
+// CachedProductRepo is a ProductRepo that serves the reads annotated with //zoo:cache from a cache
+// and invalidates after the writes annotated with //zoo:invalidate; other methods call the inner
+// ProductRepo. Make one with NewCachedProductRepo.
 //
 // It is safe for concurrent use if the inner ProductRepo is.
 type CachedProductRepo struct {
 	_inner          ProductRepo
-	_cache          *zoo.Cache
 	_mGetProduct    *zoo.Method
 	_mReviews       *zoo.Method
 	_mUpdateProduct *zoo.Method
@@ -23,33 +23,34 @@ type CachedProductRepo struct {
 
 var _ ProductRepo = (*CachedProductRepo)(nil)
 
-// NewCachedProductRepo returns a ProductRepo that caches the annotated reads of inner in c.
+// NewCachedProductRepo returns a *CachedProductRepo that caches the annotated reads of inner in c.
 func NewCachedProductRepo(inner ProductRepo, c *zoo.Cache) *CachedProductRepo {
 	return &CachedProductRepo{
-		_cache: c,
 		_inner: inner,
 		_mGetProduct: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/basic",
 			Interface: "ProductRepo",
 			Method:    "GetProduct",
-			Package:   "zoogen.test/basic",
 			TTL:       10 * time.Minute,
 		}),
 		_mReviews: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/basic",
 			Interface: "ProductRepo",
 			Method:    "Reviews",
-			Package:   "zoogen.test/basic",
 		}),
 		_mUpdateProduct: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/basic",
 			Interface: "ProductRepo",
 			Method:    "UpdateProduct",
-			Package:   "zoogen.test/basic",
 		}),
 	}
 }
 
-// GetProduct serves ProductRepo.GetProduct from the cache, and loads it on a miss
-// with the inner ProductRepo. Annotation: //zoo:cache deps="org:<oid>:store:<sid>:product:<pid>" ttl=10m
-func (_r *CachedProductRepo) GetProduct(ctx context.Context, oid int64, sid int64, pid int64) (*Product, error) {
+// GetProduct serves ProductRepo.GetProduct from the cache, and loads it on a miss with the inner
+// ProductRepo.
+//
+// Annotation: //zoo:cache deps="org:<oid>:store:<sid>:product:<pid>" ttl=10m
+func (_r *CachedProductRepo) GetProduct(ctx context.Context, oid, sid, pid int64) (*Product, error) {
 	var _buf [128]byte
 	_k := _r._mGetProduct.Key(_buf[:0])
 	_k = zoo.KeyInt(_k, oid)
@@ -69,8 +70,10 @@ func (_r *CachedProductRepo) GetProduct(ctx context.Context, oid int64, sid int6
 	return _v, nil
 }
 
-// Reviews serves ProductRepo.Reviews from the cache, and loads it on a miss
-// with the inner ProductRepo. Annotation: //zoo:cache deps="product:<q.ProductID>:reviews,featured"
+// Reviews serves ProductRepo.Reviews from the cache, and loads it on a miss with the inner
+// ProductRepo.
+//
+// Annotation: //zoo:cache deps="product:<q.ProductID>:reviews,featured"
 func (_r *CachedProductRepo) Reviews(ctx context.Context, q ReviewQuery) ([]Review, error) {
 	var _buf [128]byte
 	_k := _r._mReviews.Key(_buf[:0])
@@ -90,8 +93,10 @@ func (_r *CachedProductRepo) Reviews(ctx context.Context, q ReviewQuery) ([]Revi
 	return _v, nil
 }
 
-// UpdateProduct calls the inner ProductRepo and, when it succeeds, invalidates
-// what the cache holds under its tags. Annotation: //zoo:invalidate deps="org:<p.OrgID>:store:<p.StoreID>:product:<p.ID>"
+// UpdateProduct calls the inner ProductRepo and, when it succeeds, invalidates what the cache holds
+// under its tags.
+//
+// Annotation: //zoo:invalidate deps="org:<p.OrgID>:store:<p.StoreID>:product:<p.ID>"
 func (_r *CachedProductRepo) UpdateProduct(ctx context.Context, p Product) error {
 	_err := _r._inner.UpdateProduct(ctx, p)
 	if _err == nil {

@@ -5,45 +5,45 @@ package clash
 import (
 	context1 "context"
 	errors1 "errors"
-	zoo1 "github.com/zoogen/zoogen/runtime"
 	time1 "time"
+
+	zoo1 "github.com/zoogen/zoogen/runtime"
 )
 
-// CachedRepo is a Repo that serves the reads annotated with //zoo:cache from a
-// cache and invalidates after the writes annotated with //zoo:invalidate; other
-// methods call the inner Repo. Make one with NewCachedRepo.
+// CachedRepo is a Repo that serves the reads annotated with //zoo:cache from a cache and
+// invalidates after the writes annotated with //zoo:invalidate; other methods call the inner Repo.
+// Make one with NewCachedRepo.
 //
 // It is safe for concurrent use if the inner Repo is.
 type CachedRepo struct {
 	_inner Repo
-	_cache *zoo1.Cache
 	_mFind *zoo1.Method
 	_mDrop *zoo1.Method
 }
 
 var _ Repo = (*CachedRepo)(nil)
 
-// NewCachedRepo returns a Repo that caches the annotated reads of inner in c.
+// NewCachedRepo returns a *CachedRepo that caches the annotated reads of inner in c.
 func NewCachedRepo(inner Repo, c *zoo1.Cache) *CachedRepo {
 	return &CachedRepo{
-		_cache: c,
 		_inner: inner,
-		_mDrop: c.Method(zoo1.MethodSpec{
-			Interface: "Repo",
-			Method:    "Drop",
-			Package:   "zoogen.test/clash",
-		}),
 		_mFind: c.Method(zoo1.MethodSpec{
+			Package:   "zoogen.test/clash",
 			Interface: "Repo",
 			Method:    "Find",
-			Package:   "zoogen.test/clash",
 			TTL:       90 * time1.Minute,
+		}),
+		_mDrop: c.Method(zoo1.MethodSpec{
+			Package:   "zoogen.test/clash",
+			Interface: "Repo",
+			Method:    "Drop",
 		}),
 	}
 }
 
-// Find serves Repo.Find from the cache, and loads it on a miss
-// with the inner Repo. Annotation: //zoo:cache deps="k:<_k>:v:<_v>:r:<_r>" ttl=1h30m errors=ErrMissing
+// Find serves Repo.Find from the cache, and loads it on a miss with the inner Repo.
+//
+// Annotation: //zoo:cache deps="k:<_k>:v:<_v>:r:<_r>" ttl=1h30m errors=ErrMissing
 func (_r1 *CachedRepo) Find(c context1.Context, _k string, _v int, _r bool, _buf []byte) (string, int, error) {
 	var _buf1 [128]byte
 	_k1 := _r1._mFind.Key(_buf1[:0])
@@ -86,8 +86,9 @@ type zooRepoFind1 struct {
 	E  int // 1 + the index of the cached sentinel error, or 0
 }
 
-// Drop calls the inner Repo and, when it succeeds, invalidates
-// what the cache holds under its tags. Annotation: //zoo:invalidate deps="k:<_k>"
+// Drop calls the inner Repo and, when it succeeds, invalidates what the cache holds under its tags.
+//
+// Annotation: //zoo:invalidate deps="k:<_k>"
 func (_r *CachedRepo) Drop(_ctx context1.Context, _k string) error {
 	_err := _r._inner.Drop(_ctx, _k)
 	if _err == nil {

@@ -4,37 +4,37 @@ package embedded
 
 import (
 	"context"
+
 	zoo "github.com/zoogen/zoogen/runtime"
 )
 
-// CachedGroups is a Groups that serves the reads annotated with //zoo:cache from a
-// cache and invalidates after the writes annotated with //zoo:invalidate; other
-// methods call the inner Groups. Make one with NewCachedGroups.
+// CachedGroups is a Groups that serves the reads annotated with //zoo:cache from a cache and
+// invalidates after the writes annotated with //zoo:invalidate; other methods call the inner
+// Groups. Make one with NewCachedGroups.
 //
 // It is safe for concurrent use if the inner Groups is.
 type CachedGroups struct {
 	_inner    Groups
-	_cache    *zoo.Cache
 	_mMembers *zoo.Method
 }
 
 var _ Groups = (*CachedGroups)(nil)
 
-// NewCachedGroups returns a Groups that caches the annotated reads of inner in c.
+// NewCachedGroups returns a *CachedGroups that caches the annotated reads of inner in c.
 func NewCachedGroups(inner Groups, c *zoo.Cache) *CachedGroups {
 	return &CachedGroups{
-		_cache: c,
 		_inner: inner,
 		_mMembers: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/embedded",
 			Interface: "Groups",
 			Method:    "Members",
-			Package:   "zoogen.test/embedded",
 		}),
 	}
 }
 
-// Members serves Groups.Members from the cache, and loads it on a miss
-// with the inner Groups. Annotation: //zoo:cache deps="group:<name>"
+// Members serves Groups.Members from the cache, and loads it on a miss with the inner Groups.
+//
+// Annotation: //zoo:cache deps="group:<name>"
 func (_r *CachedGroups) Members(ctx context.Context, name string) ([]User, error) {
 	var _buf [128]byte
 	_k := _r._mMembers.Key(_buf[:0])

@@ -4,37 +4,37 @@ package embedded
 
 import (
 	"context"
+
 	zoo "github.com/zoogen/zoogen/runtime"
 )
 
-// CachedReader is a Reader that serves the reads annotated with //zoo:cache from a
-// cache and invalidates after the writes annotated with //zoo:invalidate; other
-// methods call the inner Reader. Make one with NewCachedReader.
+// CachedReader is a Reader that serves the reads annotated with //zoo:cache from a cache and
+// invalidates after the writes annotated with //zoo:invalidate; other methods call the inner
+// Reader. Make one with NewCachedReader.
 //
 // It is safe for concurrent use if the inner Reader is.
 type CachedReader struct {
 	_inner Reader
-	_cache *zoo.Cache
 	_mUser *zoo.Method
 }
 
 var _ Reader = (*CachedReader)(nil)
 
-// NewCachedReader returns a Reader that caches the annotated reads of inner in c.
+// NewCachedReader returns a *CachedReader that caches the annotated reads of inner in c.
 func NewCachedReader(inner Reader, c *zoo.Cache) *CachedReader {
 	return &CachedReader{
-		_cache: c,
 		_inner: inner,
 		_mUser: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/embedded",
 			Interface: "Reader",
 			Method:    "User",
-			Package:   "zoogen.test/embedded",
 		}),
 	}
 }
 
-// User serves Reader.User from the cache, and loads it on a miss
-// with the inner Reader. Annotation: //zoo:cache deps="user:<id>"
+// User serves Reader.User from the cache, and loads it on a miss with the inner Reader.
+//
+// Annotation: //zoo:cache deps="user:<id>"
 func (_r *CachedReader) User(ctx context.Context, id string) (User, error) {
 	var _buf [128]byte
 	_k := _r._mUser.Key(_buf[:0])
@@ -53,34 +53,34 @@ func (_r *CachedReader) User(ctx context.Context, id string) (User, error) {
 	return _v, nil
 }
 
-// CachedWriter is a Writer that serves the reads annotated with //zoo:cache from a
-// cache and invalidates after the writes annotated with //zoo:invalidate; other
-// methods call the inner Writer. Make one with NewCachedWriter.
+// CachedWriter is a Writer that serves the reads annotated with //zoo:cache from a cache and
+// invalidates after the writes annotated with //zoo:invalidate; other methods call the inner
+// Writer. Make one with NewCachedWriter.
 //
 // It is safe for concurrent use if the inner Writer is.
 type CachedWriter struct {
 	_inner     Writer
-	_cache     *zoo.Cache
 	_mSaveUser *zoo.Method
 }
 
 var _ Writer = (*CachedWriter)(nil)
 
-// NewCachedWriter returns a Writer that caches the annotated reads of inner in c.
+// NewCachedWriter returns a *CachedWriter that caches the annotated reads of inner in c.
 func NewCachedWriter(inner Writer, c *zoo.Cache) *CachedWriter {
 	return &CachedWriter{
-		_cache: c,
 		_inner: inner,
 		_mSaveUser: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/embedded",
 			Interface: "Writer",
 			Method:    "SaveUser",
-			Package:   "zoogen.test/embedded",
 		}),
 	}
 }
 
-// SaveUser calls the inner Writer and, when it succeeds, invalidates
-// what the cache holds under its tags. Annotation: //zoo:invalidate deps="user:<u.ID>"
+// SaveUser calls the inner Writer and, when it succeeds, invalidates what the cache holds under its
+// tags.
+//
+// Annotation: //zoo:invalidate deps="user:<u.ID>"
 func (_r *CachedWriter) SaveUser(ctx context.Context, u User) error {
 	_err := _r._inner.SaveUser(ctx, u)
 	if _err == nil {
@@ -89,14 +89,13 @@ func (_r *CachedWriter) SaveUser(ctx context.Context, u User) error {
 	return _err
 }
 
-// CachedStore is a Store that serves the reads annotated with //zoo:cache from a
-// cache and invalidates after the writes annotated with //zoo:invalidate; other
-// methods call the inner Store. Make one with NewCachedStore.
+// CachedStore is a Store that serves the reads annotated with //zoo:cache from a cache and
+// invalidates after the writes annotated with //zoo:invalidate; other methods call the inner Store.
+// Make one with NewCachedStore.
 //
 // It is safe for concurrent use if the inner Store is.
 type CachedStore struct {
 	_inner     Store
-	_cache     *zoo.Cache
 	_mCount    *zoo.Method
 	_mSaveUser *zoo.Method
 	_mUser     *zoo.Method
@@ -104,31 +103,31 @@ type CachedStore struct {
 
 var _ Store = (*CachedStore)(nil)
 
-// NewCachedStore returns a Store that caches the annotated reads of inner in c.
+// NewCachedStore returns a *CachedStore that caches the annotated reads of inner in c.
 func NewCachedStore(inner Store, c *zoo.Cache) *CachedStore {
 	return &CachedStore{
-		_cache: c,
 		_inner: inner,
 		_mCount: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/embedded",
 			Interface: "Store",
 			Method:    "Count",
-			Package:   "zoogen.test/embedded",
 		}),
 		_mSaveUser: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/embedded",
 			Interface: "Store",
 			Method:    "SaveUser",
-			Package:   "zoogen.test/embedded",
 		}),
 		_mUser: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/embedded",
 			Interface: "Store",
 			Method:    "User",
-			Package:   "zoogen.test/embedded",
 		}),
 	}
 }
 
-// Count serves Store.Count from the cache, and loads it on a miss
-// with the inner Store. Annotation: //zoo:cache deps="users"
+// Count serves Store.Count from the cache, and loads it on a miss with the inner Store.
+//
+// Annotation: //zoo:cache deps="users"
 func (_r *CachedStore) Count(ctx context.Context) (int, error) {
 	var _buf [128]byte
 	_k := _r._mCount.Key(_buf[:0])
@@ -151,8 +150,10 @@ func (_r *CachedStore) Close() error {
 	return _r._inner.Close()
 }
 
-// SaveUser calls the inner Store and, when it succeeds, invalidates
-// what the cache holds under its tags. Annotation: //zoo:invalidate deps="user:<u.ID>"
+// SaveUser calls the inner Store and, when it succeeds, invalidates what the cache holds under its
+// tags.
+//
+// Annotation: //zoo:invalidate deps="user:<u.ID>"
 func (_r *CachedStore) SaveUser(ctx context.Context, u User) error {
 	_err := _r._inner.SaveUser(ctx, u)
 	if _err == nil {
@@ -161,8 +162,9 @@ func (_r *CachedStore) SaveUser(ctx context.Context, u User) error {
 	return _err
 }
 
-// User serves Store.User from the cache, and loads it on a miss
-// with the inner Store. Annotation: //zoo:cache deps="user:<id>"
+// User serves Store.User from the cache, and loads it on a miss with the inner Store.
+//
+// Annotation: //zoo:cache deps="user:<id>"
 func (_r *CachedStore) User(ctx context.Context, id string) (User, error) {
 	var _buf [128]byte
 	_k := _r._mUser.Key(_buf[:0])

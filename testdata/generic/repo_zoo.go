@@ -4,48 +4,48 @@ package generic
 
 import (
 	"context"
+
 	zoo "github.com/zoogen/zoogen/runtime"
 )
 
-// CachedRepo is a Repo that serves the reads annotated with //zoo:cache from a
-// cache and invalidates after the writes annotated with //zoo:invalidate; other
-// methods call the inner Repo. Make one with NewCachedRepo.
+// CachedRepo is a Repo that serves the reads annotated with //zoo:cache from a cache and
+// invalidates after the writes annotated with //zoo:invalidate; other methods call the inner Repo.
+// Make one with NewCachedRepo.
 //
 // It is safe for concurrent use if the inner Repo is.
 type CachedRepo[K comparable, V any] struct {
 	_inner Repo[K, V]
-	_cache *zoo.Cache
 	_mGet  *zoo.Method
 	_mList *zoo.Method
 	_mPut  *zoo.Method
 }
 
-// NewCachedRepo returns a Repo that caches the annotated reads of inner in c.
+// NewCachedRepo returns a *CachedRepo that caches the annotated reads of inner in c.
 func NewCachedRepo[K comparable, V any](inner Repo[K, V], c *zoo.Cache) *CachedRepo[K, V] {
 	var _ Repo[K, V] = (*CachedRepo[K, V])(nil)
 	return &CachedRepo[K, V]{
-		_cache: c,
 		_inner: inner,
 		_mGet: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/generic",
 			Interface: "Repo[" + zoo.TypeName[K]() + "," + zoo.TypeName[V]() + "]",
 			Method:    "Get",
-			Package:   "zoogen.test/generic",
 		}),
 		_mList: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/generic",
 			Interface: "Repo[" + zoo.TypeName[K]() + "," + zoo.TypeName[V]() + "]",
 			Method:    "List",
-			Package:   "zoogen.test/generic",
 		}),
 		_mPut: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/generic",
 			Interface: "Repo[" + zoo.TypeName[K]() + "," + zoo.TypeName[V]() + "]",
 			Method:    "Put",
-			Package:   "zoogen.test/generic",
 		}),
 	}
 }
 
-// Get serves Repo.Get from the cache, and loads it on a miss
-// with the inner Repo. Annotation: //zoo:cache deps="item:<id>"
+// Get serves Repo.Get from the cache, and loads it on a miss with the inner Repo.
+//
+// Annotation: //zoo:cache deps="item:<id>"
 func (_r *CachedRepo[K, V]) Get(ctx context.Context, id K) (V, error) {
 	var _buf [128]byte
 	_k := _r._mGet.Key(_buf[:0])
@@ -64,8 +64,9 @@ func (_r *CachedRepo[K, V]) Get(ctx context.Context, id K) (V, error) {
 	return _v, nil
 }
 
-// List serves Repo.List from the cache, and loads it on a miss
-// with the inner Repo. Annotation: //zoo:cache deps="items"
+// List serves Repo.List from the cache, and loads it on a miss with the inner Repo.
+//
+// Annotation: //zoo:cache deps="items"
 func (_r *CachedRepo[K, V]) List(ctx context.Context, limit int) ([]V, int, error) {
 	var _buf [128]byte
 	_k := _r._mList.Key(_buf[:0])
@@ -97,8 +98,9 @@ type zooRepoList[K comparable, V any] struct {
 	R1 int
 }
 
-// Put calls the inner Repo and, when it succeeds, invalidates
-// what the cache holds under its tags. Annotation: //zoo:invalidate deps="item:<id>"
+// Put calls the inner Repo and, when it succeeds, invalidates what the cache holds under its tags.
+//
+// Annotation: //zoo:invalidate deps="item:<id>"
 func (_r *CachedRepo[K, V]) Put(ctx context.Context, id K, v V) error {
 	_err := _r._inner.Put(ctx, id, v)
 	if _err == nil {
@@ -107,33 +109,32 @@ func (_r *CachedRepo[K, V]) Put(ctx context.Context, id K, v V) error {
 	return _err
 }
 
-// CachedStats is a Stats that serves the reads annotated with //zoo:cache from a
-// cache and invalidates after the writes annotated with //zoo:invalidate; other
-// methods call the inner Stats. Make one with NewCachedStats.
+// CachedStats is a Stats that serves the reads annotated with //zoo:cache from a cache and
+// invalidates after the writes annotated with //zoo:invalidate; other methods call the inner Stats.
+// Make one with NewCachedStats.
 //
 // It is safe for concurrent use if the inner Stats is.
 type CachedStats[N Number] struct {
 	_inner Stats[N]
-	_cache *zoo.Cache
 	_mSum  *zoo.Method
 }
 
-// NewCachedStats returns a Stats that caches the annotated reads of inner in c.
+// NewCachedStats returns a *CachedStats that caches the annotated reads of inner in c.
 func NewCachedStats[N Number](inner Stats[N], c *zoo.Cache) *CachedStats[N] {
 	var _ Stats[N] = (*CachedStats[N])(nil)
 	return &CachedStats[N]{
-		_cache: c,
 		_inner: inner,
 		_mSum: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/generic",
 			Interface: "Stats[" + zoo.TypeName[N]() + "]",
 			Method:    "Sum",
-			Package:   "zoogen.test/generic",
 		}),
 	}
 }
 
-// Sum serves Stats.Sum from the cache, and loads it on a miss
-// with the inner Stats. Annotation: //zoo:cache deps="sum"
+// Sum serves Stats.Sum from the cache, and loads it on a miss with the inner Stats.
+//
+// Annotation: //zoo:cache deps="sum"
 func (_r *CachedStats[N]) Sum(ctx context.Context, xs []N) (N, error) {
 	var _buf [128]byte
 	_k := _r._mSum.Key(_buf[:0])

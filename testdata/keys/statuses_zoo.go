@@ -4,17 +4,17 @@ package keys
 
 import (
 	"context"
+
 	zoo "github.com/zoogen/zoogen/runtime"
 )
 
-// CachedStatusDB is a StatusDB that serves the reads annotated with //zoo:cache from a
-// cache and invalidates after the writes annotated with //zoo:invalidate; other
-// methods call the inner StatusDB. Make one with NewCachedStatusDB.
+// CachedStatusDB is a StatusDB that serves the reads annotated with //zoo:cache from a cache and
+// invalidates after the writes annotated with //zoo:invalidate; other methods call the inner
+// StatusDB. Make one with NewCachedStatusDB.
 //
 // It is safe for concurrent use if the inner StatusDB is.
 type CachedStatusDB struct {
 	_inner                       StatusDB
-	_cache                       *zoo.Cache
 	_mGetAccountStatuses         *zoo.Method
 	_mGetPublicTimeline          *zoo.Method
 	_mGetAccountByUsernameDomain *zoo.Method
@@ -25,49 +25,50 @@ type CachedStatusDB struct {
 
 var _ StatusDB = (*CachedStatusDB)(nil)
 
-// NewCachedStatusDB returns a StatusDB that caches the annotated reads of inner in c.
+// NewCachedStatusDB returns a *CachedStatusDB that caches the annotated reads of inner in c.
 func NewCachedStatusDB(inner StatusDB, c *zoo.Cache) *CachedStatusDB {
 	return &CachedStatusDB{
-		_cache: c,
 		_inner: inner,
-		_mGetAccountByUsernameDomain: c.Method(zoo.MethodSpec{
-			Interface: "StatusDB",
-			Method:    "GetAccountByUsernameDomain",
-			Package:   "zoogen.test/keys",
-		}),
 		_mGetAccountStatuses: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/keys",
 			Interface: "StatusDB",
 			Method:    "GetAccountStatuses",
-			Package:   "zoogen.test/keys",
-		}),
-		_mGetFollowers: c.Method(zoo.MethodSpec{
-			Interface: "StatusDB",
-			Method:    "GetFollowers",
-			Package:   "zoogen.test/keys",
 		}),
 		_mGetPublicTimeline: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/keys",
 			Interface: "StatusDB",
 			Method:    "GetPublicTimeline",
-			Package:   "zoogen.test/keys",
 		}),
-		_mPutStatus: c.Method(zoo.MethodSpec{
-			Interface: "StatusDB",
-			Method:    "PutStatus",
+		_mGetAccountByUsernameDomain: c.Method(zoo.MethodSpec{
 			Package:   "zoogen.test/keys",
+			Interface: "StatusDB",
+			Method:    "GetAccountByUsernameDomain",
+		}),
+		_mGetFollowers: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/keys",
+			Interface: "StatusDB",
+			Method:    "GetFollowers",
 		}),
 		_mUpdateAccount: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/keys",
 			Interface: "StatusDB",
 			Method:    "UpdateAccount",
+		}),
+		_mPutStatus: c.Method(zoo.MethodSpec{
 			Package:   "zoogen.test/keys",
+			Interface: "StatusDB",
+			Method:    "PutStatus",
 		}),
 	}
 }
 
-// GetAccountStatuses serves StatusDB.GetAccountStatuses from the cache, and loads it on a miss
-// with the inner StatusDB. Annotation: //zoo:cache deps="account:<account.ID>:statuses" key="<account.ID>,<limit>,<maxID>"
+// GetAccountStatuses serves StatusDB.GetAccountStatuses from the cache, and loads it on a miss with
+// the inner StatusDB.
 //
-// Its cache key is made of account.ID, limit, maxID alone (key=): the annotation
-// asserts that the other arguments do not change the result.
+// Its cache key is made of account.ID, limit, maxID alone (key=): the annotation asserts that the
+// other arguments do not change the result.
+//
+// Annotation: //zoo:cache deps="account:<account.ID>:statuses" key="<account.ID>,<limit>,<maxID>"
 func (_r *CachedStatusDB) GetAccountStatuses(ctx context.Context, account *Account, limit int, maxID string) ([]*Status, error) {
 	var _buf [128]byte
 	_k := _r._mGetAccountStatuses.Key(_buf[:0])
@@ -93,11 +94,13 @@ func (_r *CachedStatusDB) GetAccountStatuses(ctx context.Context, account *Accou
 	return _v, nil
 }
 
-// GetPublicTimeline serves StatusDB.GetPublicTimeline from the cache, and loads it on a miss
-// with the inner StatusDB. Annotation: //zoo:cache deps="timeline:public" key="<requester.ID>,<limit>"
+// GetPublicTimeline serves StatusDB.GetPublicTimeline from the cache, and loads it on a miss with
+// the inner StatusDB.
 //
-// Its cache key is made of requester.ID, limit alone (key=): the annotation
-// asserts that the other arguments do not change the result.
+// Its cache key is made of requester.ID, limit alone (key=): the annotation asserts that the other
+// arguments do not change the result.
+//
+// Annotation: //zoo:cache deps="timeline:public" key="<requester.ID>,<limit>"
 func (_r *CachedStatusDB) GetPublicTimeline(ctx context.Context, requester *Account, limit int) ([]*Status, error) {
 	var _buf [128]byte
 	_k := _r._mGetPublicTimeline.Key(_buf[:0])
@@ -122,9 +125,11 @@ func (_r *CachedStatusDB) GetPublicTimeline(ctx context.Context, requester *Acco
 	return _v, nil
 }
 
-// GetAccountByUsernameDomain serves StatusDB.GetAccountByUsernameDomain from the cache, and loads it on a miss
-// with the inner StatusDB. Annotation: //zoo:cache deps="account:<result.ID>"
-func (_r *CachedStatusDB) GetAccountByUsernameDomain(ctx context.Context, username string, domain string) (*Account, error) {
+// GetAccountByUsernameDomain serves StatusDB.GetAccountByUsernameDomain from the cache, and loads
+// it on a miss with the inner StatusDB.
+//
+// Annotation: //zoo:cache deps="account:<result.ID>"
+func (_r *CachedStatusDB) GetAccountByUsernameDomain(ctx context.Context, username, domain string) (*Account, error) {
 	var _buf [128]byte
 	_k := _r._mGetAccountByUsernameDomain.Key(_buf[:0])
 	_k = zoo.KeyString(_k, username)
@@ -147,11 +152,13 @@ func (_r *CachedStatusDB) GetAccountByUsernameDomain(ctx context.Context, userna
 	return _v, nil
 }
 
-// GetFollowers serves StatusDB.GetFollowers from the cache, and loads it on a miss
-// with the inner StatusDB. Annotation: //zoo:cache deps="account:<account.ID>:followers" key="<account.Handle>,<page.Limit>,<page.MaxID>"
+// GetFollowers serves StatusDB.GetFollowers from the cache, and loads it on a miss with the inner
+// StatusDB.
 //
 // Its cache key is made of account.Handle, page.Limit, page.MaxID alone (key=): the annotation
 // asserts that the other arguments do not change the result.
+//
+// Annotation: //zoo:cache deps="account:<account.ID>:followers" key="<account.Handle>,<page.Limit>,<page.MaxID>"
 func (_r *CachedStatusDB) GetFollowers(ctx context.Context, account *Account, page *Page, progress func(int)) ([]*Account, error) {
 	var _buf [128]byte
 	_k := _r._mGetFollowers.Key(_buf[:0])
@@ -187,8 +194,10 @@ func (_r *CachedStatusDB) GetFollowers(ctx context.Context, account *Account, pa
 	return _v, nil
 }
 
-// UpdateAccount calls the inner StatusDB and, when it succeeds, invalidates
-// what the cache holds under its tags. Annotation: //zoo:invalidate deps="account:<account.ID>"
+// UpdateAccount calls the inner StatusDB and, when it succeeds, invalidates what the cache holds
+// under its tags.
+//
+// Annotation: //zoo:invalidate deps="account:<account.ID>"
 func (_r *CachedStatusDB) UpdateAccount(ctx context.Context, account *Account, columns ...string) error {
 	_err := _r._inner.UpdateAccount(ctx, account, columns...)
 	if _err == nil {
@@ -197,9 +206,11 @@ func (_r *CachedStatusDB) UpdateAccount(ctx context.Context, account *Account, c
 	return _err
 }
 
-// PutStatus calls the inner StatusDB and, when it succeeds, invalidates
-// what the cache holds under its tags. Annotation: //zoo:invalidate deps="account:<created.AccountID>:statuses,timeline:public"
-func (_r *CachedStatusDB) PutStatus(ctx context.Context, accountID string, text string) (*Status, error) {
+// PutStatus calls the inner StatusDB and, when it succeeds, invalidates what the cache holds under
+// its tags.
+//
+// Annotation: //zoo:invalidate deps="account:<created.AccountID>:statuses,timeline:public"
+func (_r *CachedStatusDB) PutStatus(ctx context.Context, accountID, text string) (*Status, error) {
 	_r0, _err := _r._inner.PutStatus(ctx, accountID, text)
 	if _err == nil {
 		_r._mPutStatus.Invalidate(ctx, zoo.Tag("account", _r0.AccountID, "statuses"), zoo.Tag("timeline", "public"))

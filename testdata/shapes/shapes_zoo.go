@@ -5,19 +5,19 @@ package shapes
 import (
 	"context"
 	"errors"
-	zoo "github.com/zoogen/zoogen/runtime"
 	"net/netip"
 	"time"
+
+	zoo "github.com/zoogen/zoogen/runtime"
 )
 
-// CachedCatalog is a Catalog that serves the reads annotated with //zoo:cache from a
-// cache and invalidates after the writes annotated with //zoo:invalidate; other
-// methods call the inner Catalog. Make one with NewCachedCatalog.
+// CachedCatalog is a Catalog that serves the reads annotated with //zoo:cache from a cache and
+// invalidates after the writes annotated with //zoo:invalidate; other methods call the inner
+// Catalog. Make one with NewCachedCatalog.
 //
 // It is safe for concurrent use if the inner Catalog is.
 type CachedCatalog struct {
 	_inner   Catalog
-	_cache   *zoo.Cache
 	_mCount  *zoo.Method
 	_mLookup *zoo.Method
 	_mMany   *zoo.Method
@@ -30,57 +30,57 @@ type CachedCatalog struct {
 
 var _ Catalog = (*CachedCatalog)(nil)
 
-// NewCachedCatalog returns a Catalog that caches the annotated reads of inner in c.
+// NewCachedCatalog returns a *CachedCatalog that caches the annotated reads of inner in c.
 func NewCachedCatalog(inner Catalog, c *zoo.Cache) *CachedCatalog {
 	return &CachedCatalog{
-		_cache: c,
 		_inner: inner,
 		_mCount: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/shapes",
 			Interface: "Catalog",
 			Method:    "Count",
-			Package:   "zoogen.test/shapes",
-		}),
-		_mGet: c.Method(zoo.MethodSpec{
-			Interface: "Catalog",
-			Method:    "Get",
-			Package:   "zoogen.test/shapes",
 		}),
 		_mLookup: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/shapes",
 			Interface: "Catalog",
 			Method:    "Lookup",
-			Package:   "zoogen.test/shapes",
 			TTL:       90 * time.Second,
 		}),
 		_mMany: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/shapes",
 			Interface: "Catalog",
 			Method:    "Many",
-			Package:   "zoogen.test/shapes",
-		}),
-		_mSave: c.Method(zoo.MethodSpec{
-			Interface: "Catalog",
-			Method:    "Save",
-			Package:   "zoogen.test/shapes",
-		}),
-		_mSearch: c.Method(zoo.MethodSpec{
-			Interface: "Catalog",
-			Method:    "Search",
-			Package:   "zoogen.test/shapes",
 		}),
 		_mSeen: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/shapes",
 			Interface: "Catalog",
 			Method:    "Seen",
+		}),
+		_mSearch: c.Method(zoo.MethodSpec{
 			Package:   "zoogen.test/shapes",
+			Interface: "Catalog",
+			Method:    "Search",
+		}),
+		_mGet: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/shapes",
+			Interface: "Catalog",
+			Method:    "Get",
 		}),
 		_mTouch: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/shapes",
 			Interface: "Catalog",
 			Method:    "Touch",
+		}),
+		_mSave: c.Method(zoo.MethodSpec{
 			Package:   "zoogen.test/shapes",
+			Interface: "Catalog",
+			Method:    "Save",
 		}),
 	}
 }
 
-// Count serves Catalog.Count from the cache, and loads it on a miss
-// with the inner Catalog. Annotation: //zoo:cache deps="org:<org>"
+// Count serves Catalog.Count from the cache, and loads it on a miss with the inner Catalog.
+//
+// Annotation: //zoo:cache deps="org:<org>"
 func (_r *CachedCatalog) Count(org OrgID) int {
 	_ctx := context.Background()
 	var _buf [128]byte
@@ -100,8 +100,9 @@ func (_r *CachedCatalog) Count(org OrgID) int {
 	return _v
 }
 
-// Lookup serves Catalog.Lookup from the cache, and loads it on a miss
-// with the inner Catalog. Annotation: //zoo:cache deps="org:<org>:slug:<slug>" ttl=90s
+// Lookup serves Catalog.Lookup from the cache, and loads it on a miss with the inner Catalog.
+//
+// Annotation: //zoo:cache deps="org:<org>:slug:<slug>" ttl=90s
 func (_r *CachedCatalog) Lookup(ctx context.Context, org OrgID, slug Slug) (Item, bool, error) {
 	var _buf [128]byte
 	_k := _r._mLookup.Key(_buf[:0])
@@ -134,8 +135,9 @@ type zooCatalogLookup struct {
 	R1 bool
 }
 
-// Many serves Catalog.Many from the cache, and loads it on a miss
-// with the inner Catalog. Annotation: //zoo:cache deps="items"
+// Many serves Catalog.Many from the cache, and loads it on a miss with the inner Catalog.
+//
+// Annotation: //zoo:cache deps="items"
 func (_r *CachedCatalog) Many(ctx context.Context, ids ...int64) ([]Item, error) {
 	var _buf [128]byte
 	_k := _r._mMany.Key(_buf[:0])
@@ -157,8 +159,9 @@ func (_r *CachedCatalog) Many(ctx context.Context, ids ...int64) ([]Item, error)
 	return _v, nil
 }
 
-// Seen serves Catalog.Seen from the cache, and loads it on a miss
-// with the inner Catalog. Annotation: //zoo:cache deps="ip:<addr>,at:<at>"
+// Seen serves Catalog.Seen from the cache, and loads it on a miss with the inner Catalog.
+//
+// Annotation: //zoo:cache deps="ip:<addr>,at:<at>"
 func (_r *CachedCatalog) Seen(ctx context.Context, addr netip.Addr, at time.Time, raw []byte, level Level, strict bool) (time.Duration, error) {
 	var _buf [128]byte
 	_k := _r._mSeen.Key(_buf[:0])
@@ -181,8 +184,9 @@ func (_r *CachedCatalog) Seen(ctx context.Context, addr netip.Addr, at time.Time
 	return _v, nil
 }
 
-// Search serves Catalog.Search from the cache, and loads it on a miss
-// with the inner Catalog. Annotation: //zoo:cache deps="window:<w.From>:limit:<w.limit>"
+// Search serves Catalog.Search from the cache, and loads it on a miss with the inner Catalog.
+//
+// Annotation: //zoo:cache deps="window:<w.From>:limit:<w.limit>"
 func (_r *CachedCatalog) Search(ctx context.Context, w Window, f *Filter, pages []int, extra map[string]int, any any) ([]Item, error) {
 	var _buf [128]byte
 	_k := _r._mSearch.Key(_buf[:0])
@@ -227,8 +231,9 @@ func (_r *CachedCatalog) Search(ctx context.Context, w Window, f *Filter, pages 
 	return _v, nil
 }
 
-// Get serves Catalog.Get from the cache, and loads it on a miss
-// with the inner Catalog. Annotation: //zoo:cache deps="item:<id>" errors=ErrNotFound,ErrGone
+// Get serves Catalog.Get from the cache, and loads it on a miss with the inner Catalog.
+//
+// Annotation: //zoo:cache deps="item:<id>" errors=ErrNotFound,ErrGone
 func (_r *CachedCatalog) Get(ctx context.Context, id int64) (*Item, error) {
 	var _buf [128]byte
 	_k := _r._mGet.Key(_buf[:0])
@@ -269,15 +274,19 @@ type zooCatalogGet struct {
 	E  int // 1 + the index of the cached sentinel error, or 0
 }
 
-// Touch calls the inner Catalog and, when it succeeds, invalidates
-// what the cache holds under its tags. Annotation: //zoo:invalidate deps="org:<org>"
+// Touch calls the inner Catalog and, when it succeeds, invalidates what the cache holds under its
+// tags.
+//
+// Annotation: //zoo:invalidate deps="org:<org>"
 func (_r *CachedCatalog) Touch(org OrgID) {
 	_r._inner.Touch(org)
 	_r._mTouch.Invalidate(context.Background(), zoo.Tag("org", int64(org)))
 }
 
-// Save calls the inner Catalog and, when it succeeds, invalidates
-// what the cache holds under its tags. Annotation: //zoo:invalidate deps="item:<it.ID>,org:<org>:slug:<it.Slug>"
+// Save calls the inner Catalog and, when it succeeds, invalidates what the cache holds under its
+// tags.
+//
+// Annotation: //zoo:invalidate deps="item:<it.ID>,org:<org>:slug:<it.Slug>"
 func (_r *CachedCatalog) Save(ctx context.Context, org OrgID, it Item) (int64, error) {
 	_r0, _err := _r._inner.Save(ctx, org, it)
 	if _err == nil {

@@ -4,17 +4,17 @@ package sqlc
 
 import (
 	"context"
+
 	zoo "github.com/zoogen/zoogen/runtime"
 )
 
-// CachedStore is a Store that serves the reads annotated with //zoo:cache from a
-// cache and invalidates after the writes annotated with //zoo:invalidate; other
-// methods call the inner Store. Make one with NewCachedStore.
+// CachedStore is a Store that serves the reads annotated with //zoo:cache from a cache and
+// invalidates after the writes annotated with //zoo:invalidate; other methods call the inner Store.
+// Make one with NewCachedStore.
 //
 // It is safe for concurrent use if the inner Store is.
 type CachedStore struct {
 	_inner                 Store
-	_cache                 *zoo.Cache
 	_mGetAuthor            *zoo.Method
 	_mListAuthorsByIDs     *zoo.Method
 	_mListAuthorsBornAfter *zoo.Method
@@ -25,46 +25,46 @@ type CachedStore struct {
 
 var _ Store = (*CachedStore)(nil)
 
-// NewCachedStore returns a Store that caches the annotated reads of inner in c.
+// NewCachedStore returns a *CachedStore that caches the annotated reads of inner in c.
 func NewCachedStore(inner Store, c *zoo.Cache) *CachedStore {
 	return &CachedStore{
-		_cache: c,
 		_inner: inner,
-		_mCreateAuthor: c.Method(zoo.MethodSpec{
-			Interface: "Store",
-			Method:    "CreateAuthor",
-			Package:   "zoogen.test/sqlc",
-		}),
-		_mDeleteAuthor: c.Method(zoo.MethodSpec{
-			Interface: "Store",
-			Method:    "DeleteAuthor",
-			Package:   "zoogen.test/sqlc",
-		}),
 		_mGetAuthor: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/sqlc",
 			Interface: "Store",
 			Method:    "GetAuthor",
-			Package:   "zoogen.test/sqlc",
-		}),
-		_mListAuthorsBornAfter: c.Method(zoo.MethodSpec{
-			Interface: "Store",
-			Method:    "ListAuthorsBornAfter",
-			Package:   "zoogen.test/sqlc",
 		}),
 		_mListAuthorsByIDs: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/sqlc",
 			Interface: "Store",
 			Method:    "ListAuthorsByIDs",
+		}),
+		_mListAuthorsBornAfter: c.Method(zoo.MethodSpec{
 			Package:   "zoogen.test/sqlc",
+			Interface: "Store",
+			Method:    "ListAuthorsBornAfter",
+		}),
+		_mCreateAuthor: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/sqlc",
+			Interface: "Store",
+			Method:    "CreateAuthor",
 		}),
 		_mUpdateAuthorBio: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/sqlc",
 			Interface: "Store",
 			Method:    "UpdateAuthorBio",
+		}),
+		_mDeleteAuthor: c.Method(zoo.MethodSpec{
 			Package:   "zoogen.test/sqlc",
+			Interface: "Store",
+			Method:    "DeleteAuthor",
 		}),
 	}
 }
 
-// GetAuthor serves Store.GetAuthor from the cache, and loads it on a miss
-// with the inner Store. Annotation: //zoo:cache deps="author:<id>"
+// GetAuthor serves Store.GetAuthor from the cache, and loads it on a miss with the inner Store.
+//
+// Annotation: //zoo:cache deps="author:<id>"
 func (_r *CachedStore) GetAuthor(ctx context.Context, id int64) (Author, error) {
 	var _buf [128]byte
 	_k := _r._mGetAuthor.Key(_buf[:0])
@@ -83,8 +83,10 @@ func (_r *CachedStore) GetAuthor(ctx context.Context, id int64) (Author, error) 
 	return _v, nil
 }
 
-// ListAuthorsByIDs serves Store.ListAuthorsByIDs from the cache, and loads it on a miss
-// with the inner Store. Annotation: //zoo:cache deps="authors"
+// ListAuthorsByIDs serves Store.ListAuthorsByIDs from the cache, and loads it on a miss with the
+// inner Store.
+//
+// Annotation: //zoo:cache deps="authors"
 func (_r *CachedStore) ListAuthorsByIDs(ctx context.Context, ids []int64) ([]Author, error) {
 	var _buf [128]byte
 	_k := _r._mListAuthorsByIDs.Key(_buf[:0])
@@ -107,7 +109,9 @@ func (_r *CachedStore) ListAuthorsByIDs(ctx context.Context, ids []int64) ([]Aut
 }
 
 // ListAuthorsBornAfter serves Store.ListAuthorsBornAfter from the cache, and loads it on a miss
-// with the inner Store. Annotation: //zoo:cache deps="authors"
+// with the inner Store.
+//
+// Annotation: //zoo:cache deps="authors"
 func (_r *CachedStore) ListAuthorsBornAfter(ctx context.Context, arg ListAuthorsBornAfterParams) ([]Author, error) {
 	var _buf [128]byte
 	_k := _r._mListAuthorsBornAfter.Key(_buf[:0])
@@ -128,8 +132,10 @@ func (_r *CachedStore) ListAuthorsBornAfter(ctx context.Context, arg ListAuthors
 	return _v, nil
 }
 
-// CreateAuthor calls the inner Store and, when it succeeds, invalidates
-// what the cache holds under its tags. Annotation: //zoo:invalidate deps="author:<result.ID>,authors"
+// CreateAuthor calls the inner Store and, when it succeeds, invalidates what the cache holds under
+// its tags.
+//
+// Annotation: //zoo:invalidate deps="author:<result.ID>,authors"
 func (_r *CachedStore) CreateAuthor(ctx context.Context, arg CreateAuthorParams) (Author, error) {
 	_r0, _err := _r._inner.CreateAuthor(ctx, arg)
 	if _err == nil {
@@ -138,8 +144,10 @@ func (_r *CachedStore) CreateAuthor(ctx context.Context, arg CreateAuthorParams)
 	return _r0, _err
 }
 
-// UpdateAuthorBio calls the inner Store and, when it succeeds, invalidates
-// what the cache holds under its tags. Annotation: //zoo:invalidate deps="author:<arg.ID>,authors"
+// UpdateAuthorBio calls the inner Store and, when it succeeds, invalidates what the cache holds
+// under its tags.
+//
+// Annotation: //zoo:invalidate deps="author:<arg.ID>,authors"
 func (_r *CachedStore) UpdateAuthorBio(ctx context.Context, arg UpdateAuthorBioParams) error {
 	_err := _r._inner.UpdateAuthorBio(ctx, arg)
 	if _err == nil {
@@ -148,8 +156,10 @@ func (_r *CachedStore) UpdateAuthorBio(ctx context.Context, arg UpdateAuthorBioP
 	return _err
 }
 
-// DeleteAuthor calls the inner Store and, when it succeeds, invalidates
-// what the cache holds under its tags. Annotation: //zoo:invalidate deps="author:<id>,authors"
+// DeleteAuthor calls the inner Store and, when it succeeds, invalidates what the cache holds under
+// its tags.
+//
+// Annotation: //zoo:invalidate deps="author:<id>,authors"
 func (_r *CachedStore) DeleteAuthor(ctx context.Context, id int64) error {
 	_err := _r._inner.DeleteAuthor(ctx, id)
 	if _err == nil {

@@ -5,18 +5,18 @@ package catalog
 import (
 	"context"
 	"errors"
-	zoo "github.com/zoogen/zoogen/runtime"
 	"time"
+
+	zoo "github.com/zoogen/zoogen/runtime"
 )
 
-// CachedRepo is a Repo that serves the reads annotated with //zoo:cache from a
-// cache and invalidates after the writes annotated with //zoo:invalidate; other
-// methods call the inner Repo. Make one with NewCachedRepo.
+// CachedRepo is a Repo that serves the reads annotated with //zoo:cache from a cache and
+// invalidates after the writes annotated with //zoo:invalidate; other methods call the inner Repo.
+// Make one with NewCachedRepo.
 //
 // It is safe for concurrent use if the inner Repo is.
 type CachedRepo struct {
 	_inner          Repo
-	_cache          *zoo.Cache
 	_mGetOrg        *zoo.Method
 	_mGetStore      *zoo.Method
 	_mListProducts  *zoo.Method
@@ -28,55 +28,55 @@ type CachedRepo struct {
 
 var _ Repo = (*CachedRepo)(nil)
 
-// NewCachedRepo returns a Repo that caches the annotated reads of inner in c.
+// NewCachedRepo returns a *CachedRepo that caches the annotated reads of inner in c.
 func NewCachedRepo(inner Repo, c *zoo.Cache) *CachedRepo {
 	return &CachedRepo{
-		_cache: c,
 		_inner: inner,
 		_mGetOrg: c.Method(zoo.MethodSpec{
+			Package:   "github.com/zoogen/zoogen/examples/shop/catalog",
 			Interface: "Repo",
 			Method:    "GetOrg",
-			Package:   "github.com/zoogen/zoogen/examples/shop/catalog",
-			TTL:       10 * time.Minute,
-		}),
-		_mGetProduct: c.Method(zoo.MethodSpec{
-			Interface: "Repo",
-			Method:    "GetProduct",
-			Package:   "github.com/zoogen/zoogen/examples/shop/catalog",
 			TTL:       10 * time.Minute,
 		}),
 		_mGetStore: c.Method(zoo.MethodSpec{
+			Package:   "github.com/zoogen/zoogen/examples/shop/catalog",
 			Interface: "Repo",
 			Method:    "GetStore",
-			Package:   "github.com/zoogen/zoogen/examples/shop/catalog",
 			TTL:       10 * time.Minute,
 		}),
 		_mListProducts: c.Method(zoo.MethodSpec{
+			Package:   "github.com/zoogen/zoogen/examples/shop/catalog",
 			Interface: "Repo",
 			Method:    "ListProducts",
-			Package:   "github.com/zoogen/zoogen/examples/shop/catalog",
 			TTL:       5 * time.Minute,
 		}),
-		_mRenameOrg: c.Method(zoo.MethodSpec{
-			Interface: "Repo",
-			Method:    "RenameOrg",
+		_mGetProduct: c.Method(zoo.MethodSpec{
 			Package:   "github.com/zoogen/zoogen/examples/shop/catalog",
+			Interface: "Repo",
+			Method:    "GetProduct",
+			TTL:       10 * time.Minute,
 		}),
 		_mReviews: c.Method(zoo.MethodSpec{
+			Package:   "github.com/zoogen/zoogen/examples/shop/catalog",
 			Interface: "Repo",
 			Method:    "Reviews",
-			Package:   "github.com/zoogen/zoogen/examples/shop/catalog",
 		}),
 		_mUpdateProduct: c.Method(zoo.MethodSpec{
+			Package:   "github.com/zoogen/zoogen/examples/shop/catalog",
 			Interface: "Repo",
 			Method:    "UpdateProduct",
+		}),
+		_mRenameOrg: c.Method(zoo.MethodSpec{
 			Package:   "github.com/zoogen/zoogen/examples/shop/catalog",
+			Interface: "Repo",
+			Method:    "RenameOrg",
 		}),
 	}
 }
 
-// GetOrg serves Repo.GetOrg from the cache, and loads it on a miss
-// with the inner Repo. Annotation: //zoo:cache deps="org:<oid>" ttl=10m
+// GetOrg serves Repo.GetOrg from the cache, and loads it on a miss with the inner Repo.
+//
+// Annotation: //zoo:cache deps="org:<oid>" ttl=10m
 func (_r *CachedRepo) GetOrg(ctx context.Context, oid int64) (Org, error) {
 	var _buf [128]byte
 	_k := _r._mGetOrg.Key(_buf[:0])
@@ -95,9 +95,10 @@ func (_r *CachedRepo) GetOrg(ctx context.Context, oid int64) (Org, error) {
 	return _v, nil
 }
 
-// GetStore serves Repo.GetStore from the cache, and loads it on a miss
-// with the inner Repo. Annotation: //zoo:cache deps="org:<oid>:store:<sid>" ttl=10m
-func (_r *CachedRepo) GetStore(ctx context.Context, oid int64, sid int64) (Store, error) {
+// GetStore serves Repo.GetStore from the cache, and loads it on a miss with the inner Repo.
+//
+// Annotation: //zoo:cache deps="org:<oid>:store:<sid>" ttl=10m
+func (_r *CachedRepo) GetStore(ctx context.Context, oid, sid int64) (Store, error) {
 	var _buf [128]byte
 	_k := _r._mGetStore.Key(_buf[:0])
 	_k = zoo.KeyInt(_k, oid)
@@ -116,9 +117,10 @@ func (_r *CachedRepo) GetStore(ctx context.Context, oid int64, sid int64) (Store
 	return _v, nil
 }
 
-// ListProducts serves Repo.ListProducts from the cache, and loads it on a miss
-// with the inner Repo. Annotation: //zoo:cache deps="org:<oid>:store:<sid>:listing" ttl=5m
-func (_r *CachedRepo) ListProducts(ctx context.Context, oid int64, sid int64) ([]Product, error) {
+// ListProducts serves Repo.ListProducts from the cache, and loads it on a miss with the inner Repo.
+//
+// Annotation: //zoo:cache deps="org:<oid>:store:<sid>:listing" ttl=5m
+func (_r *CachedRepo) ListProducts(ctx context.Context, oid, sid int64) ([]Product, error) {
 	var _buf [128]byte
 	_k := _r._mListProducts.Key(_buf[:0])
 	_k = zoo.KeyInt(_k, oid)
@@ -137,9 +139,10 @@ func (_r *CachedRepo) ListProducts(ctx context.Context, oid int64, sid int64) ([
 	return _v, nil
 }
 
-// GetProduct serves Repo.GetProduct from the cache, and loads it on a miss
-// with the inner Repo. Annotation: //zoo:cache deps="org:<oid>:store:<sid>:product:<pid>" ttl=10m errors=ErrNotFound
-func (_r *CachedRepo) GetProduct(ctx context.Context, oid int64, sid int64, pid int64) (Product, error) {
+// GetProduct serves Repo.GetProduct from the cache, and loads it on a miss with the inner Repo.
+//
+// Annotation: //zoo:cache deps="org:<oid>:store:<sid>:product:<pid>" ttl=10m errors=ErrNotFound
+func (_r *CachedRepo) GetProduct(ctx context.Context, oid, sid, pid int64) (Product, error) {
 	var _buf [128]byte
 	_k := _r._mGetProduct.Key(_buf[:0])
 	_k = zoo.KeyInt(_k, oid)
@@ -176,9 +179,10 @@ type zooRepoGetProduct struct {
 	E  int // 1 + the index of the cached sentinel error, or 0
 }
 
-// Reviews serves Repo.Reviews from the cache, and loads it on a miss
-// with the inner Repo. Annotation: //zoo:cache deps="org:<oid>:store:<sid>:product:<pid>:reviews"
-func (_r *CachedRepo) Reviews(ctx context.Context, oid int64, sid int64, pid int64) ([]Review, error) {
+// Reviews serves Repo.Reviews from the cache, and loads it on a miss with the inner Repo.
+//
+// Annotation: //zoo:cache deps="org:<oid>:store:<sid>:product:<pid>:reviews"
+func (_r *CachedRepo) Reviews(ctx context.Context, oid, sid, pid int64) ([]Review, error) {
 	var _buf [128]byte
 	_k := _r._mReviews.Key(_buf[:0])
 	_k = zoo.KeyInt(_k, oid)
@@ -198,8 +202,10 @@ func (_r *CachedRepo) Reviews(ctx context.Context, oid int64, sid int64, pid int
 	return _v, nil
 }
 
-// UpdateProduct calls the inner Repo and, when it succeeds, invalidates
-// what the cache holds under its tags. Annotation: //zoo:invalidate deps="org:<p.OrgID>:store:<p.StoreID>:product:<p.ID>,org:<p.OrgID>:store:<p.StoreID>:listing"
+// UpdateProduct calls the inner Repo and, when it succeeds, invalidates what the cache holds under
+// its tags.
+//
+// Annotation: //zoo:invalidate deps="org:<p.OrgID>:store:<p.StoreID>:product:<p.ID>,org:<p.OrgID>:store:<p.StoreID>:listing"
 func (_r *CachedRepo) UpdateProduct(ctx context.Context, p Product) error {
 	_err := _r._inner.UpdateProduct(ctx, p)
 	if _err == nil {
@@ -208,8 +214,10 @@ func (_r *CachedRepo) UpdateProduct(ctx context.Context, p Product) error {
 	return _err
 }
 
-// RenameOrg calls the inner Repo and, when it succeeds, invalidates
-// what the cache holds under its tags. Annotation: //zoo:invalidate deps="org:<oid>"
+// RenameOrg calls the inner Repo and, when it succeeds, invalidates what the cache holds under its
+// tags.
+//
+// Annotation: //zoo:invalidate deps="org:<oid>"
 func (_r *CachedRepo) RenameOrg(ctx context.Context, oid int64, name string) error {
 	_err := _r._inner.RenameOrg(ctx, oid, name)
 	if _err == nil {

@@ -107,6 +107,9 @@ type Param struct {
 	Name string // never empty or "_": unnamed parameters get a generated name
 	Type Type
 	Key  *Key `json:",omitempty"` // how a cached method keys it
+	// SharesType is set when the next parameter was declared with this one
+	// (oid, sid int64): the signature spells the type once, after the last.
+	SharesType bool `json:",omitempty"`
 }
 
 // Dep is one tag template of a deps option.
