@@ -17,6 +17,11 @@ import (
 	"github.com/zoogen/zoogen/runtime/store/redisstore"
 )
 
+// minReads is the fewest reads a run must make to have tested anything. Runs
+// are bounded in time, so a busy machine makes fewer: the bound is low
+// enough for 2 cores shared with other work (a quiet run makes 10k+).
+const minReads = 200
+
 func TestMain(m *testing.M) {
 	redistest.Quiet()
 	if os.Getenv("ZOO_HISTORY_WORKER") == "lmdb" {
@@ -41,7 +46,7 @@ func TestMemory(t *testing.T) {
 	ops := history.Run(context.Background(), []history.Client{{Name: "mem", Cache: c, Rows: history.NewCachedRows(db, c)}}, config)
 	r := history.Check(ops)
 	t.Log(r)
-	require.Greater(t, r.Reads, 1000)
+	require.Greater(t, r.Reads, minReads, "too few reads to test anything")
 	require.Empty(t, r.Violations, "stale reads on the memory store:\n%s", r)
 }
 
@@ -124,7 +129,7 @@ func TestRedis(t *testing.T) {
 			<-faultsDone
 			r := history.Check(ops)
 			t.Logf("%s: %v", mode, r)
-			require.Greater(t, r.Reads, 1000)
+			require.Greater(t, r.Reads, minReads, "too few reads to test anything")
 			switch mode {
 			case zoo.Strict:
 				require.Empty(t, r.Violations, "stale reads in strict mode:\n%s", r)

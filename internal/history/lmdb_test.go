@@ -110,7 +110,7 @@ func TestLMDB(t *testing.T) {
 			wg.Wait()
 			r := history.Check(ops)
 			t.Logf("%s: %v", mode, r)
-			require.Greater(t, r.Reads, 500)
+			require.Greater(t, r.Reads, minReads, "too few reads to test anything")
 			if mode == "strict" {
 				require.Empty(t, r.Violations, "stale reads in strict mode:\n%s", r)
 			} else {
