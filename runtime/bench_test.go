@@ -130,3 +130,46 @@ func BenchmarkInvalidate(b *testing.B) {
 		})
 	}
 }
+
+// wideRow is a typical row of ten fields, cached as a pointer.
+type wideRow struct {
+	ID, OrgID, StoreID int64
+	Name, SKU          string
+	PriceCents         int64
+	Stock              int
+	Active             bool
+	Labels             []string
+	Created            time.Time
+}
+
+// BenchmarkHitCopy compares a hit of a *wideRow with MethodSpec.Copy off
+// (every caller shares the cached pointer) and on (each hit decodes a copy
+// of its own).
+func BenchmarkHitCopy(b *testing.B) {
+	ctx := context.Background()
+	row := &wideRow{ID: 3, OrgID: 1, StoreID: 2, Name: "Espresso machine", SKU: "EM-1", PriceCents: 19950,
+		Stock: 7, Active: true, Labels: []string{"kitchen", "coffee"}, Created: time.Unix(1_600_000_000, 0).UTC()}
+	for _, copy := range []bool{false, true} {
+		b.Run(fmt.Sprintf("copy=%v", copy), func(b *testing.B) {
+			c := newCache(b)
+			m := c.Method(zoo.MethodSpec{Package: "example.com/shop", Interface: "ProductRepo", Method: "GetRow", Copy: copy})
+			get := func(pid int64) (*wideRow, error) {
+				var buf [64]byte
+				k := zoo.KeyInt(m.Key(buf[:0]), pid)
+				if v, ok := zoo.Lookup[*wideRow](ctx, m, k); ok {
+					return v, nil
+				}
+				return zoo.Load(ctx, m, k, func(context.Context) (*wideRow, error) { return row, nil })
+			}
+			if _, err := get(3); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if v, err := get(3); err != nil || v.ID != 3 {
+					b.Fatal(v, err)
+				}
+			}
+		})
+	}
+}

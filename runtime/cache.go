@@ -214,6 +214,9 @@ func (c *Cache) invalidate(ctx context.Context, m *Method, tags []string) error 
 	if len(tags) == 0 {
 		return nil
 	}
+	if u := unitOf(ctx, c); u != nil {
+		u.add(tags)
+	}
 	c.invalidations.inc()
 	// Invalidations are on the write path of requests: they get a span as
 	// the child of a recording one, or always when a tracer provider was

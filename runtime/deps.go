@@ -26,7 +26,12 @@ type depsKey struct{}
 
 // deps collects the tags of one load.
 type deps struct {
-	asOf   hlc.Timestamp // set before the load starts
+	asOf hlc.Timestamp // set before the load starts
+	tagLog
+}
+
+// tagLog collects tags, from any goroutine, until it is sealed.
+type tagLog struct {
 	mu     sync.Mutex
 	tags   []string
 	sealed bool
@@ -48,7 +53,7 @@ func depsFrom(ctx context.Context) *deps {
 	return d
 }
 
-func (d *deps) add(tags []string) {
+func (d *tagLog) add(tags []string) {
 	d.mu.Lock()
 	if !d.sealed {
 		d.tags = append(d.tags, tags...)
@@ -57,7 +62,7 @@ func (d *deps) add(tags []string) {
 }
 
 // seal stops collection and returns the tags, deduplicated in order.
-func (d *deps) seal() []string {
+func (d *tagLog) seal() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.sealed = true

@@ -26,7 +26,7 @@ func Lookup[T any](ctx context.Context, m *Method, key []byte) (T, bool) {
 	// The key stays in the caller's stack buffer: the memory tier does not
 	// keep it, and is called directly (through an interface the key would
 	// escape). The remote path copies it.
-	v, ok := lookupLocal[T](ctx, m.c, unsafe.String(unsafe.SliceData(key), len(key)))
+	v, ok := lookupLocal[T](ctx, m, unsafe.String(unsafe.SliceData(key), len(key)))
 	if !ok && m.c.remote != nil {
 		v, ok = lookupRemote[T](ctx, m, string(key))
 	}
@@ -38,7 +38,7 @@ func Lookup[T any](ctx context.Context, m *Method, key []byte) (T, bool) {
 
 // lookup is Lookup for a key the caller owns.
 func lookup[T any](ctx context.Context, m *Method, key string) (T, bool) {
-	v, ok := lookupLocal[T](ctx, m.c, key)
+	v, ok := lookupLocal[T](ctx, m, key)
 	if !ok && m.c.remote != nil {
 		v, ok = lookupRemote[T](ctx, m, key)
 	}
@@ -74,10 +74,18 @@ func oversized(s *methodStats) *counter      { return &s.oversized }
 // lookupLocal reads key from the memory tier, which answers alone while
 // the local versions can be trusted: always for a memory cache, and for a
 // shared store while its invalidations reach this process.
-func lookupLocal[T any](ctx context.Context, c *Cache, key string) (T, bool) {
+func lookupLocal[T any](ctx context.Context, m *Method, key string) (T, bool) {
+	c := m.c
 	if c.local != nil && !c.strict && c.watchUp.Load() {
 		e, _ := c.local.Get(ctx, key)
 		if e != nil && c.fresh(e) {
+			if m.copy {
+				v, ok := decode[T](c, m, e.Value)
+				if ok {
+					propagate(ctx, e.Tags)
+				}
+				return v, ok
+			}
 			if v, ok := e.Value.(T); ok {
 				propagate(ctx, e.Tags)
 				return v, true
@@ -125,17 +133,28 @@ func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, bool) {
 		return zero, false
 	}
 	if c.local != nil && !inStore {
-		_ = c.local.Set(ctx, key, &store.Entry{Value: v, AsOf: e.AsOf, Expires: e.Expires, Tags: e.Tags})
+		var kept any = v
+		keep := true
+		if m.copy {
+			kept, keep = encodeCopy(c, m, v)
+		}
+		if keep {
+			_ = c.local.Set(ctx, key, &store.Entry{Value: kept, AsOf: e.AsOf, Expires: e.Expires, Tags: e.Tags})
+		}
 	}
 	propagate(ctx, e.Tags)
 	return v, true
 }
 
-// decode returns a stored value as a T: as it is, or decoded from the
-// MessagePack a byte store returns.
+// decode returns a stored value as a T: as it is (a copy of it if m
+// copies), or decoded from the MessagePack a byte store returns or a method
+// that copies keeps.
 func decode[T any](c *Cache, m *Method, value any) (T, bool) {
 	switch v := value.(type) {
 	case T:
+		if m.copy {
+			return clone(c, m, v)
+		}
 		return v, true
 	case codec.Raw:
 		var out T
@@ -205,6 +224,7 @@ type flight[T any] struct {
 	asOf     hlc.Timestamp // taken before the load
 	stamped  bool          // asOf was taken: the store's clock answered
 	val      T
+	raw      codec.Raw // the encoding of val, if the method copies and val survives it
 	err      error
 	panicked *PanicError
 	tags     []string
@@ -284,7 +304,9 @@ func loadShared[T any](ctx context.Context, m *Method, key string, load func(con
 		}
 		if !joined {
 			// The caller that started the flight arrived before the load
-			// began: whatever it read is fresh enough for it.
+			// began: whatever it read is fresh enough for it. It gets the
+			// value itself: what the cache keeps of a method that copies is
+			// the value's encoding.
 			propagate(ctx, f.tags)
 			return f.val, nil
 		}
@@ -304,8 +326,16 @@ func loadShared[T any](ctx context.Context, m *Method, key string, load func(con
 		// joined after an invalidation that landed before the flight was
 		// gone.
 		if joinGen == f.gen || f.stamped && c.trie.Valid(f.tags, f.asOf) {
-			propagate(ctx, f.tags)
-			return f.val, nil
+			if !m.copy {
+				propagate(ctx, f.tags)
+				return f.val, nil
+			}
+			if v, ok := copyOf[T](f.raw); ok {
+				propagate(ctx, f.tags)
+				return v, nil
+			}
+			// The value cannot be copied: it is its loader's alone.
+			return load(ctx)
 		}
 	}
 	return load(ctx)
@@ -336,6 +366,7 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 	returned := false
 	cacheable := true // the result may be stored
 	filled := false   // another process stored the result
+	var fillExpires time.Time
 	defer func() {
 		activeLoads.Add(-1)
 		if !filled {
@@ -345,9 +376,18 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 			f.err = fmt.Errorf("zoo: load of %s exited its goroutine", m.label)
 		}
 		f.stamped = cacheable
-		stored := f.err == nil && f.panicked == nil && cacheable && !filled && c.trie.Valid(f.tags, f.asOf)
+		ok := f.err == nil && f.panicked == nil
+		var kept any = f.val // what the cache keeps
+		if ok && m.copy {
+			f.raw, ok = encodeCopy(c, m, f.val)
+			kept = f.raw
+		}
+		if ok && filled && c.local != nil {
+			_ = c.local.Set(ctx, key, &store.Entry{Value: kept, AsOf: f.asOf, Expires: fillExpires, Tags: f.tags})
+		}
+		stored := ok && cacheable && !filled && c.trie.Valid(f.tags, f.asOf)
 		if stored {
-			stored = c.set(ctx, m, key, f.val, f.asOf, f.tags)
+			stored = c.set(ctx, m, key, kept, f.asOf, f.tags)
 		}
 		span.SetAttributes(attribute.Bool("zoo.hit", false), attribute.Int("zoo.tags", len(f.tags)),
 			attribute.Bool("zoo.stored", stored), attribute.Bool("zoo.filled_by_peer", filled))
@@ -389,10 +429,7 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 			case err == nil:
 				// Another process is loading key: wait for its entry.
 				if e, v, found := waitForFill[T](ctx, c, m, key); found {
-					f.val, f.asOf, f.tags = v, e.AsOf, e.Tags
-					if c.local != nil {
-						_ = c.local.Set(ctx, key, &store.Entry{Value: v, AsOf: e.AsOf, Expires: e.Expires, Tags: e.Tags})
-					}
+					f.val, f.asOf, f.tags, fillExpires = v, e.AsOf, e.Tags, e.Expires
 					filled, returned = true, true
 					return
 				}

@@ -20,6 +20,23 @@ type MethodSpec struct {
 	Method string
 	// TTL overrides the cache's TTL when positive.
 	TTL time.Duration
+	// Copy makes every caller get a value of its own: a value the cache
+	// serves, or that a load shares with the callers that joined it, is a
+	// deep copy made by a MessagePack round trip (runtime/store/codec), so
+	// that a caller mutating a result changes neither the cache nor another
+	// caller's result. The memory tier then keeps the value's encoding and
+	// each hit decodes it: a hit costs a decode. Unexported fields are not
+	// copied (they are zero in a copy), and what MessagePack does not carry
+	// (a time's monotonic reading, the difference between a nil and an empty
+	// slice or map) is lost. The caller whose call loaded the value gets the
+	// value itself.
+	//
+	// A value that does not survive the round trip (msgpack cannot encode it,
+	// or its encoding does not decode into the result type) is never cached
+	// nor shared: the caller that loaded it gets it, every caller that joined
+	// the load calls the repository itself, and the failure is logged and
+	// counted ([MethodStats].Uncopyable). The annotation option is copy=true.
+	Copy bool
 }
 
 // Method is a cached method bound to a cache: its key prefix, TTL and
@@ -33,6 +50,7 @@ type Method struct {
 	prefix string
 	label  string // Interface.Method, for logs
 	ttl    time.Duration
+	copy   bool         // spec.Copy
 	stats  *methodStats // nil when statistics are off
 	attrs  trace.SpanStartEventOption
 }
@@ -56,6 +74,7 @@ func (c *Cache) Method(spec MethodSpec) *Method {
 		prefix: c.cfg.namespace + "|" + spec.Package + "." + spec.Interface + "." + spec.Method + "|",
 		label:  spec.Interface + "." + spec.Method,
 		ttl:    ttl,
+		copy:   spec.Copy,
 		attrs: trace.WithAttributes(attribute.String("zoo.package", spec.Package),
 			attribute.String("zoo.interface", spec.Interface), attribute.String("zoo.method", spec.Method)),
 	}

@@ -51,7 +51,7 @@ func (h *histogram) observe(d time.Duration) {
 type methodStats struct {
 	hits, misses, loads, loadErrors, coalesced counter
 	decodeFailures, failOpens, invalidations   counter
-	oversized                                  counter
+	oversized, uncopyable                      counter
 	loadDuration                               histogram
 }
 
@@ -101,6 +101,10 @@ type MethodStats struct {
 	Invalidations uint64
 	// Oversized counts loaded values too large to cache (WithMaxValueSize).
 	Oversized uint64
+	// Uncopyable counts loaded values of a method that copies (MethodSpec.Copy)
+	// that did not survive a MessagePack round trip: served to the caller
+	// that loaded them only, and not cached.
+	Uncopyable uint64
 	// LoadDuration is a histogram of load durations: counts per bucket of
 	// LoadBuckets, then the count above the last, and the sum in seconds.
 	LoadDurationCounts []uint64
@@ -156,6 +160,7 @@ func (c *Cache) Stats() Stats {
 		r.FailOpens += st.failOpens.load()
 		r.Invalidations += st.invalidations.load()
 		r.Oversized += st.oversized.load()
+		r.Uncopyable += st.uncopyable.load()
 		for b := range st.loadDuration.counts {
 			r.LoadDurationCounts[b] += st.loadDuration.counts[b].Load()
 		}

@@ -23,7 +23,7 @@ type Collector struct {
 
 	hits, misses, loads, loadErrors, coalesced     *prometheus.Desc
 	decodeFailures, failOpens, methodInvalidations *prometheus.Desc
-	oversized                                      *prometheus.Desc
+	oversized, uncopyable                          *prometheus.Desc
 	loadDuration                                   *prometheus.Desc
 	invalidations, evictions, tagNodes, connected  *prometheus.Desc
 }
@@ -50,6 +50,7 @@ func NewCollector(c *zoo.Cache) *Collector {
 		methodInvalidations: d("method_invalidations_total", "Invalidations made by an invalidating method after a successful write.", method),
 		loadDuration:        d("load_duration_seconds", "How long loads took.", method),
 		oversized:           d("oversized_total", "Loaded values over the size limit, served and not cached.", method),
+		uncopyable:          d("uncopyable_total", "Loaded values of a copying method that did not survive a MessagePack round trip, served to their loader only and not cached.", method),
 		invalidations:       d("invalidations_total", "Invalidations, from methods and from Cache.Invalidate.", cache),
 		evictions:           d("evictions_total", "Entries the memory tier dropped for room.", cache),
 		tagNodes:            d("tag_nodes", "Nodes in the tag trie.", cache),
@@ -60,7 +61,7 @@ func NewCollector(c *zoo.Cache) *Collector {
 // Describe sends the descriptors of every metric.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.hits, c.misses, c.loads, c.loadErrors, c.coalesced, c.decodeFailures,
-		c.failOpens, c.methodInvalidations, c.oversized, c.loadDuration, c.invalidations, c.evictions, c.tagNodes, c.connected} {
+		c.failOpens, c.methodInvalidations, c.oversized, c.uncopyable, c.loadDuration, c.invalidations, c.evictions, c.tagNodes, c.connected} {
 		ch <- d
 	}
 }
@@ -82,6 +83,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.failOpens, m.FailOpens, l...)
 		counter(c.methodInvalidations, m.Invalidations, l...)
 		counter(c.oversized, m.Oversized, l...)
+		counter(c.uncopyable, m.Uncopyable, l...)
 		buckets := make(map[float64]uint64, len(zoo.LoadBuckets))
 		var cumulative uint64
 		for i, le := range zoo.LoadBuckets {
