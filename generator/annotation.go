@@ -15,7 +15,7 @@ const annotationPrefix = "//zoo:"
 
 // verbs are the annotations and the options each takes.
 var verbs = map[string][]string{
-	"cache":      {"deps", "ttl", "errors"},
+	"cache":      {"deps", "ttl", "errors", "copy"},
 	"invalidate": {"deps"},
 }
 

@@ -12,6 +12,9 @@ import (
 // methods call the inner Reader. Make one with NewCachedReader.
 //
 // It is safe for concurrent use if the inner Reader is.
+//
+// Values returned from the cache are shared by every caller: do not modify
+// them, or annotate the method with copy=true, which gives every caller a copy.
 type CachedReader struct {
 	_inner Reader
 	_cache *zoo.Cache
@@ -94,6 +97,9 @@ func (_r *CachedWriter) SaveUser(ctx context.Context, u User) error {
 // methods call the inner Store. Make one with NewCachedStore.
 //
 // It is safe for concurrent use if the inner Store is.
+//
+// Values returned from the cache are shared by every caller: do not modify
+// them, or annotate the method with copy=true, which gives every caller a copy.
 type CachedStore struct {
 	_inner     Store
 	_cache     *zoo.Cache
