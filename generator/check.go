@@ -235,7 +235,7 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 				m.Error = er
 				continue
 			} else if !nillable && ann != nil {
-				p.errorf(ann.pos, m.Name, "the last result, %s, implements error but cannot be nil, so it cannot say there was no error (return error or a pointer)", t)
+				p.errorf(ann.pos, m.Name, "the last result, %s, implements error but cannot be nil, so it cannot say there was no error (return error or a pointer)", typeString(t, pkg.Types))
 				return nil
 			}
 		}

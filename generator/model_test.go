@@ -1,0 +1,67 @@
+package generator
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestDebugModelShowsErrorResult: -debug-model prints each method's error
+// result, with its type and whether an error converts to it, and copy=true.
+func TestDebugModelShowsErrorResult(t *testing.T) {
+	type method struct {
+		Name    string
+		Results []string
+		Error   *struct {
+			Type      string
+			Interface bool
+		}
+		Copy bool
+	}
+	methods := func(dir string) map[string]method {
+		out, err := Model(Config{Dir: dir})
+		require.NoError(t, err)
+		var pkgs []struct {
+			Files []struct {
+				Interfaces []struct{ Methods []method }
+			}
+		}
+		require.NoError(t, json.Unmarshal(out, &pkgs), "%s", out)
+		ms := map[string]method{}
+		for _, p := range pkgs {
+			for _, f := range p.Files {
+				for _, it := range f.Interfaces {
+					for _, m := range it.Methods {
+						ms[m.Name] = m
+					}
+				}
+			}
+		}
+		return ms
+	}
+
+	team := methods(testdata + "/apperror")
+	require.NotNil(t, team["Get"].Error, "Get has no error result")
+	assert.Equal(t, "*zoogen.test/apperror.AppError", team["Get"].Error.Type)
+	assert.False(t, team["Get"].Error.Interface, "*AppError is asserted to, not converted")
+	assert.Equal(t, []string{"*zoogen.test/apperror.Team"}, team["Get"].Results, "the error result is not a value")
+	require.NotNil(t, team["Delete"].Error)
+	assert.Empty(t, team["Delete"].Results)
+
+	accounts := methods(testdata + "/gtsdb")
+	get := accounts["GetAccountByID"]
+	require.NotNil(t, get.Error)
+	assert.Equal(t, "zoogen.test/gtsdb.Error", get.Error.Type)
+	assert.True(t, get.Error.Interface, "type Error error converts from error")
+	assert.True(t, get.Copy)
+	assert.False(t, accounts["GetAccountStatuses"].Copy)
+
+	counts := methods(testdata + "/counts")
+	assert.Nil(t, counts["CountFollowers"].Error)
+	article := methods(testdata + "/article")
+	require.NotNil(t, article["Fetch"].Error)
+	assert.Equal(t, "error", article["Fetch"].Error.Type)
+	assert.True(t, article["Fetch"].Error.Interface)
+}
