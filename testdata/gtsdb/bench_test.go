@@ -14,12 +14,13 @@ type accountGetter interface {
 
 // BenchmarkGetAccountByIDHit measures what copy=true costs a hit: the same
 // method with copy=true (a MessagePack decode per hit) and without (the
-// shared pointer). Compare them side by side with
+// shared pointer). Compare them side by side: here,
 //
 //	go test -run '^$' -bench . -count 6 > /tmp/copy.txt
-//	go tool -modfile=../../tools.mod benchstat -col /copy /tmp/copy.txt
 //
-// (benchstat from the repository root's tools.mod).
+// then, from the repository root,
+//
+//	go tool -modfile=tools.mod benchstat -col /copy /tmp/copy.txt
 func BenchmarkGetAccountByIDHit(b *testing.B) {
 	ctx := context.Background()
 	for _, bc := range []struct {
