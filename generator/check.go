@@ -240,10 +240,15 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 	results := sig.Results()
 	for i := range results.Len() {
 		t := results.At(i).Type()
-		if i == results.Len()-1 && isError(t) {
-			m.ReturnsError = true
-			scope.errResult = results.At(i).Name()
-			continue
+		if i == results.Len()-1 {
+			if er, nillable := p.errorResult(t); er != nil {
+				m.Error = er
+				scope.errResult = results.At(i).Name()
+				continue
+			} else if !nillable && ann != nil {
+				p.errorf(ann.pos, m.Name, "the last result, %s, implements error but cannot be nil, so it cannot say there was no error (return error or a pointer)", typeString(t, pkg.Types))
+				return nil
+			}
 		}
 		m.Results = append(m.Results, p.typ(t))
 		scope.addResult(results.At(i).Name(), t)
@@ -289,8 +294,18 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 				m.TTL = d
 			}
 		}
+		if o := ann.option("copy"); o != nil {
+			switch o.value {
+			case "true":
+				m.Copy = true
+			case "false":
+			default:
+				p.errorf(o.valuePos, m.Name, "copy %q is not true or false", o.value)
+				ok = false
+			}
+		}
 		if o := ann.option("errors"); o != nil {
-			if !m.ReturnsError {
+			if m.Error == nil {
 				p.errorf(o.pos, m.Name, "errors=%s: the method returns no error to cache", o.value)
 				ok = false
 			}
@@ -408,6 +423,24 @@ func invalidType(m *model.Method) bool {
 		check(r)
 	}
 	return bad
+}
+
+// errorResult returns the error result a last result of type t makes: one
+// if t implements error and can be nil (an interface or a pointer), else
+// nil. nillable is false when t implements error but cannot be nil (a
+// struct), which an annotated method may not return. A type parameter is
+// never an error result: its values may not compare with nil.
+func (p *parser) errorResult(t types.Type) (er *model.ErrorResult, nillable bool) {
+	if _, ok := types.Unalias(t).(*types.TypeParam); ok || !types.Implements(t, errorInterface) {
+		return nil, true
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Interface:
+		return &model.ErrorResult{Type: p.typ(t), Interface: types.Identical(u, errorInterface)}, true
+	case *types.Pointer, *types.Map, *types.Slice, *types.Chan, *types.Signature:
+		return &model.ErrorResult{Type: p.typ(t)}, true
+	}
+	return nil, false
 }
 
 // resultsString spells the results of sig for messages: "nothing", one

@@ -34,5 +34,9 @@
 //
 // deps is a comma-separated list of tag templates; a segment is either text
 // or one <param>, <param.Field.Sub> or <param.Method> reference. ttl is a Go
-// duration. errors lists sentinel errors that are cached like values.
+// duration. errors lists sentinel errors that are cached like values, with
+// their message. copy=true gives every caller a copy of a cached value. The
+// last result is the error result when its type implements error and can
+// be nil (error, type Error error, *AppError): never cached otherwise, and
+// a write invalidates only when it is nil.
 package generator

@@ -121,7 +121,7 @@ func (e *emitter) iface(f *jen.File, it *model.Interface) {
 		fmt.Sprintf("%s is %s %s that serves the reads annotated with //zoo:cache from a cache and "+
 			"invalidates after the writes annotated with //zoo:invalidate; other methods call the inner %s. "+
 			"Make one with %s.", it.Decorator, article(it.Name), it.Name, it.Name, it.Constructor),
-		fmt.Sprintf("It is safe for concurrent use if the inner %s is.", it.Name))
+		fmt.Sprintf("It is safe for concurrent use if the inner %s is.%s", it.Name, sharingRule(it)))
 	f.Type().Id(it.Decorator).Add(tdecl.Clone()).StructFunc(func(g *jen.Group) {
 		g.Id("_inner").Add(ifaceType())
 		for _, m := range it.Methods {
@@ -174,6 +174,9 @@ func (e *emitter) iface(f *jen.File, it *model.Interface) {
 						if m.TTL > 0 {
 							s.Line().Id("TTL").Op(":").Add(duration(m.TTL))
 						}
+						if m.Copy {
+							s.Line().Id("Copy").Op(":").True()
+						}
 						s.Line()
 					}))
 				}
@@ -188,6 +191,18 @@ func (e *emitter) iface(f *jen.File, it *model.Interface) {
 			e.holder(f, it, m)
 		}
 	}
+}
+
+// sharingRule is the paragraph of a decorator's doc comment that says how
+// cached values are shared, or "" if it caches nothing.
+func sharingRule(it *model.Interface) string {
+	for _, m := range it.Methods {
+		if m.Kind == model.Cache {
+			return "\n\nValues returned from the cache are shared by every caller: do not modify\n" +
+				"them, or annotate the method with copy=true, which gives every caller a copy."
+		}
+	}
+	return ""
 }
 
 // duration spells d in the largest unit that divides it: 10 * time.Minute.
@@ -282,7 +297,7 @@ func (e *emitter) method(f *jen.File, it *model.Interface, m *model.Method) {
 		BlockFunc(func(g *jen.Group) {
 			switch m.Kind {
 			case model.Passthrough:
-				if len(m.Results) > 0 || m.ReturnsError {
+				if len(m.Results) > 0 || m.Error != nil {
 					g.Return(call(recv, m, m.Context))
 				} else {
 					g.Add(call(recv, m, m.Context))
@@ -302,8 +317,8 @@ func (e *emitter) results(m *model.Method) *jen.Statement {
 	for _, r := range m.Results {
 		rs = append(rs, e.typ(r))
 	}
-	if m.ReturnsError {
-		rs = append(rs, jen.Error())
+	if m.Error != nil {
+		rs = append(rs, e.typ(m.Error.Type))
 	}
 	switch len(rs) {
 	case 0:
@@ -373,7 +388,7 @@ func (e *emitter) invalidateBody(g *jen.Group, m *model.Method, recv string, n *
 	}
 	invalidate := jen.Id(recv).Dot(field(m)).Dot("Invalidate").Call(append([]jen.Code{ctx}, e.tags(m.Deps, names)...)...)
 	var errVar string
-	if m.ReturnsError {
+	if m.Error != nil {
 		errVar = n.fresh("_err")
 		vars = append(vars, jen.Id(errVar))
 	}
@@ -383,7 +398,8 @@ func (e *emitter) invalidateBody(g *jen.Group, m *model.Method, recv string, n *
 		return
 	}
 	g.List(vars...).Op(":=").Add(call(recv, m, m.Context))
-	if m.ReturnsError {
+	if m.Error != nil {
+		// errVar has the declared type: a nil *AppError is no error.
 		g.If(jen.Id(errVar).Op("==").Nil()).Block(invalidate)
 	} else {
 		g.Add(invalidate)
@@ -408,6 +424,13 @@ func (e *emitter) cacheBody(g *jen.Group, it *model.Interface, m *model.Method, 
 		}
 		return e.typ(m.Results[0])
 	}
+	// own is set by the loader to the repository's own error when it caches
+	// the error as a message: the caller whose load ran returns that error,
+	// not one rebuilt from the message.
+	own := ""
+	if len(m.CacheErrors) > 0 && m.Error.Interface {
+		own = n.fresh("_own")
+	}
 
 	g.Var().Id(buf).Index(jen.Lit(128)).Byte()
 	g.Id(k).Op(":=").Add(handle()).Dot("Key").Call(jen.Id(buf).Index(jen.Empty(), jen.Lit(0)))
@@ -423,16 +446,16 @@ func (e *emitter) cacheBody(g *jen.Group, it *model.Interface, m *model.Method, 
 	g.List(jen.Id(v), jen.Id(ok)).Op(":=").Add(rt("Lookup").Types(valueType())).Call(jen.Id(ctx), handle(), jen.Id(k))
 
 	// unpack returns the method's results from the cached value.
-	unpack := func(v *jen.Statement, err jen.Code) []jen.Code {
+	unpack := func(err jen.Code) []jen.Code {
 		var out []jen.Code
 		if m.Holder == "" {
-			out = append(out, v)
+			out = append(out, jen.Id(v))
 		} else {
 			for i := range m.Results {
-				out = append(out, v.Clone().Dot(fmt.Sprintf("R%d", i)))
+				out = append(out, jen.Id(v).Dot(fmt.Sprintf("R%d", i)))
 			}
 		}
-		if m.ReturnsError {
+		if m.Error != nil {
 			out = append(out, err)
 		}
 		return out
@@ -440,45 +463,89 @@ func (e *emitter) cacheBody(g *jen.Group, it *model.Interface, m *model.Method, 
 
 	g.If(jen.Op("!").Id(ok)).BlockFunc(func(b *jen.Group) {
 		b.Var().Id(errVar).Error()
+		if own != "" {
+			b.Var().Id(own).Add(e.typ(m.Error.Type))
+		}
 		b.List(jen.Id(v), jen.Id(errVar)).Op("=").Add(rt("Load").Types(valueType())).Call(
 			jen.Id(ctx), handle(), jen.Id(k),
 			jen.Func().Params(jen.Id(ctx).Qual("context", "Context")).Params(valueType(), jen.Error()).
-				BlockFunc(func(lb *jen.Group) { e.loaderBody(lb, m, recv, ctx, n, valueType) }),
+				BlockFunc(func(lb *jen.Group) { e.loaderBody(lb, m, recv, ctx, own, n, valueType) }),
 		)
 		b.If(jen.Id(errVar).Op("!=").Nil()).BlockFunc(func(eb *jen.Group) {
-			if m.ReturnsError {
-				eb.Return(unpack(jen.Id(v), jen.Id(errVar))...)
-				return
-			}
-			// Without an error result, the method cannot report that the
-			// caller's context ended while it waited: ask the repository.
-			eb.Return(call(recv, m, ctx))
+			e.loadFailed(eb, m, recv, ctx, errVar, n, unpack)
 		})
+		if own != "" {
+			b.Comment("This call's load ran: return the repository's own error.")
+			b.If(jen.Id(own).Op("!=").Nil()).Block(jen.Return(unpack(jen.Id(own))...))
+		}
 	})
-	if len(m.CacheErrors) > 0 {
+	switch {
+	case len(m.CacheErrors) == 0:
+	case m.Error.Interface:
 		g.Switch(jen.Id(v).Dot("E")).BlockFunc(func(sg *jen.Group) {
 			for i, ref := range m.CacheErrors {
-				sg.Case(jen.Lit(i + 1)).Block(jen.Return(unpack(jen.Id(v), jen.Qual(ref.Pkg, ref.Name))...))
+				cached := e.asError(m, rt("CachedError").Call(jen.Qual(ref.Pkg, ref.Name), jen.Id(v).Dot("M")))
+				sg.Case(jen.Lit(i + 1)).Block(jen.Return(unpack(cached)...))
 			}
 		})
+	default:
+		g.Return(unpack(jen.Id(v).Dot("Err"))...)
+		return
 	}
-	g.Return(unpack(jen.Id(v), jen.Nil())...)
+	g.Return(unpack(jen.Nil())...)
+}
+
+// asError converts x, an error, to the method's error type, an interface
+// with error's method set.
+func (e *emitter) asError(m *model.Method, x *jen.Statement) *jen.Statement {
+	if b, ok := m.Error.Type.(*model.Basic); ok && b.Name == "error" {
+		return x
+	}
+	return e.typ(m.Error.Type).Call(x)
+}
+
+// loadFailed writes what a cached method returns when Load returned the
+// error errVar: zero values and the error, as the method's error type.
+func (e *emitter) loadFailed(g *jen.Group, m *model.Method, recv, ctx, errVar string, n *namer, unpack func(jen.Code) []jen.Code) {
+	switch {
+	case m.Error == nil:
+		g.Comment(m.Name + " has no error result to report that the load failed (ctx ended")
+		g.Comment("while the call waited for another caller's load): return zero values,")
+		g.Comment("and do not ask the repository a second time.")
+		g.Return(unpack(nil)...)
+	case m.Error.Interface:
+		g.Return(unpack(e.asError(m, jen.Id(errVar)))...)
+	default:
+		ev, is := n.fresh("_e"), n.fresh("_is")
+		g.If(jen.List(jen.Id(ev), jen.Id(is)).Op(":=").Id(errVar).Assert(e.typ(m.Error.Type)), jen.Id(is)).
+			Block(jen.Return(unpack(jen.Id(ev))...))
+		g.Comment("The one case the error is not of the method's error type: the runtime")
+		g.Comment("ended the call, as when ctx ended while it waited for another caller's")
+		g.Comment("load. The repository reports the ended context in its own type: ask it,")
+		g.Comment("once.")
+		g.Return(call(recv, m, ctx))
+	}
 }
 
 // loaderBody writes the loader a cached method passes to Load: it adds the
-// method's tags, calls the inner method and packs its results.
-func (e *emitter) loaderBody(g *jen.Group, m *model.Method, recv, ctx string, n *namer, valueType func() *jen.Statement) {
+// method's tags, calls the inner method and packs its results. A cached
+// error that is kept as a message is also stored in own.
+func (e *emitter) loaderBody(g *jen.Group, m *model.Method, recv, ctx, own string, n *namer, valueType func() *jen.Statement) {
 	before, after := splitDeps(m)
 	if tags := e.tags(before, nil); len(tags) > 0 {
 		g.Add(rt("AddDeps").Call(append([]jen.Code{jen.Id(ctx)}, tags...)...))
 	}
 	if m.Holder == "" && len(after) == 0 {
-		if m.ReturnsError {
-			g.Return(call(recv, m, ctx))
-		} else {
+		switch {
+		case m.Error == nil:
 			g.Return(call(recv, m, ctx), jen.Nil())
+			return
+		case m.Error.Interface:
+			g.Return(call(recv, m, ctx))
+			return
 		}
-		return
+		// A concrete error type is unpacked below: a nil *AppError must
+		// not become a non-nil error.
 	}
 	var vars []jen.Code
 	var names []string
@@ -490,7 +557,7 @@ func (e *emitter) loaderBody(g *jen.Group, m *model.Method, recv, ctx string, n 
 		fields[jen.Id(fmt.Sprintf("R%d", i))] = jen.Id(r)
 	}
 	var errVar string
-	if m.ReturnsError {
+	if m.Error != nil {
 		errVar = n.fresh("_err")
 		vars = append(vars, jen.Id(errVar))
 	}
@@ -499,11 +566,30 @@ func (e *emitter) loaderBody(g *jen.Group, m *model.Method, recv, ctx string, n 
 		value = jen.Id(names[0])
 	}
 	g.List(vars...).Op(":=").Add(call(recv, m, ctx))
-	if m.ReturnsError {
+	if m.Error != nil {
 		g.If(jen.Id(errVar).Op("!=").Nil()).BlockFunc(func(ib *jen.Group) {
-			for i, ref := range m.CacheErrors {
-				ib.If(jen.Qual("errors", "Is").Call(jen.Id(errVar), jen.Qual(ref.Pkg, ref.Name))).
-					Block(jen.Return(valueType().Values(jen.Dict{jen.Id("E"): jen.Lit(i + 1)}), jen.Nil()))
+			is := func(ref *model.Ref) *jen.Statement {
+				return jen.Qual("errors", "Is").Call(jen.Id(errVar), jen.Qual(ref.Pkg, ref.Name))
+			}
+			if m.Error.Interface {
+				for i, ref := range m.CacheErrors {
+					ib.If(is(ref)).Block(
+						jen.Id(own).Op("=").Id(errVar),
+						jen.Return(valueType().Values(jen.Dict{
+							jen.Id("E"): jen.Lit(i + 1),
+							jen.Id("M"): jen.Id(errVar).Dot("Error").Call(),
+						}), jen.Nil()))
+				}
+			} else if len(m.CacheErrors) > 0 {
+				var cond *jen.Statement
+				for i, ref := range m.CacheErrors {
+					if i == 0 {
+						cond = is(ref)
+					} else {
+						cond.Op("||").Add(is(ref))
+					}
+				}
+				ib.If(cond).Block(jen.Return(valueType().Values(jen.Dict{jen.Id("Err"): jen.Id(errVar)}), jen.Nil()))
 			}
 			if m.Holder == "" {
 				ib.Return(jen.Id(names[0]), jen.Id(errVar))
@@ -527,8 +613,13 @@ func (e *emitter) holder(f *jen.File, it *model.Interface, m *model.Method) {
 		for i, r := range m.Results {
 			g.Id(fmt.Sprintf("R%d", i)).Add(e.typ(r))
 		}
-		if len(m.CacheErrors) > 0 {
+		switch {
+		case len(m.CacheErrors) == 0:
+		case m.Error.Interface:
 			g.Id("E").Int().Comment("1 + the index of the cached sentinel error, or 0")
+			g.Id("M").String().Comment("the cached error's message")
+		default:
+			g.Id("Err").Add(e.typ(m.Error.Type)).Comment("the cached error, or nil")
 		}
 	})
 	f.Line()

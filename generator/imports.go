@@ -35,6 +35,9 @@ func (p *parser) chooseImports(m *model.Package, names *namer) {
 				for _, r := range meth.Results {
 					collect(r)
 				}
+				if meth.Error != nil {
+					collect(meth.Error.Type)
+				}
 				for _, e := range meth.CacheErrors {
 					if e.Pkg != m.Path {
 						paths[e.Pkg] = p.pkgName(e.Pkg)

@@ -13,7 +13,9 @@ import (
 // invalidates after the writes annotated with //zoo:invalidate; other methods call the inner Rows.
 // Make one with NewCachedRows.
 //
-// It is safe for concurrent use if the inner Rows is.
+// It is safe for concurrent use if the inner Rows is. Values returned from the cache are shared by
+// every caller: do not modify them, or annotate the method with copy=true, which gives every caller
+// a copy.
 type CachedRows struct {
 	_inner Rows
 	_mGet  *zoo.Method

@@ -12,7 +12,9 @@ import (
 // invalidates after the writes annotated with //zoo:invalidate; other methods call the inner
 // Accounts. Make one with NewCachedAccounts.
 //
-// It is safe for concurrent use if the inner Accounts is.
+// It is safe for concurrent use if the inner Accounts is. Values returned from the cache are shared
+// by every caller: do not modify them, or annotate the method with copy=true, which gives every
+// caller a copy.
 type CachedAccounts struct {
 	_inner   Accounts
 	_mGet    *zoo.Method

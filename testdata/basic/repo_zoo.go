@@ -13,7 +13,9 @@ import (
 // and invalidates after the writes annotated with //zoo:invalidate; other methods call the inner
 // ProductRepo. Make one with NewCachedProductRepo.
 //
-// It is safe for concurrent use if the inner ProductRepo is.
+// It is safe for concurrent use if the inner ProductRepo is. Values returned from the cache are
+// shared by every caller: do not modify them, or annotate the method with copy=true, which gives
+// every caller a copy.
 type CachedProductRepo struct {
 	_inner          ProductRepo
 	_mGetProduct    *zoo.Method

@@ -14,7 +14,9 @@ import (
 // invalidates after the writes annotated with //zoo:invalidate; other methods call the inner Repo.
 // Make one with NewCachedRepo.
 //
-// It is safe for concurrent use if the inner Repo is.
+// It is safe for concurrent use if the inner Repo is. Values returned from the cache are shared by
+// every caller: do not modify them, or annotate the method with copy=true, which gives every caller
+// a copy.
 type CachedRepo struct {
 	_inner Repo
 	_mFind *zoo1.Method
@@ -54,12 +56,17 @@ func (_r1 *CachedRepo) Find(c context1.Context, _k string, _v int, _r bool, _buf
 	_v1, _ok := zoo1.Lookup[zooRepoFind1](c, _r1._mFind, _k1)
 	if !_ok {
 		var _err error
+		var _own error
 		_v1, _err = zoo1.Load[zooRepoFind1](c, _r1._mFind, _k1, func(c context1.Context) (zooRepoFind1, error) {
 			zoo1.AddDeps(c, zoo1.Tag("k", _k, "v", int64(_v), "r", _r))
 			_r0, _r11, _err1 := _r1._inner.Find(c, _k, _v, _r, _buf)
 			if _err1 != nil {
 				if errors1.Is(_err1, ErrMissing) {
-					return zooRepoFind1{E: 1}, nil
+					_own = _err1
+					return zooRepoFind1{
+						E: 1,
+						M: _err1.Error(),
+					}, nil
 				}
 				return zooRepoFind1{}, _err1
 			}
@@ -71,10 +78,14 @@ func (_r1 *CachedRepo) Find(c context1.Context, _k string, _v int, _r bool, _buf
 		if _err != nil {
 			return _v1.R0, _v1.R1, _err
 		}
+		// This call's load ran: return the repository's own error.
+		if _own != nil {
+			return _v1.R0, _v1.R1, _own
+		}
 	}
 	switch _v1.E {
 	case 1:
-		return _v1.R0, _v1.R1, ErrMissing
+		return _v1.R0, _v1.R1, zoo1.CachedError(ErrMissing, _v1.M)
 	}
 	return _v1.R0, _v1.R1, nil
 }
@@ -83,7 +94,8 @@ func (_r1 *CachedRepo) Find(c context1.Context, _k string, _v int, _r bool, _buf
 type zooRepoFind1 struct {
 	R0 string
 	R1 int
-	E  int // 1 + the index of the cached sentinel error, or 0
+	E  int    // 1 + the index of the cached sentinel error, or 0
+	M  string // the cached error's message
 }
 
 // Drop calls the inner Repo and, when it succeeds, invalidates what the cache holds under its tags.

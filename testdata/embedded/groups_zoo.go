@@ -12,7 +12,9 @@ import (
 // invalidates after the writes annotated with //zoo:invalidate; other methods call the inner
 // Groups. Make one with NewCachedGroups.
 //
-// It is safe for concurrent use if the inner Groups is.
+// It is safe for concurrent use if the inner Groups is. Values returned from the cache are shared
+// by every caller: do not modify them, or annotate the method with copy=true, which gives every
+// caller a copy.
 type CachedGroups struct {
 	_inner    Groups
 	_mMembers *zoo.Method

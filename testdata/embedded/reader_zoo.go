@@ -12,7 +12,9 @@ import (
 // invalidates after the writes annotated with //zoo:invalidate; other methods call the inner
 // Reader. Make one with NewCachedReader.
 //
-// It is safe for concurrent use if the inner Reader is.
+// It is safe for concurrent use if the inner Reader is. Values returned from the cache are shared
+// by every caller: do not modify them, or annotate the method with copy=true, which gives every
+// caller a copy.
 type CachedReader struct {
 	_inner Reader
 	_mUser *zoo.Method
@@ -93,7 +95,9 @@ func (_r *CachedWriter) SaveUser(ctx context.Context, u User) error {
 // invalidates after the writes annotated with //zoo:invalidate; other methods call the inner Store.
 // Make one with NewCachedStore.
 //
-// It is safe for concurrent use if the inner Store is.
+// It is safe for concurrent use if the inner Store is. Values returned from the cache are shared by
+// every caller: do not modify them, or annotate the method with copy=true, which gives every caller
+// a copy.
 type CachedStore struct {
 	_inner     Store
 	_mCount    *zoo.Method

@@ -12,7 +12,9 @@ import (
 // invalidates after the writes annotated with //zoo:invalidate; other methods call the inner Repo.
 // Make one with NewCachedRepo.
 //
-// It is safe for concurrent use if the inner Repo is.
+// It is safe for concurrent use if the inner Repo is. Values returned from the cache are shared by
+// every caller: do not modify them, or annotate the method with copy=true, which gives every caller
+// a copy.
 type CachedRepo[K comparable, V any] struct {
 	_inner Repo[K, V]
 	_mGet  *zoo.Method
@@ -113,7 +115,9 @@ func (_r *CachedRepo[K, V]) Put(ctx context.Context, id K, v V) error {
 // invalidates after the writes annotated with //zoo:invalidate; other methods call the inner Stats.
 // Make one with NewCachedStats.
 //
-// It is safe for concurrent use if the inner Stats is.
+// It is safe for concurrent use if the inner Stats is. Values returned from the cache are shared by
+// every caller: do not modify them, or annotate the method with copy=true, which gives every caller
+// a copy.
 type CachedStats[N Number] struct {
 	_inner Stats[N]
 	_mSum  *zoo.Method

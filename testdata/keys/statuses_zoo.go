@@ -12,7 +12,9 @@ import (
 // invalidates after the writes annotated with //zoo:invalidate; other methods call the inner
 // StatusDB. Make one with NewCachedStatusDB.
 //
-// It is safe for concurrent use if the inner StatusDB is.
+// It is safe for concurrent use if the inner StatusDB is. Values returned from the cache are shared
+// by every caller: do not modify them, or annotate the method with copy=true, which gives every
+// caller a copy.
 type CachedStatusDB struct {
 	_inner                       StatusDB
 	_mGetAccountStatuses         *zoo.Method

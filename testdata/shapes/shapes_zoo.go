@@ -15,7 +15,9 @@ import (
 // invalidates after the writes annotated with //zoo:invalidate; other methods call the inner
 // Catalog. Make one with NewCachedCatalog.
 //
-// It is safe for concurrent use if the inner Catalog is.
+// It is safe for concurrent use if the inner Catalog is. Values returned from the cache are shared
+// by every caller: do not modify them, or annotate the method with copy=true, which gives every
+// caller a copy.
 type CachedCatalog struct {
 	_inner   Catalog
 	_mCount  *zoo.Method
@@ -94,7 +96,10 @@ func (_r *CachedCatalog) Count(org OrgID) int {
 			return _r._inner.Count(org), nil
 		})
 		if _err != nil {
-			return _r._inner.Count(org)
+			// Count has no error result to report that the load failed (ctx ended
+			// while the call waited for another caller's load): return zero values,
+			// and do not ask the repository a second time.
+			return _v
 		}
 	}
 	return _v
@@ -241,15 +246,24 @@ func (_r *CachedCatalog) Get(ctx context.Context, id int64) (*Item, error) {
 	_v, _ok := zoo.Lookup[zooCatalogGet](ctx, _r._mGet, _k)
 	if !_ok {
 		var _err error
+		var _own error
 		_v, _err = zoo.Load[zooCatalogGet](ctx, _r._mGet, _k, func(ctx context.Context) (zooCatalogGet, error) {
 			zoo.AddDeps(ctx, zoo.Tag("item", id))
 			_r0, _err1 := _r._inner.Get(ctx, id)
 			if _err1 != nil {
 				if errors.Is(_err1, ErrNotFound) {
-					return zooCatalogGet{E: 1}, nil
+					_own = _err1
+					return zooCatalogGet{
+						E: 1,
+						M: _err1.Error(),
+					}, nil
 				}
 				if errors.Is(_err1, ErrGone) {
-					return zooCatalogGet{E: 2}, nil
+					_own = _err1
+					return zooCatalogGet{
+						E: 2,
+						M: _err1.Error(),
+					}, nil
 				}
 				return zooCatalogGet{}, _err1
 			}
@@ -258,12 +272,16 @@ func (_r *CachedCatalog) Get(ctx context.Context, id int64) (*Item, error) {
 		if _err != nil {
 			return _v.R0, _err
 		}
+		// This call's load ran: return the repository's own error.
+		if _own != nil {
+			return _v.R0, _own
+		}
 	}
 	switch _v.E {
 	case 1:
-		return _v.R0, ErrNotFound
+		return _v.R0, zoo.CachedError(ErrNotFound, _v.M)
 	case 2:
-		return _v.R0, ErrGone
+		return _v.R0, zoo.CachedError(ErrGone, _v.M)
 	}
 	return _v.R0, nil
 }
@@ -271,7 +289,8 @@ func (_r *CachedCatalog) Get(ctx context.Context, id int64) (*Item, error) {
 // zooCatalogGet holds the results of Catalog.Get in the cache.
 type zooCatalogGet struct {
 	R0 *Item
-	E  int // 1 + the index of the cached sentinel error, or 0
+	E  int    // 1 + the index of the cached sentinel error, or 0
+	M  string // the cached error's message
 }
 
 // Touch calls the inner Catalog and, when it succeeds, invalidates what the cache holds under its

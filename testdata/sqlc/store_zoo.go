@@ -12,7 +12,9 @@ import (
 // invalidates after the writes annotated with //zoo:invalidate; other methods call the inner Store.
 // Make one with NewCachedStore.
 //
-// It is safe for concurrent use if the inner Store is.
+// It is safe for concurrent use if the inner Store is. Values returned from the cache are shared by
+// every caller: do not modify them, or annotate the method with copy=true, which gives every caller
+// a copy.
 type CachedStore struct {
 	_inner                 Store
 	_mGetAuthor            *zoo.Method

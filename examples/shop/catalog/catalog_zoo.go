@@ -14,7 +14,9 @@ import (
 // invalidates after the writes annotated with //zoo:invalidate; other methods call the inner Repo.
 // Make one with NewCachedRepo.
 //
-// It is safe for concurrent use if the inner Repo is.
+// It is safe for concurrent use if the inner Repo is. Values returned from the cache are shared by
+// every caller: do not modify them, or annotate the method with copy=true, which gives every caller
+// a copy.
 type CachedRepo struct {
 	_inner          Repo
 	_mGetOrg        *zoo.Method
@@ -151,12 +153,17 @@ func (_r *CachedRepo) GetProduct(ctx context.Context, oid, sid, pid int64) (Prod
 	_v, _ok := zoo.Lookup[zooRepoGetProduct](ctx, _r._mGetProduct, _k)
 	if !_ok {
 		var _err error
+		var _own error
 		_v, _err = zoo.Load[zooRepoGetProduct](ctx, _r._mGetProduct, _k, func(ctx context.Context) (zooRepoGetProduct, error) {
 			zoo.AddDeps(ctx, zoo.Tag("org", oid, "store", sid, "product", pid))
 			_r0, _err1 := _r._inner.GetProduct(ctx, oid, sid, pid)
 			if _err1 != nil {
 				if errors.Is(_err1, ErrNotFound) {
-					return zooRepoGetProduct{E: 1}, nil
+					_own = _err1
+					return zooRepoGetProduct{
+						E: 1,
+						M: _err1.Error(),
+					}, nil
 				}
 				return zooRepoGetProduct{}, _err1
 			}
@@ -165,10 +172,14 @@ func (_r *CachedRepo) GetProduct(ctx context.Context, oid, sid, pid int64) (Prod
 		if _err != nil {
 			return _v.R0, _err
 		}
+		// This call's load ran: return the repository's own error.
+		if _own != nil {
+			return _v.R0, _own
+		}
 	}
 	switch _v.E {
 	case 1:
-		return _v.R0, ErrNotFound
+		return _v.R0, zoo.CachedError(ErrNotFound, _v.M)
 	}
 	return _v.R0, nil
 }
@@ -176,7 +187,8 @@ func (_r *CachedRepo) GetProduct(ctx context.Context, oid, sid, pid int64) (Prod
 // zooRepoGetProduct holds the results of Repo.GetProduct in the cache.
 type zooRepoGetProduct struct {
 	R0 Product
-	E  int // 1 + the index of the cached sentinel error, or 0
+	E  int    // 1 + the index of the cached sentinel error, or 0
+	M  string // the cached error's message
 }
 
 // Reviews serves Repo.Reviews from the cache, and loads it on a miss with the inner Repo.

@@ -84,11 +84,14 @@ type Method struct {
 	Params   []*Param
 	Variadic bool `json:",omitempty"` // the last parameter is variadic
 	Results  []Type
-	// ReturnsError is set when the last result, not listed in Results, is
-	// an error.
-	ReturnsError bool          `json:",omitempty"`
-	Deps         []*Dep        `json:",omitempty"`
-	TTL          time.Duration `json:",omitempty"`
+	// Error is the error result, not listed in Results; nil when the
+	// method has none.
+	Error *ErrorResult  `json:",omitempty"`
+	Deps  []*Dep        `json:",omitempty"`
+	TTL   time.Duration `json:",omitempty"`
+	// Copy is copy=true: every caller but the loader gets a copy of the
+	// cached value.
+	Copy bool `json:",omitempty"`
 	// CacheErrors are the sentinel errors cached like values.
 	CacheErrors []*Ref `json:",omitempty"`
 	// Holder names the generated struct that holds the results in the
@@ -100,6 +103,20 @@ type Method struct {
 	// Key lists the values a key= option names; when it is set, the key is
 	// built from them alone and Params carry no Key.
 	Key []*KeyRef `json:",omitempty"`
+}
+
+// ErrorResult is the error result of a method: its last result, when its
+// type implements error and can be nil. It is never cached unless the
+// method lists the sentinel in errors=, and an invalidating method
+// invalidates only when it is nil.
+type ErrorResult struct {
+	Type Type
+	// Interface is set when Type is an interface with error's method set:
+	// error itself, or a named type such as type Error error. A value of
+	// type error converts to it. Otherwise (a concrete type such as
+	// *AppError, or an interface with more methods) an error is asserted
+	// to it.
+	Interface bool
 }
 
 // Param is a parameter other than the context.
