@@ -20,7 +20,7 @@ import (
 // minReads is the fewest reads a run must make to have tested anything. Runs
 // are bounded in time, so a busy machine makes fewer: the bound is low
 // enough for 2 cores shared with other work (a quiet run makes 10k+).
-const minReads = 200
+const minReads = 100
 
 func TestMain(m *testing.M) {
 	redistest.Quiet()
