@@ -27,7 +27,7 @@ func Lookup[T any](ctx context.Context, m *Method, key []byte) (T, bool) {
 	// keep it, and is called directly (through an interface the key would
 	// escape). The remote path copies it.
 	v, ok := lookupLocal[T](ctx, m, unsafe.String(unsafe.SliceData(key), len(key)))
-	if !ok && m.c.remote != nil {
+	if !ok && m.c.readPath() != readMemory {
 		v, ok = lookupRemote[T](ctx, m, string(key))
 	}
 	if ok {
@@ -39,7 +39,7 @@ func Lookup[T any](ctx context.Context, m *Method, key []byte) (T, bool) {
 // lookup is Lookup for a key the caller owns.
 func lookup[T any](ctx context.Context, m *Method, key string) (T, bool) {
 	v, ok := lookupLocal[T](ctx, m, key)
-	if !ok && m.c.remote != nil {
+	if !ok && m.c.readPath() != readMemory {
 		v, ok = lookupRemote[T](ctx, m, key)
 	}
 	if ok {
@@ -76,7 +76,7 @@ func oversized(s *methodStats) *counter      { return &s.oversized }
 // shared store while its invalidations reach this process.
 func lookupLocal[T any](ctx context.Context, m *Method, key string) (T, bool) {
 	c := m.c
-	if c.local != nil && !c.strict && c.watchUp.Load() {
+	if c.local != nil && c.readPath() != readInStore {
 		e, _ := c.local.Get(ctx, key)
 		if e != nil && c.fresh(e) {
 			if m.copy {
@@ -100,7 +100,7 @@ func lookupLocal[T any](ctx context.Context, m *Method, key string) (T, bool) {
 func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, bool) {
 	var zero T
 	c := m.c
-	inStore := c.shared != nil && (c.strict || !c.watchUp.Load())
+	inStore := c.readPath() == readInStore
 	var e *store.Entry
 	var err error
 	if inStore {
@@ -310,7 +310,7 @@ func loadShared[T any](ctx context.Context, m *Method, key string, load func(con
 			propagate(ctx, f.tags)
 			return f.val, nil
 		}
-		if c.shared != nil && (c.strict || !c.watchUp.Load()) {
+		if c.readPath() == readInStore {
 			// Only the store knows every invalidation: a joiner takes what
 			// the store holds now, which the load stored unless it was
 			// already stale.
