@@ -249,26 +249,6 @@ func (c *Cache) invalidate(ctx context.Context, m *Method, tags []string) error 
 	return nil
 }
 
-// replaySoon starts replaying the invalidations the shared store missed,
-// if there are any and no replay is running.
-func (c *Cache) replaySoon() {
-	c.pendingMu.Lock()
-	start := len(c.pending) > 0 && !c.replaying
-	if start {
-		c.replaying = true
-	}
-	c.pendingMu.Unlock()
-	if !start {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed { // Close waits for bg: no Go after it started waiting
-		return
-	}
-	c.bg.Go(c.replay)
-}
-
 // stamp invalidates tags in the local trie at v; no tags stamps the root.
 func (c *Cache) stamp(tags []string, v hlc.Timestamp) {
 	if len(tags) == 0 {
@@ -293,74 +273,6 @@ func (c *Cache) learn(tags []string, v hlc.Timestamp) {
 		v = min(v, bound)
 	}
 	c.stamp(tags, v)
-}
-
-// onEvent handles what a shared store reports.
-func (c *Cache) onEvent(ev store.Event) {
-	switch ev.Kind {
-	case store.EventInvalidate:
-		c.learn(ev.Tags, ev.Version)
-	case store.EventDown:
-		c.watchUp.Store(false)
-	case store.EventUp:
-		if c.wasUp {
-			c.logs.Logger.Info("zoo: caught up with the store's invalidations; what was loaded before the outage counts as stale",
-				slog.String("namespace", c.cfg.namespace))
-			// Back after an outage: other processes may not have been able
-			// to record their invalidations yet (they replay them when
-			// they reconnect). Whatever was loaded before now is suspect.
-			c.learn(nil, ev.Version)
-		}
-		c.wasUp = true
-		c.watchUp.Store(true)
-		c.replaySoon()
-	}
-}
-
-// maxPending bounds the invalidations kept for replay while a shared store
-// is unreachable.
-const maxPending = 1 << 20
-
-// keepForReplay keeps tags to replay to the shared store when it answers again.
-func (c *Cache) keepForReplay(tags []string) {
-	c.pendingMu.Lock()
-	defer c.pendingMu.Unlock()
-	if len(c.pending)+len(tags) > maxPending {
-		c.logs.Warn("zoo: too many invalidations waiting for the store; dropping some: other processes may serve stale entries until they expire",
-			slog.Int("max", maxPending))
-		return
-	}
-	c.pending = append(c.pending, tags...)
-}
-
-// replay records the invalidations the shared store missed.
-func (c *Cache) replay() {
-	c.pendingMu.Lock()
-	tags := c.pending
-	c.pending = nil
-	c.pendingMu.Unlock()
-	defer func() {
-		c.pendingMu.Lock()
-		c.replaying = false
-		c.pendingMu.Unlock()
-	}()
-	if len(tags) == 0 || c.isDone.Load() {
-		return
-	}
-	for len(tags) > 0 {
-		batch := tags[:min(len(tags), 1000)]
-		v, err := c.shared.Invalidate(context.Background(), batch, c.clock.Last())
-		if err != nil {
-			c.pendingMu.Lock()
-			c.pending = append(tags, c.pending...)
-			c.pendingMu.Unlock()
-			c.logs.Warn("zoo: replaying invalidations to the store failed; will retry", slog.String("error", err.Error()))
-			return
-		}
-		c.learn(batch, v)
-		tags = tags[len(batch):]
-	}
-	c.logs.Logger.Info("zoo: invalidations made while the store was unreachable have been recorded")
 }
 
 // ttl returns the lifetime of a new entry of m, jittered.
