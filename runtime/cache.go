@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -140,27 +139,6 @@ func New(opts ...Option) (*Cache, error) {
 		c.bg.Go(func() { c.reportLoop(r) })
 	}
 	return c, nil
-}
-
-// ReportEvery is how often a cache on a shared store that takes reports
-// (Redis) publishes its statistics there, for the zoo command.
-const ReportEvery = 2 * time.Second
-
-func (c *Cache) reportLoop(r store.Reporter) {
-	t := time.NewTicker(ReportEvery)
-	defer t.Stop()
-	for {
-		if b, err := json.Marshal(c.Stats()); err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), ReportEvery)
-			_ = r.Report(ctx, c.instance, b, 5*ReportEvery)
-			cancel()
-		}
-		select {
-		case <-c.stop:
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // Close stops background work, waits for loads in flight to finish, and
