@@ -36,10 +36,19 @@ var ErrClosed = errors.New("zoo: cache closed")
 // Entries live in a memory tier, in a store shared with other processes
 // (Redis, LMDB), or both: see [WithStore] and [WithLocalTier].
 type Cache struct {
-	cfg   config
-	trie  trie.Trie
-	clock *hlc.Clock
+	cfg      config
+	instance string // names this process among those sharing the store
+	tracer   trace.Tracer
+	logs     ratelog.Log
 
+	// Versions: the tag trie every entry is validated against, and the
+	// clock that stamps loads and invalidations (cache.go).
+	trie   trie.Trie
+	clock  *hlc.Clock
+	maxTTL atomic.Int64 // the longest TTL of any method, for pruning (prune.go)
+
+	// Tiers: where entries live. [Cache.readPath] (tiers.go) decides which
+	// tier answers a read.
 	local  *memstore.Store // the memory tier, or nil
 	remote store.Store     // the store outside the process, or nil
 	shared store.Shared    // remote, when processes share it
@@ -51,28 +60,25 @@ type Cache struct {
 	watchUp atomic.Bool
 	wasUp   bool // a shared store has reported EventUp before; event goroutine only
 
-	maxTTL atomic.Int64 // the longest TTL of any method, for pruning
-
-	instance      string
-	tracer        trace.Tracer
-	invalidations counter
-	methodsMu     sync.Mutex
-	methods       []*Method
-
+	// Flights: the loads in progress, one per key (flight.go).
 	mu      sync.Mutex
 	flights map[string]any // key → *flight[T]
 	closed  bool           // guarded by mu; set once
 	isDone  atomic.Bool    // closed, readable without mu
 	loads   sync.WaitGroup // flights in progress
 
-	pendingMu sync.Mutex
-	pending   []string // invalidations the shared store has not recorded yet
-	replaying bool     // a replay is running
+	// Replay: invalidations the shared store has not recorded yet
+	// (replay.go).
+	pending pendingInvalidations
 
+	// Methods and their statistics (method.go, stats.go).
+	invalidations counter
+	methodsMu     sync.Mutex
+	methods       []*Method
+
+	// Background work (prune.go, report.go, replay.go), ended by Close.
 	stop chan struct{}
 	bg   sync.WaitGroup
-
-	logs ratelog.Log
 }
 
 // New returns a cache configured by opts. Without [WithStore] it keeps

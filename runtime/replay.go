@@ -3,19 +3,28 @@ package runtime
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	"github.com/zoogen/zoogen/runtime/store"
 )
 
+// pendingInvalidations are the invalidations a shared store missed, kept
+// to replay to it when it answers again. Its fields are guarded by mu.
+type pendingInvalidations struct {
+	mu        sync.Mutex
+	tags      []string
+	replaying bool // a replay is running
+}
+
 // replaySoon starts replaying the invalidations the shared store missed,
 // if there are any and no replay is running.
 func (c *Cache) replaySoon() {
-	c.pendingMu.Lock()
-	start := len(c.pending) > 0 && !c.replaying
+	c.pending.mu.Lock()
+	start := len(c.pending.tags) > 0 && !c.pending.replaying
 	if start {
-		c.replaying = true
+		c.pending.replaying = true
 	}
-	c.pendingMu.Unlock()
+	c.pending.mu.Unlock()
 	if !start {
 		return
 	}
@@ -55,26 +64,26 @@ const maxPending = 1 << 20
 
 // keepForReplay keeps tags to replay to the shared store when it answers again.
 func (c *Cache) keepForReplay(tags []string) {
-	c.pendingMu.Lock()
-	defer c.pendingMu.Unlock()
-	if len(c.pending)+len(tags) > maxPending {
+	c.pending.mu.Lock()
+	defer c.pending.mu.Unlock()
+	if len(c.pending.tags)+len(tags) > maxPending {
 		c.logs.Warn("zoo: too many invalidations waiting for the store; dropping some: other processes may serve stale entries until they expire",
 			slog.Int("max", maxPending))
 		return
 	}
-	c.pending = append(c.pending, tags...)
+	c.pending.tags = append(c.pending.tags, tags...)
 }
 
 // replay records the invalidations the shared store missed.
 func (c *Cache) replay() {
-	c.pendingMu.Lock()
-	tags := c.pending
-	c.pending = nil
-	c.pendingMu.Unlock()
+	c.pending.mu.Lock()
+	tags := c.pending.tags
+	c.pending.tags = nil
+	c.pending.mu.Unlock()
 	defer func() {
-		c.pendingMu.Lock()
-		c.replaying = false
-		c.pendingMu.Unlock()
+		c.pending.mu.Lock()
+		c.pending.replaying = false
+		c.pending.mu.Unlock()
 	}()
 	if len(tags) == 0 || c.isDone.Load() {
 		return
@@ -83,9 +92,9 @@ func (c *Cache) replay() {
 		batch := tags[:min(len(tags), 1000)]
 		v, err := c.shared.Invalidate(context.Background(), batch, c.clock.Last())
 		if err != nil {
-			c.pendingMu.Lock()
-			c.pending = append(tags, c.pending...)
-			c.pendingMu.Unlock()
+			c.pending.mu.Lock()
+			c.pending.tags = append(tags, c.pending.tags...)
+			c.pending.mu.Unlock()
 			c.logs.Warn("zoo: replaying invalidations to the store failed; will retry", slog.String("error", err.Error()))
 			return
 		}
