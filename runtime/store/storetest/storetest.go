@@ -20,7 +20,9 @@ import (
 // Run checks that the stores newStore makes keep the [store.Store] contract.
 // Each subtest calls newStore once, uses the store it gets and closes it when
 // it ends; newStore may register its own clean-up with t.Cleanup, which runs
-// after that Close. Subtests run one after the other.
+// after that Close. Subtests run one after the other (a server shared with
+// other tests is loaded less so); the suite keeps no state outside them, so
+// suites may run in parallel with each other.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Helper()
 	tests := []struct {
@@ -46,17 +48,6 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
 			require.NotNil(t, s, "newStore returned nil")
-			clock = wallClock
-			if sh, ok := s.(store.Shared); ok {
-				// A shared store is the clock: entries stamped before it
-				// began may count as stale (see store.Shared).
-				clock = func() hlc.Timestamp {
-					if v, err := sh.Now(t.Context()); err == nil {
-						return v
-					}
-					return wallClock() // a closed store: only errors matter then
-				}
-			}
 			t.Cleanup(func() {
 				// The Close subtest has closed s already; a second Close
 				// need not succeed, it only must not panic.
@@ -109,19 +100,25 @@ func newSample(id int64, name string) sample {
 // on a server that several stores share.
 func key(t *testing.T, name string) string { return t.Name() + "/" + name }
 
-// clock stamps the entries of the subtest running: the wall clock, or a
-// shared store's own. Subtests run one at a time.
-var clock = wallClock
+// stamp returns a timestamp for an entry set in s now: the store's own
+// clock if it is shared (entries stamped before it began may count as
+// stale, see store.Shared), the wall clock otherwise or once s is closed.
+func stamp(t *testing.T, s store.Store) hlc.Timestamp {
+	if sh, ok := s.(store.Shared); ok {
+		if v, err := sh.Now(t.Context()); err == nil {
+			return v
+		}
+	}
+	return hlc.New(time.Now().UnixMilli(), 7)
+}
 
-func wallClock() hlc.Timestamp { return hlc.New(time.Now().UnixMilli(), 7) }
-
-// newEntry returns an entry that expires an hour from now, with an
+// newEntry returns an entry for s that expires an hour from now, with an
 // expiry that is not a whole number of milliseconds.
-func newEntry(value any, tags ...string) *store.Entry {
+func newEntry(t *testing.T, s store.Store, value any, tags ...string) *store.Entry {
 	now := time.Now()
 	return &store.Entry{
 		Value:   value,
-		AsOf:    clock(),
+		AsOf:    stamp(t, s),
 		Expires: now.Add(time.Hour + 123456*time.Nanosecond),
 		Tags:    tags,
 	}
@@ -254,7 +251,7 @@ func testMiss(t *testing.T, s store.Store) {
 // testRoundTrip: every field of an entry comes back from Get.
 func testRoundTrip(t *testing.T, s store.Store) {
 	k := key(t, "product:1")
-	want := newEntry(newSample(1, "Ünïcode \x00 name"), "org:1:store:2:product:1", `product:a\:b`, "featured", "bytes:\x00\xff")
+	want := newEntry(t, s, newSample(1, "Ünïcode \x00 name"), "org:1:store:2:product:1", `product:a\:b`, "featured", "bytes:\x00\xff")
 	requireSet(t, s, k, want)
 	requireGet(t, s, k, want)
 	// Reads do not consume the entry.
@@ -280,7 +277,7 @@ func testValueKinds(t *testing.T, s store.Store) {
 		{"pointer", &p},
 	}
 	for _, v := range values {
-		want := newEntry(v.value)
+		want := newEntry(t, s, v.value)
 		requireSet(t, s, key(t, v.name), want)
 		got, err := s.Get(t.Context(), key(t, v.name))
 		require.NoError(t, err, v.name)
@@ -292,14 +289,14 @@ func testValueKinds(t *testing.T, s store.Store) {
 // including an expiry the new entry does not have.
 func testOverwrite(t *testing.T, s store.Store) {
 	k := key(t, "k")
-	first := newEntry(newSample(1, "first"), "a", "b")
+	first := newEntry(t, s, newSample(1, "first"), "a", "b")
 	requireSet(t, s, k, first)
 
 	second := &store.Entry{Value: newSample(2, "second"), AsOf: first.AsOf + 1}
 	requireSet(t, s, k, second)
 	requireGet(t, s, k, second)
 
-	third := newEntry(newSample(3, "third"), "c")
+	third := newEntry(t, s, newSample(3, "third"), "c")
 	requireSet(t, s, k, third)
 	requireGet(t, s, k, third)
 }
@@ -307,7 +304,7 @@ func testOverwrite(t *testing.T, s store.Store) {
 // testDelete: Delete removes the entry, and the key can be set again.
 func testDelete(t *testing.T, s store.Store) {
 	k, other := key(t, "k"), key(t, "other")
-	e, o := newEntry(newSample(1, "k"), "t"), newEntry(newSample(2, "other"))
+	e, o := newEntry(t, s, newSample(1, "k"), "t"), newEntry(t, s, newSample(2, "other"))
 	requireSet(t, s, k, e)
 	requireSet(t, s, other, o)
 
@@ -315,7 +312,7 @@ func testDelete(t *testing.T, s store.Store) {
 	requireMiss(t, s, k)
 	requireGet(t, s, other, o)
 
-	again := newEntry(newSample(3, "again"))
+	again := newEntry(t, s, newSample(3, "again"))
 	requireSet(t, s, k, again)
 	requireGet(t, s, k, again)
 }
@@ -324,7 +321,7 @@ func testDelete(t *testing.T, s store.Store) {
 func testDeleteMissing(t *testing.T, s store.Store) {
 	require.NoError(t, s.Delete(t.Context(), key(t, "absent")))
 	k := key(t, "twice")
-	requireSet(t, s, k, newEntry(1))
+	requireSet(t, s, k, newEntry(t, s, 1))
 	require.NoError(t, s.Delete(t.Context(), k))
 	require.NoError(t, s.Delete(t.Context(), k))
 	requireMiss(t, s, k)
@@ -333,13 +330,13 @@ func testDeleteMissing(t *testing.T, s store.Store) {
 // testSetExpired: an entry whose Expires has passed is never returned.
 func testSetExpired(t *testing.T, s store.Store) {
 	past := key(t, "past")
-	e := newEntry(newSample(1, "past"))
+	e := newEntry(t, s, newSample(1, "past"))
 	e.Expires = time.Now().Add(-time.Minute)
 	requireSet(t, s, past, e)
 	requireMiss(t, s, past)
 
 	now := key(t, "now")
-	e = newEntry(newSample(2, "now"))
+	e = newEntry(t, s, newSample(2, "now"))
 	e.Expires = time.Now()
 	requireSet(t, s, now, e)
 	requireMiss(t, s, now)
@@ -349,8 +346,8 @@ func testSetExpired(t *testing.T, s store.Store) {
 // neither to be returned.
 func testSetExpiredRemovesOlder(t *testing.T, s store.Store) {
 	k := key(t, "k")
-	requireSet(t, s, k, newEntry(newSample(1, "live")))
-	e := newEntry(newSample(2, "expired"))
+	requireSet(t, s, k, newEntry(t, s, newSample(1, "live")))
+	e := newEntry(t, s, newSample(2, "expired"))
 	e.Expires = time.Now().Add(-time.Minute)
 	requireSet(t, s, k, e)
 	requireMiss(t, s, k)
@@ -360,13 +357,13 @@ func testSetExpiredRemovesOlder(t *testing.T, s store.Store) {
 // expiry far in the future is kept too.
 func testZeroExpires(t *testing.T, s store.Store) {
 	never := key(t, "never")
-	e := newEntry(newSample(1, "never"), "t")
+	e := newEntry(t, s, newSample(1, "never"), "t")
 	e.Expires = time.Time{}
 	requireSet(t, s, never, e)
 	requireGet(t, s, never, e)
 
 	far := key(t, "far")
-	f := newEntry(newSample(2, "far"))
+	f := newEntry(t, s, newSample(2, "far"))
 	f.Expires = time.Now().AddDate(100, 0, 0)
 	requireSet(t, s, far, f)
 	requireGet(t, s, far, f)
@@ -392,7 +389,7 @@ func testBinaryKeys(t *testing.T, s store.Store) {
 	}
 	entries := make([]*store.Entry, len(names))
 	for i, n := range names {
-		entries[i] = newEntry(i, n)
+		entries[i] = newEntry(t, s, i, n)
 		requireSet(t, s, key(t, n), entries[i])
 	}
 	for i, n := range names {
@@ -412,7 +409,7 @@ func testBinaryKeys(t *testing.T, s store.Store) {
 // the store must not keep it. Set's key is a stable string.
 func testReusedKeyBuffer(t *testing.T, s store.Store) {
 	a, b, c := key(t, "buf-a"), key(t, "buf-b"), key(t, "buf-c")
-	ea, eb, ec := newEntry(newSample(1, "a")), newEntry(newSample(2, "b")), newEntry(newSample(3, "c"))
+	ea, eb, ec := newEntry(t, s, newSample(1, "a")), newEntry(t, s, newSample(2, "b")), newEntry(t, s, newSample(3, "c"))
 	requireSet(t, s, a, ea)
 	requireSet(t, s, b, eb)
 
@@ -454,7 +451,7 @@ func testLargeValue(t *testing.T, s store.Store) {
 		v.Blob[i] = byte(i*31 + i>>8)
 	}
 	k := key(t, "large")
-	want := newEntry(v, "big")
+	want := newEntry(t, s, v, "big")
 	requireSet(t, s, k, want)
 	requireGet(t, s, k, want)
 }
@@ -468,7 +465,7 @@ func testConcurrent(t *testing.T, s store.Store) {
 		ops     = 300
 	)
 	keys := []string{key(t, "k0"), key(t, "k1"), key(t, "k2"), key(t, "k3")}
-	base := max(time.Now().UnixMilli(), clock().Wall()+1)
+	base := max(time.Now().UnixMilli(), stamp(t, s).Wall()+1)
 	// entryOf builds the entry that worker w sets as its seq-th write to
 	// key i; checkGot rebuilds it from the value read back.
 	entryOf := func(i, w, seq int) *store.Entry {
@@ -541,14 +538,14 @@ func testConcurrent(t *testing.T, s store.Store) {
 // store.ErrClosed, and a second Close does not panic.
 func testClose(t *testing.T, s store.Store) {
 	k := key(t, "k")
-	requireSet(t, s, k, newEntry(1))
+	requireSet(t, s, k, newEntry(t, s, 1))
 	require.NoError(t, s.Close())
 
 	require.NotPanics(t, func() {
 		got, err := s.Get(t.Context(), k)
 		require.ErrorIs(t, err, store.ErrClosed, "Get after Close")
 		require.Nil(t, got, "Get after Close")
-		require.ErrorIs(t, s.Set(t.Context(), k, newEntry(2)), store.ErrClosed, "Set after Close")
+		require.ErrorIs(t, s.Set(t.Context(), k, newEntry(t, s, 2)), store.ErrClosed, "Set after Close")
 		require.ErrorIs(t, s.Delete(t.Context(), k), store.ErrClosed, "Delete after Close")
 	})
 	require.NotPanics(t, func() { _ = s.Close() }, "second Close")
