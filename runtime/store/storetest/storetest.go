@@ -17,7 +17,9 @@ import (
 	"github.com/zoogen/zoogen/runtime/store"
 )
 
-// Run checks that the stores newStore makes keep the [store.Store] contract.
+// Run checks that the stores newStore makes keep the [store.Store] contract,
+// and the [store.Shared] and [store.Locker] contracts if they implement them
+// (the subtests of those are skipped otherwise).
 // Each subtest calls newStore once, uses the store it gets and closes it when
 // it ends; newStore may register its own clean-up with t.Cleanup, which runs
 // after that Close. Subtests run one after the other (a server shared with
@@ -43,6 +45,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"LargeValue", testLargeValue},
 		{"Concurrent", testConcurrent},
 		{"Close", testClose},
+		{"Shared/Now", shared(testSharedNow)},
+		{"Shared/InvalidateVersion", shared(testSharedInvalidateVersion)},
+		{"Shared/GetFresh", shared(testSharedGetFresh)},
+		{"Shared/PruneKeepsInvalidations", shared(testSharedPrune)},
+		{"Locker/Exclusive", locker(testLockerExclusive)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -549,4 +556,153 @@ func testClose(t *testing.T, s store.Store) {
 		require.ErrorIs(t, s.Delete(t.Context(), k), store.ErrClosed, "Delete after Close")
 	})
 	require.NotPanics(t, func() { _ = s.Close() }, "second Close")
+}
+
+// shared adapts a test of the store.Shared contract, skipped for a store
+// that is not shared.
+func shared(test func(t *testing.T, s store.Shared)) func(t *testing.T, s store.Store) {
+	return func(t *testing.T, s store.Store) {
+		sh, ok := s.(store.Shared)
+		if !ok {
+			t.Skipf("%T is not a store.Shared", s)
+		}
+		test(t, sh)
+	}
+}
+
+// locker adapts a test of the store.Locker contract, skipped for a store
+// that does not lock keys.
+func locker(test func(t *testing.T, s store.Locker)) func(t *testing.T, s store.Store) {
+	return func(t *testing.T, s store.Store) {
+		l, ok := s.(store.Locker)
+		if !ok {
+			t.Skipf("%T is not a store.Locker", s)
+		}
+		test(t, l)
+	}
+}
+
+func requireNow(t *testing.T, s store.Shared) hlc.Timestamp {
+	t.Helper()
+	v, err := s.Now(t.Context())
+	require.NoError(t, err, "Now")
+	return v
+}
+
+func requireInvalidate(t *testing.T, s store.Shared, min hlc.Timestamp, tags ...string) hlc.Timestamp {
+	t.Helper()
+	v, err := s.Invalidate(t.Context(), tags, min)
+	require.NoError(t, err, "Invalidate(%q, %v)", tags, min)
+	return v
+}
+
+// requireFresh checks that GetFresh returns want, or a miss if want is nil.
+func requireFresh(t *testing.T, s store.Shared, key string, want *store.Entry) {
+	t.Helper()
+	got, err := s.GetFresh(t.Context(), key)
+	require.NoError(t, err, "GetFresh(%q)", key)
+	if want == nil {
+		require.Nil(t, got, "GetFresh(%q): want a miss (stale)", key)
+		return
+	}
+	requireEntry(t, want, got)
+}
+
+// testSharedNow: the store's clock never goes back.
+func testSharedNow(t *testing.T, s store.Shared) {
+	prev := requireNow(t, s)
+	require.NotZero(t, prev, "Now")
+	for range 100 {
+		v := requireNow(t, s)
+		require.GreaterOrEqual(t, v, prev, "Now went back")
+		prev = v
+	}
+}
+
+// testSharedInvalidateVersion: an invalidation's version is later than
+// every timestamp Now returned before it and than min, and Now returns
+// nothing earlier afterwards.
+func testSharedInvalidateVersion(t *testing.T, s store.Shared) {
+	before := requireNow(t, s)
+	v := requireInvalidate(t, s, 0, key(t, "a"))
+	require.Greater(t, v, before, "Invalidate's version is not after Now's")
+	require.GreaterOrEqual(t, requireNow(t, s), v, "Now after Invalidate is earlier than its version")
+
+	min := hlc.New(v.Wall()+50, 3) // a little ahead of the store's clock
+	w := requireInvalidate(t, s, min, key(t, "b"), key(t, "c"))
+	require.Greater(t, w, min, "Invalidate's version is not after min")
+	require.GreaterOrEqual(t, requireNow(t, s), w, "Now after Invalidate is earlier than its version")
+}
+
+// testSharedGetFresh: GetFresh misses an entry once a tag on the path of
+// one of its tags (the tag itself or a prefix of it) is invalidated, and
+// keeps returning entries no invalidation reaches; an entry stamped after
+// the invalidation is fresh.
+func testSharedGetFresh(t *testing.T, s store.Shared) {
+	org := key(t, "org")
+	product := newEntry(t, s, newSample(1, "product"), org+":1:store:2:product:3", "featured")
+	other := newEntry(t, s, newSample(2, "other"), org+":2:store:2")
+	parent := newEntry(t, s, newSample(3, "parent"), org+":3")
+	requireSet(t, s, key(t, "product"), product)
+	requireSet(t, s, key(t, "other"), other)
+	requireSet(t, s, key(t, "parent"), parent)
+	requireFresh(t, s, key(t, "product"), product)
+	requireFresh(t, s, key(t, "missing"), nil)
+
+	requireInvalidate(t, s, 0, org+":1")
+	requireInvalidate(t, s, 0, org+":3:store:9") // below parent's tag: not on its path
+	requireFresh(t, s, key(t, "product"), nil)
+	requireFresh(t, s, key(t, "other"), other)
+	requireFresh(t, s, key(t, "parent"), parent)
+
+	again := newEntry(t, s, newSample(4, "reloaded"), org+":1:store:2:product:3")
+	requireSet(t, s, key(t, "product"), again)
+	requireFresh(t, s, key(t, "product"), again)
+
+	requireInvalidate(t, s, 0, org+":2:store:2")
+	requireFresh(t, s, key(t, "other"), nil)
+}
+
+// testSharedPrune: pruning never makes an invalidated entry fresh again,
+// and keeps an entry loaded after the last invalidation fresh while it is
+// younger than maxAge.
+func testSharedPrune(t *testing.T, s store.Shared) {
+	tag := key(t, "tag")
+	stale := newEntry(t, s, newSample(1, "stale"), tag)
+	requireSet(t, s, key(t, "stale"), stale)
+	requireInvalidate(t, s, 0, tag)
+	fresh := newEntry(t, s, newSample(2, "fresh"), tag)
+	requireSet(t, s, key(t, "fresh"), fresh)
+
+	require.NoError(t, s.Prune(t.Context(), time.Hour), "Prune(1h)")
+	requireFresh(t, s, key(t, "stale"), nil)
+	requireFresh(t, s, key(t, "fresh"), fresh)
+
+	require.NoError(t, s.Prune(t.Context(), 0), "Prune(0)")
+	requireFresh(t, s, key(t, "stale"), nil)
+}
+
+// testLockerExclusive: one process at a time holds a key's lock; unlock
+// releases it, and locks of other keys are independent.
+func testLockerExclusive(t *testing.T, s store.Locker) {
+	ctx := t.Context()
+	k := key(t, "k")
+	unlock, ok, err := s.Lock(ctx, k, time.Minute)
+	require.NoError(t, err, "Lock")
+	require.True(t, ok, "Lock of a free key")
+
+	_, ok, err = s.Lock(ctx, k, time.Minute)
+	require.NoError(t, err, "Lock of a held key")
+	require.False(t, ok, "Lock of a held key succeeded")
+
+	unlockOther, ok, err := s.Lock(ctx, key(t, "other"), time.Minute)
+	require.NoError(t, err, "Lock")
+	require.True(t, ok, "Lock of another key")
+	unlockOther()
+
+	unlock()
+	unlock, ok, err = s.Lock(ctx, k, time.Minute)
+	require.NoError(t, err, "Lock after unlock")
+	require.True(t, ok, "Lock after unlock")
+	unlock()
 }
