@@ -45,11 +45,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"LargeValue", testLargeValue},
 		{"Concurrent", testConcurrent},
 		{"Close", testClose},
-		{"Shared/Now", shared(testSharedNow)},
-		{"Shared/InvalidateVersion", shared(testSharedInvalidateVersion)},
-		{"Shared/GetFresh", shared(testSharedGetFresh)},
-		{"Shared/PruneKeepsInvalidations", shared(testSharedPrune)},
-		{"Locker/Exclusive", locker(testLockerExclusive)},
+		{"Shared/Now", implementing[store.Shared](testSharedNow)},
+		{"Shared/InvalidateVersion", implementing[store.Shared](testSharedInvalidateVersion)},
+		{"Shared/GetFresh", implementing[store.Shared](testSharedGetFresh)},
+		{"Shared/PruneKeepsInvalidations", implementing[store.Shared](testSharedPrune)},
+		{"Locker/Exclusive", implementing[store.Locker](testLockerExclusive)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -558,27 +558,15 @@ func testClose(t *testing.T, s store.Store) {
 	require.NotPanics(t, func() { _ = s.Close() }, "second Close")
 }
 
-// shared adapts a test of the store.Shared contract, skipped for a store
-// that is not shared.
-func shared(test func(t *testing.T, s store.Shared)) func(t *testing.T, s store.Store) {
+// implementing adapts a test of the contract of interface I (store.Shared,
+// store.Locker), skipped for a store that does not implement I.
+func implementing[I any](test func(t *testing.T, s I)) func(t *testing.T, s store.Store) {
 	return func(t *testing.T, s store.Store) {
-		sh, ok := s.(store.Shared)
+		x, ok := s.(I)
 		if !ok {
-			t.Skipf("%T is not a store.Shared", s)
+			t.Skipf("%T is not a %v", s, reflect.TypeFor[I]())
 		}
-		test(t, sh)
-	}
-}
-
-// locker adapts a test of the store.Locker contract, skipped for a store
-// that does not lock keys.
-func locker(test func(t *testing.T, s store.Locker)) func(t *testing.T, s store.Store) {
-	return func(t *testing.T, s store.Store) {
-		l, ok := s.(store.Locker)
-		if !ok {
-			t.Skipf("%T is not a store.Locker", s)
-		}
-		test(t, l)
+		test(t, x)
 	}
 }
 
