@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,10 +36,19 @@ var ErrClosed = errors.New("zoo: cache closed")
 // Entries live in a memory tier, in a store shared with other processes
 // (Redis, LMDB), or both: see [WithStore] and [WithLocalTier].
 type Cache struct {
-	cfg   config
-	trie  trie.Trie
-	clock *hlc.Clock
+	cfg      config
+	instance string // names this process among those sharing the store
+	tracer   trace.Tracer
+	logs     ratelog.Log
 
+	// Versions: the tag trie every entry is validated against, and the
+	// clock that stamps loads and invalidations (cache.go).
+	trie   trie.Trie
+	clock  *hlc.Clock
+	maxTTL atomic.Int64 // the longest TTL of any method, for pruning (prune.go)
+
+	// Tiers: where entries live. [Cache.readPath] (tiers.go) decides which
+	// tier answers a read.
 	local  *memstore.Store // the memory tier, or nil
 	remote store.Store     // the store outside the process, or nil
 	shared store.Shared    // remote, when processes share it
@@ -52,28 +60,25 @@ type Cache struct {
 	watchUp atomic.Bool
 	wasUp   bool // a shared store has reported EventUp before; event goroutine only
 
-	maxTTL atomic.Int64 // the longest TTL of any method, for pruning
-
-	instance      string
-	tracer        trace.Tracer
-	invalidations counter
-	methodsMu     sync.Mutex
-	methods       []*Method
-
+	// Flights: the loads in progress, one per key (flight.go).
 	mu      sync.Mutex
 	flights map[string]any // key → *flight[T]
 	closed  bool           // guarded by mu; set once
 	isDone  atomic.Bool    // closed, readable without mu
 	loads   sync.WaitGroup // flights in progress
 
-	pendingMu sync.Mutex
-	pending   []string // invalidations the shared store has not recorded yet
-	replaying bool     // a replay is running
+	// Replay: invalidations the shared store has not recorded yet
+	// (replay.go).
+	pending pendingInvalidations
 
+	// Methods and their statistics (method.go, stats.go).
+	invalidations counter
+	methodsMu     sync.Mutex
+	methods       []*Method
+
+	// Background work (prune.go, report.go, replay.go), ended by Close.
 	stop chan struct{}
 	bg   sync.WaitGroup
-
-	logs ratelog.Log
 }
 
 // New returns a cache configured by opts. Without [WithStore] it keeps
@@ -140,27 +145,6 @@ func New(opts ...Option) (*Cache, error) {
 		c.bg.Go(func() { c.reportLoop(r) })
 	}
 	return c, nil
-}
-
-// ReportEvery is how often a cache on a shared store that takes reports
-// (Redis) publishes its statistics there, for the zoo command.
-const ReportEvery = 2 * time.Second
-
-func (c *Cache) reportLoop(r store.Reporter) {
-	t := time.NewTicker(ReportEvery)
-	defer t.Stop()
-	for {
-		if b, err := json.Marshal(c.Stats()); err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), ReportEvery)
-			_ = r.Report(ctx, c.instance, b, 5*ReportEvery)
-			cancel()
-		}
-		select {
-		case <-c.stop:
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // Close stops background work, waits for loads in flight to finish, and
@@ -249,26 +233,6 @@ func (c *Cache) invalidate(ctx context.Context, m *Method, tags []string) error 
 	return nil
 }
 
-// replaySoon starts replaying the invalidations the shared store missed,
-// if there are any and no replay is running.
-func (c *Cache) replaySoon() {
-	c.pendingMu.Lock()
-	start := len(c.pending) > 0 && !c.replaying
-	if start {
-		c.replaying = true
-	}
-	c.pendingMu.Unlock()
-	if !start {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed { // Close waits for bg: no Go after it started waiting
-		return
-	}
-	c.bg.Go(c.replay)
-}
-
 // stamp invalidates tags in the local trie at v; no tags stamps the root.
 func (c *Cache) stamp(tags []string, v hlc.Timestamp) {
 	if len(tags) == 0 {
@@ -293,74 +257,6 @@ func (c *Cache) learn(tags []string, v hlc.Timestamp) {
 		v = min(v, bound)
 	}
 	c.stamp(tags, v)
-}
-
-// onEvent handles what a shared store reports.
-func (c *Cache) onEvent(ev store.Event) {
-	switch ev.Kind {
-	case store.EventInvalidate:
-		c.learn(ev.Tags, ev.Version)
-	case store.EventDown:
-		c.watchUp.Store(false)
-	case store.EventUp:
-		if c.wasUp {
-			c.logs.Logger.Info("zoo: caught up with the store's invalidations; what was loaded before the outage counts as stale",
-				slog.String("namespace", c.cfg.namespace))
-			// Back after an outage: other processes may not have been able
-			// to record their invalidations yet (they replay them when
-			// they reconnect). Whatever was loaded before now is suspect.
-			c.learn(nil, ev.Version)
-		}
-		c.wasUp = true
-		c.watchUp.Store(true)
-		c.replaySoon()
-	}
-}
-
-// maxPending bounds the invalidations kept for replay while a shared store
-// is unreachable.
-const maxPending = 1 << 20
-
-// keepForReplay keeps tags to replay to the shared store when it answers again.
-func (c *Cache) keepForReplay(tags []string) {
-	c.pendingMu.Lock()
-	defer c.pendingMu.Unlock()
-	if len(c.pending)+len(tags) > maxPending {
-		c.logs.Warn("zoo: too many invalidations waiting for the store; dropping some: other processes may serve stale entries until they expire",
-			slog.Int("max", maxPending))
-		return
-	}
-	c.pending = append(c.pending, tags...)
-}
-
-// replay records the invalidations the shared store missed.
-func (c *Cache) replay() {
-	c.pendingMu.Lock()
-	tags := c.pending
-	c.pending = nil
-	c.pendingMu.Unlock()
-	defer func() {
-		c.pendingMu.Lock()
-		c.replaying = false
-		c.pendingMu.Unlock()
-	}()
-	if len(tags) == 0 || c.isDone.Load() {
-		return
-	}
-	for len(tags) > 0 {
-		batch := tags[:min(len(tags), 1000)]
-		v, err := c.shared.Invalidate(context.Background(), batch, c.clock.Last())
-		if err != nil {
-			c.pendingMu.Lock()
-			c.pending = append(tags, c.pending...)
-			c.pendingMu.Unlock()
-			c.logs.Warn("zoo: replaying invalidations to the store failed; will retry", slog.String("error", err.Error()))
-			return
-		}
-		c.learn(batch, v)
-		tags = tags[len(batch):]
-	}
-	c.logs.Logger.Info("zoo: invalidations made while the store was unreachable have been recorded")
 }
 
 // ttl returns the lifetime of a new entry of m, jittered.
@@ -394,53 +290,6 @@ func (c *Cache) catchUp(versions map[string]hlc.Timestamp) {
 	for tag, v := range versions {
 		if c.trie.Version(tag) < v {
 			c.learn([]string{tag}, v)
-		}
-	}
-}
-
-// pruneSlack keeps nodes a little longer than the longest TTL: entries are
-// stamped before their load and expire after it, so an entry may outlive
-// asOf+TTL by the duration of its load.
-const pruneSlack = time.Minute
-
-func (c *Cache) pruneLoop() {
-	t := time.NewTicker(c.cfg.pruneEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case <-t.C:
-			c.prune()
-		}
-	}
-}
-
-// prune drops trie nodes no live entry can need. If invalidations of
-// distinct tags still leave more nodes than allowed, it raises the horizon
-// further, step by step, until the trie fits: entries loaded before it
-// become misses. A shared store forgets its old versions likewise.
-func (c *Cache) prune() {
-	now := c.cfg.now()
-	limit := time.Duration(c.maxTTL.Load()) + pruneSlack
-	span := limit
-	c.trie.Prune(hlc.FromTime(now.Add(-span)))
-	for c.trie.Len() > c.cfg.maxTagNodes && span > time.Millisecond {
-		span /= 2
-		c.trie.Prune(hlc.FromTime(now.Add(-span)))
-	}
-	if c.trie.Len() > c.cfg.maxTagNodes {
-		c.trie.Prune(c.clock.Now())
-	}
-	if span < limit {
-		c.logs.Warn("zoo: tag trie over its bound: entries loaded before the pruning horizon are treated as stale",
-			slog.Int("max_tag_nodes", c.cfg.maxTagNodes), slog.Duration("horizon_age", span))
-	}
-	if c.shared != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := c.shared.Prune(ctx, limit); err != nil {
-			c.logs.Warn("zoo: pruning the store's versions failed", slog.String("error", err.Error()))
 		}
 	}
 }

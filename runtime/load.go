@@ -2,15 +2,11 @@ package runtime
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
-	"time"
 	"unsafe"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 
 	"github.com/zoogen/zoogen/runtime/hlc"
 	"github.com/zoogen/zoogen/runtime/store"
@@ -27,7 +23,7 @@ func Lookup[T any](ctx context.Context, m *Method, key []byte) (T, bool) {
 	// keep it, and is called directly (through an interface the key would
 	// escape). The remote path copies it.
 	v, ok := lookupLocal[T](ctx, m, unsafe.String(unsafe.SliceData(key), len(key)))
-	if !ok && m.c.remote != nil {
+	if !ok && m.c.readPath() != readMemory {
 		v, ok = lookupRemote[T](ctx, m, string(key))
 	}
 	if ok {
@@ -39,7 +35,7 @@ func Lookup[T any](ctx context.Context, m *Method, key []byte) (T, bool) {
 // lookup is Lookup for a key the caller owns.
 func lookup[T any](ctx context.Context, m *Method, key string) (T, bool) {
 	v, ok := lookupLocal[T](ctx, m, key)
-	if !ok && m.c.remote != nil {
+	if !ok && m.c.readPath() != readMemory {
 		v, ok = lookupRemote[T](ctx, m, key)
 	}
 	if ok {
@@ -70,81 +66,6 @@ func (m *Method) count(pick func(*methodStats) *counter) {
 func decodeFailures(s *methodStats) *counter { return &s.decodeFailures }
 func failOpens(s *methodStats) *counter      { return &s.failOpens }
 func oversized(s *methodStats) *counter      { return &s.oversized }
-
-// lookupLocal reads key from the memory tier, which answers alone while
-// the local versions can be trusted: always for a memory cache, and for a
-// shared store while its invalidations reach this process.
-func lookupLocal[T any](ctx context.Context, m *Method, key string) (T, bool) {
-	c := m.c
-	if c.local != nil && !c.strict && c.watchUp.Load() {
-		e, _ := c.local.Get(ctx, key)
-		if e != nil && c.fresh(e) {
-			if m.copy {
-				v, ok := decode[T](c, m, e.Value)
-				if ok {
-					propagate(ctx, e.Tags)
-				}
-				return v, ok
-			}
-			if v, ok := e.Value.(T); ok {
-				propagate(ctx, e.Tags)
-				return v, true
-			}
-		}
-	}
-	var zero T
-	return zero, false
-}
-
-// lookupRemote reads key from the store outside the process.
-func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, bool) {
-	var zero T
-	c := m.c
-	inStore := c.shared != nil && (c.strict || !c.watchUp.Load())
-	var e *store.Entry
-	var err error
-	if inStore {
-		e, err = c.shared.GetFresh(ctx, key)
-	} else {
-		e, err = c.remote.Get(ctx, key)
-	}
-	if err != nil {
-		if errors.Is(err, store.ErrCorrupt) {
-			m.count(decodeFailures)
-			c.logs.Warn("zoo: corrupt entry in the store; treating it as a miss",
-				slog.String("method", m.label), slog.String("error", err.Error()))
-		} else {
-			m.count(failOpens)
-			c.logs.Warn("zoo: store read failed; serving from the repository", slog.String("error", err.Error()))
-		}
-		return zero, false
-	}
-	if e == nil {
-		return zero, false
-	}
-	if len(e.TagVersions) > 0 {
-		c.catchUp(e.TagVersions)
-	}
-	if !c.fresh(e) {
-		return zero, false
-	}
-	v, ok := decode[T](c, m, e.Value)
-	if !ok {
-		return zero, false
-	}
-	if c.local != nil && !inStore {
-		var kept any = v
-		keep := true
-		if m.copy {
-			kept, keep = encodeCopy(c, m, v)
-		}
-		if keep {
-			_ = c.local.Set(ctx, key, &store.Entry{Value: kept, AsOf: e.AsOf, Expires: e.Expires, Tags: e.Tags})
-		}
-	}
-	propagate(ctx, e.Tags)
-	return v, true
-}
 
 // decode returns a stored value as a T: as it is (a copy of it if m
 // copies), or decoded from the MessagePack a byte store returns or a method
@@ -215,269 +136,6 @@ func (p *PanicError) Unwrap() error {
 	return err
 }
 
-// flight is one load shared by the callers that missed on its key.
-type flight[T any] struct {
-	done chan struct{} // closed when the fields below are final
-
-	gen uint64 // trie generation when the flight started
-
-	asOf     hlc.Timestamp // taken before the load
-	stamped  bool          // asOf was taken: the store's clock answered
-	val      T
-	raw      codec.Raw // the encoding of val, if the method copies and val survives it
-	err      error
-	panicked *PanicError
-	tags     []string
-
-	waiters int // guarded by Cache.mu
-	cancel  context.CancelFunc
-}
-
-// maxJoins bounds how often a caller joins a flight whose result turned out
-// stale for it before it calls the repository itself.
-const maxJoins = 3
-
-func loadShared[T any](ctx context.Context, m *Method, key string, load func(context.Context) (T, error)) (T, error) {
-	c := m.c
-	counted := false
-	missed := func() { // counts the call as a miss, once
-		if !counted && m.stats != nil {
-			counted = true
-			m.stats.misses.inc()
-		}
-	}
-	rechecked := false
-	for range maxJoins {
-		c.mu.Lock()
-		if c.closed {
-			c.mu.Unlock()
-			missed()
-			return load(ctx)
-		}
-		f, joined := c.flights[key].(*flight[T])
-		if !joined && !rechecked {
-			// A flight that ended between the caller's miss and now has
-			// stored its value (a flight is forgotten only after storing):
-			// look again rather than load twice.
-			c.mu.Unlock()
-			rechecked = true
-			if v, ok := lookup[T](ctx, m, key); ok {
-				return v, nil
-			}
-			c.mu.Lock()
-			f, joined = c.flights[key].(*flight[T])
-		}
-		missed()
-		if joined {
-			f.waiters++
-			if m.stats != nil {
-				m.stats.coalesced.inc()
-			}
-		} else {
-			lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-			f = &flight[T]{
-				done:    make(chan struct{}),
-				gen:     c.trie.Generation(),
-				waiters: 1,
-				cancel:  cancel,
-			}
-			c.flights[key] = f
-			c.loads.Add(1)
-			go run(c, m, key, f, lctx, load)
-		}
-		joinGen := c.trie.Generation()
-		c.mu.Unlock()
-
-		select {
-		case <-f.done:
-		case <-ctx.Done():
-			leave(c, key, f)
-			var zero T
-			return zero, ctx.Err()
-		}
-		if f.panicked != nil {
-			panic(f.panicked)
-		}
-		if f.err != nil {
-			var zero T
-			return zero, f.err
-		}
-		if !joined {
-			// The caller that started the flight arrived before the load
-			// began: whatever it read is fresh enough for it. It gets the
-			// value itself: what the cache keeps of a method that copies is
-			// the value's encoding.
-			propagate(ctx, f.tags)
-			return f.val, nil
-		}
-		if c.shared != nil && (c.strict || !c.watchUp.Load()) {
-			// Only the store knows every invalidation: a joiner takes what
-			// the store holds now, which the load stored unless it was
-			// already stale.
-			if v, ok := lookupRemote[T](ctx, m, key); ok {
-				return v, nil
-			}
-			continue
-		}
-		// A joiner arrived before the load began too if no invalidation it
-		// could know of completed between the flight's start and its
-		// arrival. Otherwise the result must be valid now, after its
-		// arrival: one found valid when the load returned may have been
-		// joined after an invalidation that landed before the flight was
-		// gone.
-		if joinGen == f.gen || f.stamped && c.trie.Valid(f.tags, f.asOf) {
-			if !m.copy {
-				propagate(ctx, f.tags)
-				return f.val, nil
-			}
-			if v, ok := copyOf[T](f.raw); ok {
-				propagate(ctx, f.tags)
-				return v, nil
-			}
-			// The value cannot be copied: it is its loader's alone.
-			return load(ctx)
-		}
-	}
-	return load(ctx)
-}
-
-// leave drops a caller that stopped waiting; the last one out cancels the
-// load and forgets the flight, so that the next caller starts afresh.
-func leave[T any](c *Cache, key string, f *flight[T]) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if f.waiters--; f.waiters > 0 {
-		return
-	}
-	if c.flights[key] == any(f) {
-		delete(c.flights, key)
-	}
-	f.cancel()
-}
-
-// run performs the load of flight f, stores its result and releases the
-// callers. The release is deferred so that it happens even if load exits
-// its goroutine (runtime.Goexit, as t.FailNow does).
-func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Context, load func(context.Context) (T, error)) {
-	defer c.loads.Done()
-	activeLoads.Add(1)
-	ctx, span := c.tracer.Start(ctx, "zoo.load", m.attrs)
-	d := new(deps)
-	returned := false
-	cacheable := true // the result may be stored
-	filled := false   // another process stored the result
-	var fillExpires time.Time
-	defer func() {
-		activeLoads.Add(-1)
-		if !filled {
-			f.tags = d.seal()
-		}
-		if !returned {
-			f.err = fmt.Errorf("zoo: load of %s exited its goroutine", m.label)
-		}
-		f.stamped = cacheable
-		ok := f.err == nil && f.panicked == nil
-		var kept any = f.val // what the cache keeps
-		if ok && m.copy {
-			f.raw, ok = encodeCopy(c, m, f.val)
-			kept = f.raw
-		}
-		if ok && filled && c.local != nil {
-			_ = c.local.Set(ctx, key, &store.Entry{Value: kept, AsOf: f.asOf, Expires: fillExpires, Tags: f.tags})
-		}
-		stored := ok && cacheable && !filled && c.trie.Valid(f.tags, f.asOf)
-		if stored {
-			stored = c.set(ctx, m, key, kept, f.asOf, f.tags)
-		}
-		span.SetAttributes(attribute.Bool("zoo.hit", false), attribute.Int("zoo.tags", len(f.tags)),
-			attribute.Bool("zoo.stored", stored), attribute.Bool("zoo.filled_by_peer", filled))
-		switch {
-		case f.panicked != nil:
-			span.SetStatus(codes.Error, "load panicked")
-		case f.err != nil:
-			span.RecordError(f.err)
-			span.SetStatus(codes.Error, f.err.Error())
-		}
-		span.End()
-		c.mu.Lock()
-		if c.flights[key] == any(f) {
-			delete(c.flights, key)
-		}
-		c.mu.Unlock()
-		f.cancel()
-		close(f.done)
-	}()
-
-	if c.shared == nil {
-		f.asOf = c.clock.Now()
-	} else {
-		asOf, err := c.shared.Now(ctx)
-		if err != nil {
-			// Fail open: without the store's clock the result cannot be
-			// stamped, so it is served and not cached.
-			c.logs.Warn("zoo: the store's clock is unreachable; serving from the repository uncached",
-				slog.String("error", err.Error()))
-			m.count(failOpens)
-			cacheable = false
-		}
-		f.asOf = asOf
-		if cacheable && c.locker != nil && c.cfg.lockTTL > 0 {
-			unlock, ok, err := c.locker.Lock(ctx, key, c.cfg.lockTTL)
-			switch {
-			case ok:
-				defer unlock()
-			case err == nil:
-				// Another process is loading key: wait for its entry.
-				if e, v, found := waitForFill[T](ctx, c, m, key); found {
-					f.val, f.asOf, f.tags, fillExpires = v, e.AsOf, e.Tags, e.Expires
-					filled, returned = true, true
-					return
-				}
-			}
-		}
-	}
-	d.asOf = f.asOf
-	start := time.Now()
-	returned = f.call(context.WithValue(ctx, depsKey{}, d), load)
-	if m.stats != nil {
-		m.stats.loads.inc()
-		m.stats.loadDuration.observe(time.Since(start))
-		if f.err != nil || f.panicked != nil || !returned {
-			m.stats.loadErrors.inc()
-		}
-	}
-}
-
-// fillPoll is how often a process waiting on another's lock looks for the
-// entry it stores.
-const fillPoll = 5 * time.Millisecond
-
-// waitForFill waits, up to the lock's TTL, for the process holding the lock
-// of key to store its entry, and returns it if it is fresh.
-func waitForFill[T any](ctx context.Context, c *Cache, m *Method, key string) (*store.Entry, T, bool) {
-	var zero T
-	deadline := time.Now().Add(c.cfg.lockTTL)
-	for time.Now().Before(deadline) {
-		select {
-		case <-ctx.Done():
-			return nil, zero, false
-		case <-time.After(fillPoll):
-		}
-		e, err := c.shared.GetFresh(ctx, key)
-		if err != nil {
-			return nil, zero, false
-		}
-		if e == nil {
-			continue
-		}
-		if v, ok := decode[T](c, m, e.Value); ok {
-			return e, v, true
-		}
-		return nil, zero, false
-	}
-	return nil, zero, false
-}
-
 // set stores a loaded value in each tier and reports whether it did.
 func (c *Cache) set(ctx context.Context, m *Method, key string, v any, asOf hlc.Timestamp, tags []string) bool {
 	remote := v
@@ -510,18 +168,5 @@ func (c *Cache) set(ctx context.Context, m *Method, key string, v any, asOf hlc.
 			return false
 		}
 	}
-	return true
-}
-
-// call runs load, recording its result or panic. It reports whether load
-// returned or panicked, rather than exiting its goroutine.
-func (f *flight[T]) call(ctx context.Context, load func(context.Context) (T, error)) (returned bool) {
-	defer func() {
-		if r := recover(); r != nil {
-			f.panicked = &PanicError{Value: r, Stack: debug.Stack()}
-			returned = true
-		}
-	}()
-	f.val, f.err = load(ctx)
 	return true
 }

@@ -25,15 +25,14 @@ func Tag(segments ...any) string {
 		if i > 0 {
 			b = append(b, ':')
 		}
-		b = AppendSegment(b, s)
+		b = appendSegment(b, s)
 	}
 	return string(b)
 }
 
-// AppendSegment appends v to b as one escaped tag segment, formatted as
-// [Tag] formats it. Called by generated code for segments that mix text and
-// parameters.
-func AppendSegment(b []byte, v any) []byte {
+// appendSegment appends v to b as one escaped tag segment, formatted as
+// [Tag] formats it.
+func appendSegment(b []byte, v any) []byte {
 	switch v := v.(type) {
 	case string:
 		return appendEscaped(b, v)

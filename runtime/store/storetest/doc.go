@@ -7,6 +7,12 @@
 //		storetest.Run(t, func(t *testing.T) store.Store { return memstore.New() })
 //	}
 //
+// A store that implements [store.Shared] (Redis, LMDB) is checked against
+// that contract too: its clock, the versions of its invalidations, GetFresh
+// along the path of each tag, and pruning that never makes an invalidated
+// entry fresh again; one that implements [store.Locker], against the
+// exclusion of its locks. Those subtests are skipped for other stores.
+//
 // [Run] asks for a fresh store in every subtest and closes it when the
 // subtest ends. It never sleeps and never moves a clock: a backend whose
 // expiry runs elsewhere (a Redis server) passes it as well as one that can be

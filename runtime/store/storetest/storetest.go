@@ -17,10 +17,14 @@ import (
 	"github.com/zoogen/zoogen/runtime/store"
 )
 
-// Run checks that the stores newStore makes keep the [store.Store] contract.
+// Run checks that the stores newStore makes keep the [store.Store] contract,
+// and the [store.Shared] and [store.Locker] contracts if they implement them
+// (the subtests of those are skipped otherwise).
 // Each subtest calls newStore once, uses the store it gets and closes it when
 // it ends; newStore may register its own clean-up with t.Cleanup, which runs
-// after that Close. Subtests run one after the other.
+// after that Close. Subtests run one after the other (a server shared with
+// other tests is loaded less so); the suite keeps no state outside them, so
+// suites may run in parallel with each other.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Helper()
 	tests := []struct {
@@ -41,22 +45,16 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"LargeValue", testLargeValue},
 		{"Concurrent", testConcurrent},
 		{"Close", testClose},
+		{"Shared/Now", implementing[store.Shared](testSharedNow)},
+		{"Shared/InvalidateVersion", implementing[store.Shared](testSharedInvalidateVersion)},
+		{"Shared/GetFresh", implementing[store.Shared](testSharedGetFresh)},
+		{"Shared/PruneKeepsInvalidations", implementing[store.Shared](testSharedPrune)},
+		{"Locker/Exclusive", implementing[store.Locker](testLockerExclusive)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
 			require.NotNil(t, s, "newStore returned nil")
-			clock = wallClock
-			if sh, ok := s.(store.Shared); ok {
-				// A shared store is the clock: entries stamped before it
-				// began may count as stale (see store.Shared).
-				clock = func() hlc.Timestamp {
-					if v, err := sh.Now(t.Context()); err == nil {
-						return v
-					}
-					return wallClock() // a closed store: only errors matter then
-				}
-			}
 			t.Cleanup(func() {
 				// The Close subtest has closed s already; a second Close
 				// need not succeed, it only must not panic.
@@ -109,19 +107,25 @@ func newSample(id int64, name string) sample {
 // on a server that several stores share.
 func key(t *testing.T, name string) string { return t.Name() + "/" + name }
 
-// clock stamps the entries of the subtest running: the wall clock, or a
-// shared store's own. Subtests run one at a time.
-var clock = wallClock
+// stamp returns a timestamp for an entry set in s now: the store's own
+// clock if it is shared (entries stamped before it began may count as
+// stale, see store.Shared), the wall clock otherwise or once s is closed.
+func stamp(t *testing.T, s store.Store) hlc.Timestamp {
+	if sh, ok := s.(store.Shared); ok {
+		if v, err := sh.Now(t.Context()); err == nil {
+			return v
+		}
+	}
+	return hlc.New(time.Now().UnixMilli(), 7)
+}
 
-func wallClock() hlc.Timestamp { return hlc.New(time.Now().UnixMilli(), 7) }
-
-// newEntry returns an entry that expires an hour from now, with an
+// newEntry returns an entry for s that expires an hour from now, with an
 // expiry that is not a whole number of milliseconds.
-func newEntry(value any, tags ...string) *store.Entry {
+func newEntry(t *testing.T, s store.Store, value any, tags ...string) *store.Entry {
 	now := time.Now()
 	return &store.Entry{
 		Value:   value,
-		AsOf:    clock(),
+		AsOf:    stamp(t, s),
 		Expires: now.Add(time.Hour + 123456*time.Nanosecond),
 		Tags:    tags,
 	}
@@ -254,7 +258,7 @@ func testMiss(t *testing.T, s store.Store) {
 // testRoundTrip: every field of an entry comes back from Get.
 func testRoundTrip(t *testing.T, s store.Store) {
 	k := key(t, "product:1")
-	want := newEntry(newSample(1, "Ünïcode \x00 name"), "org:1:store:2:product:1", `product:a\:b`, "featured", "bytes:\x00\xff")
+	want := newEntry(t, s, newSample(1, "Ünïcode \x00 name"), "org:1:store:2:product:1", `product:a\:b`, "featured", "bytes:\x00\xff")
 	requireSet(t, s, k, want)
 	requireGet(t, s, k, want)
 	// Reads do not consume the entry.
@@ -280,7 +284,7 @@ func testValueKinds(t *testing.T, s store.Store) {
 		{"pointer", &p},
 	}
 	for _, v := range values {
-		want := newEntry(v.value)
+		want := newEntry(t, s, v.value)
 		requireSet(t, s, key(t, v.name), want)
 		got, err := s.Get(t.Context(), key(t, v.name))
 		require.NoError(t, err, v.name)
@@ -292,14 +296,14 @@ func testValueKinds(t *testing.T, s store.Store) {
 // including an expiry the new entry does not have.
 func testOverwrite(t *testing.T, s store.Store) {
 	k := key(t, "k")
-	first := newEntry(newSample(1, "first"), "a", "b")
+	first := newEntry(t, s, newSample(1, "first"), "a", "b")
 	requireSet(t, s, k, first)
 
 	second := &store.Entry{Value: newSample(2, "second"), AsOf: first.AsOf + 1}
 	requireSet(t, s, k, second)
 	requireGet(t, s, k, second)
 
-	third := newEntry(newSample(3, "third"), "c")
+	third := newEntry(t, s, newSample(3, "third"), "c")
 	requireSet(t, s, k, third)
 	requireGet(t, s, k, third)
 }
@@ -307,7 +311,7 @@ func testOverwrite(t *testing.T, s store.Store) {
 // testDelete: Delete removes the entry, and the key can be set again.
 func testDelete(t *testing.T, s store.Store) {
 	k, other := key(t, "k"), key(t, "other")
-	e, o := newEntry(newSample(1, "k"), "t"), newEntry(newSample(2, "other"))
+	e, o := newEntry(t, s, newSample(1, "k"), "t"), newEntry(t, s, newSample(2, "other"))
 	requireSet(t, s, k, e)
 	requireSet(t, s, other, o)
 
@@ -315,7 +319,7 @@ func testDelete(t *testing.T, s store.Store) {
 	requireMiss(t, s, k)
 	requireGet(t, s, other, o)
 
-	again := newEntry(newSample(3, "again"))
+	again := newEntry(t, s, newSample(3, "again"))
 	requireSet(t, s, k, again)
 	requireGet(t, s, k, again)
 }
@@ -324,7 +328,7 @@ func testDelete(t *testing.T, s store.Store) {
 func testDeleteMissing(t *testing.T, s store.Store) {
 	require.NoError(t, s.Delete(t.Context(), key(t, "absent")))
 	k := key(t, "twice")
-	requireSet(t, s, k, newEntry(1))
+	requireSet(t, s, k, newEntry(t, s, 1))
 	require.NoError(t, s.Delete(t.Context(), k))
 	require.NoError(t, s.Delete(t.Context(), k))
 	requireMiss(t, s, k)
@@ -333,13 +337,13 @@ func testDeleteMissing(t *testing.T, s store.Store) {
 // testSetExpired: an entry whose Expires has passed is never returned.
 func testSetExpired(t *testing.T, s store.Store) {
 	past := key(t, "past")
-	e := newEntry(newSample(1, "past"))
+	e := newEntry(t, s, newSample(1, "past"))
 	e.Expires = time.Now().Add(-time.Minute)
 	requireSet(t, s, past, e)
 	requireMiss(t, s, past)
 
 	now := key(t, "now")
-	e = newEntry(newSample(2, "now"))
+	e = newEntry(t, s, newSample(2, "now"))
 	e.Expires = time.Now()
 	requireSet(t, s, now, e)
 	requireMiss(t, s, now)
@@ -349,8 +353,8 @@ func testSetExpired(t *testing.T, s store.Store) {
 // neither to be returned.
 func testSetExpiredRemovesOlder(t *testing.T, s store.Store) {
 	k := key(t, "k")
-	requireSet(t, s, k, newEntry(newSample(1, "live")))
-	e := newEntry(newSample(2, "expired"))
+	requireSet(t, s, k, newEntry(t, s, newSample(1, "live")))
+	e := newEntry(t, s, newSample(2, "expired"))
 	e.Expires = time.Now().Add(-time.Minute)
 	requireSet(t, s, k, e)
 	requireMiss(t, s, k)
@@ -360,13 +364,13 @@ func testSetExpiredRemovesOlder(t *testing.T, s store.Store) {
 // expiry far in the future is kept too.
 func testZeroExpires(t *testing.T, s store.Store) {
 	never := key(t, "never")
-	e := newEntry(newSample(1, "never"), "t")
+	e := newEntry(t, s, newSample(1, "never"), "t")
 	e.Expires = time.Time{}
 	requireSet(t, s, never, e)
 	requireGet(t, s, never, e)
 
 	far := key(t, "far")
-	f := newEntry(newSample(2, "far"))
+	f := newEntry(t, s, newSample(2, "far"))
 	f.Expires = time.Now().AddDate(100, 0, 0)
 	requireSet(t, s, far, f)
 	requireGet(t, s, far, f)
@@ -392,7 +396,7 @@ func testBinaryKeys(t *testing.T, s store.Store) {
 	}
 	entries := make([]*store.Entry, len(names))
 	for i, n := range names {
-		entries[i] = newEntry(i, n)
+		entries[i] = newEntry(t, s, i, n)
 		requireSet(t, s, key(t, n), entries[i])
 	}
 	for i, n := range names {
@@ -412,7 +416,7 @@ func testBinaryKeys(t *testing.T, s store.Store) {
 // the store must not keep it. Set's key is a stable string.
 func testReusedKeyBuffer(t *testing.T, s store.Store) {
 	a, b, c := key(t, "buf-a"), key(t, "buf-b"), key(t, "buf-c")
-	ea, eb, ec := newEntry(newSample(1, "a")), newEntry(newSample(2, "b")), newEntry(newSample(3, "c"))
+	ea, eb, ec := newEntry(t, s, newSample(1, "a")), newEntry(t, s, newSample(2, "b")), newEntry(t, s, newSample(3, "c"))
 	requireSet(t, s, a, ea)
 	requireSet(t, s, b, eb)
 
@@ -454,7 +458,7 @@ func testLargeValue(t *testing.T, s store.Store) {
 		v.Blob[i] = byte(i*31 + i>>8)
 	}
 	k := key(t, "large")
-	want := newEntry(v, "big")
+	want := newEntry(t, s, v, "big")
 	requireSet(t, s, k, want)
 	requireGet(t, s, k, want)
 }
@@ -468,7 +472,7 @@ func testConcurrent(t *testing.T, s store.Store) {
 		ops     = 300
 	)
 	keys := []string{key(t, "k0"), key(t, "k1"), key(t, "k2"), key(t, "k3")}
-	base := max(time.Now().UnixMilli(), clock().Wall()+1)
+	base := max(time.Now().UnixMilli(), stamp(t, s).Wall()+1)
 	// entryOf builds the entry that worker w sets as its seq-th write to
 	// key i; checkGot rebuilds it from the value read back.
 	entryOf := func(i, w, seq int) *store.Entry {
@@ -541,15 +545,152 @@ func testConcurrent(t *testing.T, s store.Store) {
 // store.ErrClosed, and a second Close does not panic.
 func testClose(t *testing.T, s store.Store) {
 	k := key(t, "k")
-	requireSet(t, s, k, newEntry(1))
+	requireSet(t, s, k, newEntry(t, s, 1))
 	require.NoError(t, s.Close())
 
 	require.NotPanics(t, func() {
 		got, err := s.Get(t.Context(), k)
 		require.ErrorIs(t, err, store.ErrClosed, "Get after Close")
 		require.Nil(t, got, "Get after Close")
-		require.ErrorIs(t, s.Set(t.Context(), k, newEntry(2)), store.ErrClosed, "Set after Close")
+		require.ErrorIs(t, s.Set(t.Context(), k, newEntry(t, s, 2)), store.ErrClosed, "Set after Close")
 		require.ErrorIs(t, s.Delete(t.Context(), k), store.ErrClosed, "Delete after Close")
 	})
 	require.NotPanics(t, func() { _ = s.Close() }, "second Close")
+}
+
+// implementing adapts a test of the contract of interface I (store.Shared,
+// store.Locker), skipped for a store that does not implement I.
+func implementing[I any](test func(t *testing.T, s I)) func(t *testing.T, s store.Store) {
+	return func(t *testing.T, s store.Store) {
+		x, ok := s.(I)
+		if !ok {
+			t.Skipf("%T is not a %v", s, reflect.TypeFor[I]())
+		}
+		test(t, x)
+	}
+}
+
+func requireNow(t *testing.T, s store.Shared) hlc.Timestamp {
+	t.Helper()
+	v, err := s.Now(t.Context())
+	require.NoError(t, err, "Now")
+	return v
+}
+
+func requireInvalidate(t *testing.T, s store.Shared, min hlc.Timestamp, tags ...string) hlc.Timestamp {
+	t.Helper()
+	v, err := s.Invalidate(t.Context(), tags, min)
+	require.NoError(t, err, "Invalidate(%q, %v)", tags, min)
+	return v
+}
+
+// requireFresh checks that GetFresh returns want, or a miss if want is nil.
+func requireFresh(t *testing.T, s store.Shared, key string, want *store.Entry) {
+	t.Helper()
+	got, err := s.GetFresh(t.Context(), key)
+	require.NoError(t, err, "GetFresh(%q)", key)
+	if want == nil {
+		require.Nil(t, got, "GetFresh(%q): want a miss (stale)", key)
+		return
+	}
+	requireEntry(t, want, got)
+}
+
+// testSharedNow: the store's clock never goes back.
+func testSharedNow(t *testing.T, s store.Shared) {
+	prev := requireNow(t, s)
+	require.NotZero(t, prev, "Now")
+	for range 100 {
+		v := requireNow(t, s)
+		require.GreaterOrEqual(t, v, prev, "Now went back")
+		prev = v
+	}
+}
+
+// testSharedInvalidateVersion: an invalidation's version is later than
+// every timestamp Now returned before it and than min, and Now returns
+// nothing earlier afterwards.
+func testSharedInvalidateVersion(t *testing.T, s store.Shared) {
+	before := requireNow(t, s)
+	v := requireInvalidate(t, s, 0, key(t, "a"))
+	require.Greater(t, v, before, "Invalidate's version is not after Now's")
+	require.GreaterOrEqual(t, requireNow(t, s), v, "Now after Invalidate is earlier than its version")
+
+	min := hlc.New(v.Wall()+50, 3) // a little ahead of the store's clock
+	w := requireInvalidate(t, s, min, key(t, "b"), key(t, "c"))
+	require.Greater(t, w, min, "Invalidate's version is not after min")
+	require.GreaterOrEqual(t, requireNow(t, s), w, "Now after Invalidate is earlier than its version")
+}
+
+// testSharedGetFresh: GetFresh misses an entry once a tag on the path of
+// one of its tags (the tag itself or a prefix of it) is invalidated, and
+// keeps returning entries no invalidation reaches; an entry stamped after
+// the invalidation is fresh.
+func testSharedGetFresh(t *testing.T, s store.Shared) {
+	org := key(t, "org")
+	product := newEntry(t, s, newSample(1, "product"), org+":1:store:2:product:3", "featured")
+	other := newEntry(t, s, newSample(2, "other"), org+":2:store:2")
+	parent := newEntry(t, s, newSample(3, "parent"), org+":3")
+	requireSet(t, s, key(t, "product"), product)
+	requireSet(t, s, key(t, "other"), other)
+	requireSet(t, s, key(t, "parent"), parent)
+	requireFresh(t, s, key(t, "product"), product)
+	requireFresh(t, s, key(t, "missing"), nil)
+
+	requireInvalidate(t, s, 0, org+":1")
+	requireInvalidate(t, s, 0, org+":3:store:9") // below parent's tag: not on its path
+	requireFresh(t, s, key(t, "product"), nil)
+	requireFresh(t, s, key(t, "other"), other)
+	requireFresh(t, s, key(t, "parent"), parent)
+
+	again := newEntry(t, s, newSample(4, "reloaded"), org+":1:store:2:product:3")
+	requireSet(t, s, key(t, "product"), again)
+	requireFresh(t, s, key(t, "product"), again)
+
+	requireInvalidate(t, s, 0, org+":2:store:2")
+	requireFresh(t, s, key(t, "other"), nil)
+}
+
+// testSharedPrune: pruning never makes an invalidated entry fresh again,
+// and keeps an entry loaded after the last invalidation fresh while it is
+// younger than maxAge.
+func testSharedPrune(t *testing.T, s store.Shared) {
+	tag := key(t, "tag")
+	stale := newEntry(t, s, newSample(1, "stale"), tag)
+	requireSet(t, s, key(t, "stale"), stale)
+	requireInvalidate(t, s, 0, tag)
+	fresh := newEntry(t, s, newSample(2, "fresh"), tag)
+	requireSet(t, s, key(t, "fresh"), fresh)
+
+	require.NoError(t, s.Prune(t.Context(), time.Hour), "Prune(1h)")
+	requireFresh(t, s, key(t, "stale"), nil)
+	requireFresh(t, s, key(t, "fresh"), fresh)
+
+	require.NoError(t, s.Prune(t.Context(), 0), "Prune(0)")
+	requireFresh(t, s, key(t, "stale"), nil)
+}
+
+// testLockerExclusive: one process at a time holds a key's lock; unlock
+// releases it, and locks of other keys are independent.
+func testLockerExclusive(t *testing.T, s store.Locker) {
+	ctx := t.Context()
+	k := key(t, "k")
+	unlock, ok, err := s.Lock(ctx, k, time.Minute)
+	require.NoError(t, err, "Lock")
+	require.True(t, ok, "Lock of a free key")
+
+	_, ok, err = s.Lock(ctx, k, time.Minute)
+	require.NoError(t, err, "Lock of a held key")
+	require.False(t, ok, "Lock of a held key succeeded")
+
+	unlockOther, ok, err := s.Lock(ctx, key(t, "other"), time.Minute)
+	require.NoError(t, err, "Lock")
+	require.True(t, ok, "Lock of another key")
+	unlockOther()
+
+	unlock()
+	unlock, ok, err = s.Lock(ctx, k, time.Minute)
+	require.NoError(t, err, "Lock after unlock")
+	require.True(t, ok, "Lock after unlock")
+	unlock()
 }

@@ -21,10 +21,12 @@ import (
 // their MessagePack).
 
 func TestValueStore(t *testing.T) {
+	t.Parallel() // the suite keeps no package state
 	storetest.Run(t, func(t *testing.T) store.Store { return newMapStore(false) })
 }
 
 func TestByteStore(t *testing.T) {
+	t.Parallel() // the suite keeps no package state
 	storetest.Run(t, func(t *testing.T) store.Store { return newMapStore(true) })
 }
 

@@ -1,0 +1,117 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/zoogen/zoogen/runtime/store"
+)
+
+// readPath is which tier answers a read, as [Cache.readPath] decides it.
+type readPath uint8
+
+const (
+	// readMemory: there is no store outside the process; the memory tier
+	// answers alone.
+	readMemory readPath = iota
+	// readLocalFirst: the local versions can be trusted (the shared store's
+	// invalidations reach this process, or no process shares the store):
+	// the memory tier answers, then the remote store, whose entries are
+	// validated against the local trie and kept in the memory tier.
+	readLocalFirst
+	// readInStore: only the shared store knows every invalidation (strict
+	// consistency, or its invalidations do not reach this process): the
+	// store answers and validates the entry itself; the memory tier is
+	// skipped.
+	readInStore
+)
+
+// readPath decides which tier answers a read now. It is the one place that
+// decides it: the answer changes while the shared store's invalidations
+// stop and start reaching this process, so callers ask at each step.
+func (c *Cache) readPath() readPath {
+	switch {
+	case c.remote == nil:
+		return readMemory
+	case c.shared != nil && (c.strict || !c.watchUp.Load()):
+		return readInStore
+	default:
+		return readLocalFirst
+	}
+}
+
+// lookupLocal reads key from the memory tier, which answers alone while
+// the local versions can be trusted: always for a memory cache, and for a
+// shared store while its invalidations reach this process.
+func lookupLocal[T any](ctx context.Context, m *Method, key string) (T, bool) {
+	c := m.c
+	if c.local != nil && c.readPath() != readInStore {
+		e, _ := c.local.Get(ctx, key)
+		if e != nil && c.fresh(e) {
+			if m.copy {
+				v, ok := decode[T](c, m, e.Value)
+				if ok {
+					propagate(ctx, e.Tags)
+				}
+				return v, ok
+			}
+			if v, ok := e.Value.(T); ok {
+				propagate(ctx, e.Tags)
+				return v, true
+			}
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+// lookupRemote reads key from the store outside the process.
+func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, bool) {
+	var zero T
+	c := m.c
+	inStore := c.readPath() == readInStore
+	var e *store.Entry
+	var err error
+	if inStore {
+		e, err = c.shared.GetFresh(ctx, key)
+	} else {
+		e, err = c.remote.Get(ctx, key)
+	}
+	if err != nil {
+		if errors.Is(err, store.ErrCorrupt) {
+			m.count(decodeFailures)
+			c.logs.Warn("zoo: corrupt entry in the store; treating it as a miss",
+				slog.String("method", m.label), slog.String("error", err.Error()))
+		} else {
+			m.count(failOpens)
+			c.logs.Warn("zoo: store read failed; serving from the repository", slog.String("error", err.Error()))
+		}
+		return zero, false
+	}
+	if e == nil {
+		return zero, false
+	}
+	if len(e.TagVersions) > 0 {
+		c.catchUp(e.TagVersions)
+	}
+	if !c.fresh(e) {
+		return zero, false
+	}
+	v, ok := decode[T](c, m, e.Value)
+	if !ok {
+		return zero, false
+	}
+	if c.local != nil && !inStore {
+		var kept any = v
+		keep := true
+		if m.copy {
+			kept, keep = encodeCopy(c, m, v)
+		}
+		if keep {
+			_ = c.local.Set(ctx, key, &store.Entry{Value: kept, AsOf: e.AsOf, Expires: e.Expires, Tags: e.Tags})
+		}
+	}
+	propagate(ctx, e.Tags)
+	return v, true
+}
