@@ -226,6 +226,13 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 			switch {
 			case ok:
 				defer unlock()
+				// The previous holder may have stored the entry between
+				// this process's miss and its lock: look once more.
+				if e, v, found, _ := storedEntry[T](ctx, c, m, key); found {
+					f.val, f.asOf, f.tags, fillExpires = v, e.AsOf, e.Tags, e.Expires
+					filled, returned = true, true
+					return
+				}
 			case err == nil:
 				// Another process is loading key: wait for its entry.
 				if e, v, found := waitForFill[T](ctx, c, m, key); found {
@@ -263,19 +270,30 @@ func waitForFill[T any](ctx context.Context, c *Cache, m *Method, key string) (*
 			return nil, zero, false
 		case <-time.After(fillPoll):
 		}
-		e, err := c.shared.GetFresh(ctx, key)
-		if err != nil {
-			return nil, zero, false
+		if e, v, found, final := storedEntry[T](ctx, c, m, key); found || final {
+			return e, v, found
 		}
-		if e == nil {
-			continue
-		}
-		if v, ok := decode[T](c, m, e.Value); ok {
-			return e, v, true
-		}
-		return nil, zero, false
 	}
 	return nil, zero, false
+}
+
+// storedEntry reads key's entry from the shared store, validated there. It
+// reports whether a fresh entry of type T was found, and, when not, whether
+// looking again is pointless (the store failed, or the entry does not
+// decode).
+func storedEntry[T any](ctx context.Context, c *Cache, m *Method, key string) (e *store.Entry, v T, found, final bool) {
+	e, err := c.shared.GetFresh(ctx, key)
+	if err != nil {
+		return nil, v, false, true
+	}
+	if e == nil {
+		return nil, v, false, false
+	}
+	v, ok := decode[T](c, m, e.Value)
+	if !ok {
+		return nil, v, false, true
+	}
+	return e, v, true, true
 }
 
 // call runs load, recording its result or panic. It reports whether load
