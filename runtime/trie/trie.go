@@ -146,7 +146,7 @@ func (t *Trie) Len() int { return int(t.nodes.Load()) }
 
 // PruneBudget is the most nodes one prune step visits while it holds the
 // writers' mutex: an Invalidate waits for at most that many.
-const PruneBudget = 2048
+const PruneBudget = 512
 
 // Prune raises the horizon to h (it never goes down) and removes every node
 // whose version is older than the horizon and that has no children left. It
