@@ -11,11 +11,17 @@ import (
 // to stay in the caches (32 KiB).
 const nstamps = 1 << 12
 
+// The FNV-1a hash of tag paths.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
 // pathHash is the FNV-1a hash of a tag path.
 func pathHash(tag string) uint64 {
-	h := uint64(14695981039346656037)
+	h := uint64(fnvOffset)
 	for i := 0; i < len(tag); i++ {
-		h = (h ^ uint64(tag[i])) * 1099511628211
+		h = (h ^ uint64(tag[i])) * fnvPrime
 	}
 	return h
 }
@@ -37,12 +43,12 @@ func slotsOf(tags []string) []uint16 {
 	}
 	slots := make([]uint16, 0, n)
 	for _, tag := range tags {
-		h := uint64(14695981039346656037)
+		h := uint64(fnvOffset)
 		for i := 0; i < len(tag); i++ {
 			if tag[i] == Sep {
 				slots = append(slots, slot(h))
 			}
-			h = (h ^ uint64(tag[i])) * 1099511628211
+			h = (h ^ uint64(tag[i])) * fnvPrime
 		}
 		slots = append(slots, slot(h))
 	}
