@@ -102,8 +102,8 @@ func BenchmarkHitParallel(b *testing.B) {
 }
 
 // BenchmarkInvalidate measures Invalidate with n entries cached, each under
-// its own product tag, and as many tag nodes in the trie: the cost does not
-// depend on n.
+// its own product tag, and as many tag nodes in the trie, invalidating tags
+// spread over the whole trie in turn: the cost barely depends on n.
 func BenchmarkInvalidate(b *testing.B) {
 	ctx := context.Background()
 	for _, n := range []int{1_000, 300_000} {
@@ -120,14 +120,78 @@ func BenchmarkInvalidate(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			tag := zoo.Tag("org", 1, "store", 0, "product", 7)
+			// 1024 tags, one every n/1024 entries.
+			tags := make([]string, 1024)
+			for i := range tags {
+				e := i * n / len(tags)
+				tags[i] = zoo.Tag("org", 1, "store", e/1000, "product", e%1000)
+			}
 			b.ReportAllocs()
+			i := 0
 			for b.Loop() {
-				if err := c.Invalidate(ctx, tag); err != nil {
+				if err := c.Invalidate(ctx, tags[i&1023]); err != nil {
 					b.Fatal(err)
 				}
+				i++
 			}
 		})
+	}
+}
+
+// BenchmarkHitWhileInvalidating compares hits on 1024 entries of 1, 3 or 5
+// tags each while nothing is invalidated (quiet) and while an unrelated tag
+// is invalidated every 100 hits (busy): the freshness memo keeps the busy
+// hits near the quiet ones.
+func BenchmarkHitWhileInvalidating(b *testing.B) {
+	ctx := context.Background()
+	const entries = 1024
+	for _, ntags := range []int{1, 3, 5} {
+		for _, busy := range []bool{false, true} {
+			name := fmt.Sprintf("tags=%d/quiet", ntags)
+			if busy {
+				name = fmt.Sprintf("tags=%d/busy", ntags)
+			}
+			b.Run(name, func(b *testing.B) {
+				c := newCache(b)
+				m := c.Method(zoo.MethodSpec{Package: "example.com/shop", Interface: "ProductRepo", Method: "GetTagged"})
+				get := func(pid int64) (int64, error) {
+					var buf [64]byte
+					k := zoo.KeyInt(m.Key(buf[:0]), pid)
+					if v, ok := zoo.Lookup[int64](ctx, m, k); ok {
+						return v, nil
+					}
+					return zoo.Load(ctx, m, k, func(ctx context.Context) (int64, error) {
+						tags := []string{zoo.Tag("org", 1, "store", 2, "product", pid), zoo.Tag("featured"),
+							zoo.Tag("product", pid, "reviews"), zoo.Tag("brand", pid%10), zoo.Tag("category", pid%7, "shelf", pid%3)}
+						zoo.AddDeps(ctx, tags[:ntags]...)
+						return pid, nil
+					})
+				}
+				for pid := range int64(entries) {
+					if _, err := get(pid); err != nil {
+						b.Fatal(err)
+					}
+				}
+				unrelated := make([]string, 1000)
+				for i := range unrelated {
+					unrelated[i] = zoo.Tag("org", 1, "store", 9, "product", i)
+				}
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					pid := int64(i*7) & (entries - 1)
+					if v, err := get(pid); err != nil || v != pid {
+						b.Fatal(v, err)
+					}
+					i++
+					if busy && i%100 == 0 {
+						if err := c.Invalidate(ctx, unrelated[(i/100)%len(unrelated)]); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			})
+		}
 	}
 }
 

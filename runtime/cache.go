@@ -268,19 +268,11 @@ func (c *Cache) ttl(m *Method) time.Duration {
 	return d
 }
 
-// fresh reports whether e may be served. A hit between two changes of the
-// trie costs two atomic loads: the generation at which e was last found
-// fresh is remembered in e.
+// fresh reports whether e may be served. A hit costs a few atomic loads
+// while nothing on e's paths changed, whatever was invalidated elsewhere:
+// the memo kept in e lets the trie skip the walk of e's tags (trie.Fresh).
 func (c *Cache) fresh(e *store.Entry) bool {
-	gen := c.trie.Generation()
-	if e.Checked() == gen {
-		return true
-	}
-	if !c.trie.Valid(e.Tags, e.AsOf) {
-		return false
-	}
-	e.MarkChecked(gen)
-	return true
+	return c.trie.Fresh(&e.Memo, e.Tags, e.AsOf)
 }
 
 // catchUp applies the tag versions an entry from a shared store carries:

@@ -3,10 +3,10 @@ package store
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"time"
 
 	"github.com/zoogen/zoogen/runtime/hlc"
+	"github.com/zoogen/zoogen/runtime/trie"
 )
 
 // ErrClosed is returned by a store's methods after Close.
@@ -44,7 +44,7 @@ type Store interface {
 // ErrCorrupt is wrapped by errors for stored bytes that fail to decode.
 var ErrCorrupt = errors.New("zoo: corrupt entry")
 
-// Entry is one cached result. It holds an atomic field and is handled by
+// Entry is one cached result. It holds atomic fields and is handled by
 // pointer; never copy an Entry.
 type Entry struct {
 	// Value is the cached result; see Store for its form in byte stores.
@@ -63,20 +63,12 @@ type Entry struct {
 	// Stores need not keep them otherwise.
 	TagVersions map[string]hlc.Timestamp
 
-	checked atomic.Uint64
+	// Memo is the cache's, not the store's: the cache's memo of the entry's
+	// freshness against its tag trie. Stores neither read nor keep it.
+	Memo trie.Memo
 }
 
 // Expired reports whether e has expired at now.
 func (e *Entry) Expired(now time.Time) bool {
 	return !e.Expires.IsZero() && !now.Before(e.Expires)
 }
-
-// Checked returns the generation recorded by [Entry.MarkChecked], or 0.
-//
-// The cache uses it as a memo: it records the generation of its tag trie at
-// which it last found the entry fresh, so that hits between two invalidations
-// skip the walk of the entry's tags. Stores need not keep it.
-func (e *Entry) Checked() uint64 { return e.checked.Load() }
-
-// MarkChecked records that e was found fresh at trie generation gen.
-func (e *Entry) MarkChecked(gen uint64) { e.checked.Store(gen) }

@@ -9,11 +9,20 @@
 // operation ever visits entries: the trie holds only the nodes that
 // invalidations created.
 //
+// A hit need not walk at all: [Trie.Fresh] keeps a [Memo] per entry. Every
+// invalidation also bumps one of a few thousand counters, picked by hashing
+// the invalidated path; an entry remembers the sum of the counters of its
+// tags' prefixes, and while that sum is unchanged nothing on its paths was
+// invalidated, whatever happened elsewhere. Children live in copy-on-write
+// hash tables keyed by segment, which readers use without a lock.
+//
 // Nodes are pruned to keep memory bounded. Pruning forgets versions, so it
 // could make an invalidated entry look fresh again; it therefore raises a
 // horizon first, and every entry loaded before the horizon is stale. Only
 // nodes older than the horizon are removed, so no entry that a removed node
-// would have invalidated can still pass.
+// would have invalidated can still pass. [Trie.Prune] sweeps in steps of a
+// bounded number of nodes, so writers never wait for a whole sweep, and it
+// leaves the memos of entries loaded after the horizon as they are.
 //
 // Segments are compared as raw strings: the trie does no escaping. Callers
 // that put values into tags escape ':' in them (runtime.Tag does).

@@ -88,6 +88,15 @@ func fuzzCheck(back byte, segs ...byte) []byte {
 	return append(append([]byte{4, byte(len(segs) - 1)}, segs...), 0, back)
 }
 
+// fuzzFresh checks remembered entry k (0 to 3) through its memo.
+func fuzzFresh(k byte) []byte { return []byte{6, k} }
+
+// fuzzFreshNew replaces remembered entry k by one of tag segs as of 4-back
+// after the clock, and checks it.
+func fuzzFreshNew(k, back byte, segs ...byte) []byte {
+	return append(append([]byte{6, k | 4, byte(len(segs) - 1)}, segs...), back)
+}
+
 // FuzzTrieAgainstModel runs programs of invalidations, prunes and checks
 // decoded from the input against fuzzModel. Timestamps only move forward, as
 // the cache's clock does. For an entry loaded at or after the horizon, Valid
@@ -97,7 +106,9 @@ func fuzzCheck(back byte, segs ...byte) []byte {
 //
 // Each step starts with a byte: its low three bits pick the operation, its
 // high five bits how far the clock moves first. The operation's arguments
-// follow.
+// follow. Operation 6 checks one of four remembered entries through
+// [Trie.Fresh] and its [trie.Memo], replacing it first when its byte says
+// so: the memo must never answer other than Valid's rules.
 func FuzzTrieAgainstModel(f *testing.F) {
 	const ( // indexes of fuzzSegments
 		empty, a, ab, b, escaped = 0, 1, 2, 3, 4
@@ -112,12 +123,22 @@ func FuzzTrieAgainstModel(f *testing.F) {
 	// A young node under old ones survives the prune that drops its siblings.
 	f.Add(fuzzSeed(fuzzInv(a), fuzzInv(a, b), fuzzInv(a, ab), fuzzInv(a, b, a, b), fuzzPrune(3), fuzzCheck(6, a), fuzzCheck(6, a, b, a, b, escaped),
 		fuzzCheck(2, a, ab), fuzzInv(ab, ab, ab, ab), fuzzPrune(0), fuzzCheck(0, ab, ab, ab, ab)))
+	// A memoised entry: fresh, fresh again after an unrelated invalidation
+	// and a prune, stale after one on its path.
+	f.Add(fuzzSeed(fuzzInv(b), fuzzFreshNew(0, 0, a, ab), fuzzInv(b, a), fuzzFresh(0), fuzzPrune(40), fuzzFresh(0),
+		fuzzInv(a), fuzzFresh(0), fuzzFresh(0)))
 
 	f.Fuzz(func(t *testing.T, input []byte) {
 		var tr trie.Trie
 		m := &fuzzModel{versions: map[string]hlc.Timestamp{}}
 		now := hlc.Timestamp(1000)
 		ops := &fuzzOps{b: input}
+		type memoEntry struct {
+			tags []string
+			asOf hlc.Timestamp
+			memo *trie.Memo
+		}
+		var entries [4]*memoEntry
 		for step := 0; ; step++ {
 			op, ok := ops.next()
 			if !ok {
@@ -136,6 +157,23 @@ func FuzzTrieAgainstModel(f *testing.F) {
 			case 7: // InvalidateAll
 				tr.InvalidateAll(now)
 				m.root = now
+			case 6: // Fresh on a remembered entry, kept or replaced
+				k := ops.byteOr()
+				e := entries[k%4]
+				if e == nil || k&4 != 0 {
+					e = &memoEntry{tags: []string{ops.tag()}, asOf: now + 4 - hlc.Timestamp(ops.byteOr()), memo: new(trie.Memo)}
+					if k&8 != 0 {
+						e.tags = append(e.tags, ops.tag())
+					}
+					entries[k%4] = e
+				}
+				got, want := tr.Fresh(e.memo, e.tags, e.asOf), m.valid(e.tags, e.asOf)
+				if e.asOf >= m.horizon && got != want {
+					t.Fatalf("step %d: Fresh(%q, %d) = %v, the model says %v (horizon %d)", step, e.tags, e.asOf, got, want, m.horizon)
+				}
+				if e.asOf < m.horizon && got {
+					t.Fatalf("step %d: Fresh(%q, %d) = true before the horizon %d", step, e.tags, e.asOf, m.horizon)
+				}
 			default: // Valid and Version, as of up to 255 behind the clock or 4 ahead of it
 				tags := []string{ops.tag()}
 				if n := ops.byteOr(); n%3 == 1 {

@@ -13,10 +13,11 @@ const Sep = ':'
 
 // Trie is a versioned prefix trie of tags.
 //
-// A Trie is safe for concurrent use. Readers ([Trie.Valid], [Trie.Version],
-// [Trie.Generation]) take no lock: they load atomics and look children up in
-// lock-free maps. Writers ([Trie.Invalidate], [Trie.Prune]) are serialised
-// by one mutex, held for O(depth) by Invalidate and for one sweep by Prune.
+// A Trie is safe for concurrent use. Readers ([Trie.Valid], [Trie.Fresh],
+// [Trie.Version], [Trie.Generation]) take no lock: they load atomics and
+// look children up in copy-on-write tables. Writers ([Trie.Invalidate],
+// [Trie.PruneStep]) are serialised by one mutex, held for O(depth) by
+// Invalidate and for at most [PruneBudget] nodes by a prune step.
 // The zero Trie is empty and ready to use.
 type Trie struct {
 	root    node
@@ -24,27 +25,28 @@ type Trie struct {
 	gen     atomic.Uint64
 	horizon atomic.Uint64
 	nodes   atomic.Int64
+
+	// stamps are the counters of the freshness memo (see [Memo]): every
+	// invalidation of a node bumps the one its path hashes to.
+	stamps [nstamps]atomic.Uint64
+
+	pruneMu sync.Mutex // one prune at a time; held across its steps
+	sweep   []frame    // the prune in progress; guarded by mu and pruneMu
 }
 
 type node struct {
 	version atomic.Uint64
-	// children maps a segment to its *node. It is nil until the first child
-	// is added; writers create and fill it under Trie.mu, readers load it
-	// without a lock.
-	children atomic.Pointer[sync.Map]
-	nkids    int // guarded by Trie.mu
+	// kids are the node's children, nil until the first is added; writers
+	// replace them under Trie.mu, readers load them without a lock.
+	kids atomic.Pointer[kids]
 }
 
 func (n *node) child(seg string) *node {
-	kids := n.children.Load()
-	if kids == nil {
+	k := n.kids.Load()
+	if k == nil {
 		return nil
 	}
-	c, ok := kids.Load(seg)
-	if !ok {
-		return nil
-	}
-	return c.(*node)
+	return k.get(seg)
 }
 
 // stamp raises the node's version to v; versions never go down.
@@ -69,21 +71,19 @@ func (t *Trie) Invalidate(tag string, v hlc.Timestamp) {
 		c := n.child(seg)
 		if c == nil {
 			c = new(node)
-			kids := n.children.Load()
-			if kids == nil {
-				kids = new(sync.Map)
-				n.children.Store(kids)
+			old := n.kids.Load()
+			if k := old.add(seg, c); k != old {
+				n.kids.Store(k)
 			}
-			kids.Store(seg, c)
-			n.nkids++
 			t.nodes.Add(1)
 		}
 		n = c
 	}
 	n.stamp(v)
 	t.mu.Unlock()
-	// The generation moves after the stamp: a reader that sees the new
-	// generation also sees the stamp.
+	// The memo's counter moves after the stamp, and the generation after
+	// both: a reader that sees either move also sees the stamp.
+	t.stamps[slot(pathHash(tag))].Add(1)
 	t.gen.Add(1)
 }
 
@@ -144,16 +144,47 @@ func (t *Trie) Horizon() hlc.Timestamp { return hlc.Timestamp(t.horizon.Load()) 
 // Len returns the number of nodes below the root.
 func (t *Trie) Len() int { return int(t.nodes.Load()) }
 
+// PruneBudget is the most nodes one prune step visits while it holds the
+// writers' mutex: an Invalidate waits for at most that many.
+const PruneBudget = 512
+
 // Prune raises the horizon to h (it never goes down) and removes every node
 // whose version is older than the horizon and that has no children left. It
-// returns the number of nodes removed.
+// returns the number of nodes removed. It sweeps in steps of [PruneStep],
+// releasing the writers' mutex between them, so invalidations wait for one
+// step at most, never for the whole sweep.
 //
 // Entries loaded before the horizon become stale, so a caller picks h no
 // later than the oldest entry that could still be live (now minus the
-// longest TTL); a later h trades hits for memory.
+// longest TTL); a later h trades hits for memory. Entries loaded at or after
+// it keep their memo: pruning removes only nodes no such entry depends on.
 func (t *Trie) Prune(h hlc.Timestamp) int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	t.pruneMu.Lock()
+	defer t.pruneMu.Unlock()
+	t.raise(h)
+	removed := 0
+	for {
+		_, r, done := t.step(PruneBudget)
+		removed += r
+		if done {
+			return removed
+		}
+	}
+}
+
+// PruneStep raises the horizon to h and continues the sweep in progress (or
+// starts one), visiting at most budget nodes with the writers' mutex held.
+// It returns the nodes visited and removed, and whether the sweep is
+// complete. A node stamped or given a child between steps is kept.
+func (t *Trie) PruneStep(h hlc.Timestamp, budget int) (visited, removed int, done bool) {
+	t.pruneMu.Lock()
+	defer t.pruneMu.Unlock()
+	t.raise(h)
+	return t.step(budget)
+}
+
+// raise raises the horizon to h and moves the generation.
+func (t *Trie) raise(h hlc.Timestamp) {
 	for {
 		old := t.horizon.Load()
 		if old >= uint64(h) || t.horizon.CompareAndSwap(old, uint64(h)) {
@@ -161,32 +192,74 @@ func (t *Trie) Prune(h hlc.Timestamp) int {
 		}
 	}
 	t.gen.Add(1)
-	removed := t.sweep(&t.root, t.horizon.Load())
-	t.nodes.Add(-int64(removed))
-	return removed
 }
 
-// sweep removes the prunable descendants of n. Called with t.mu held.
-func (t *Trie) sweep(n *node, horizon uint64) int {
-	kids := n.children.Load()
-	if kids == nil {
-		return 0
+// frame is a node of the sweep in progress whose children are being
+// visited: a snapshot of their table, and the position in it.
+type frame struct {
+	n      *node
+	seg    string // n's segment in its parent
+	k      *kids  // n's children when the sweep reached n
+	bucket int    // the bucket of k being visited
+	cur    []kid  // that bucket when the sweep reached it
+	next   int    // the next child in cur
+}
+
+// step visits at most budget nodes of the sweep, in post-order, removing
+// those older than the horizon that have no children. Called with pruneMu
+// held.
+func (t *Trie) step(budget int) (visited, removed int, done bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	horizon := t.horizon.Load()
+	if len(t.sweep) == 0 {
+		t.sweep = append(t.sweep, frame{n: &t.root, k: t.root.kids.Load()})
 	}
-	removed := 0
-	kids.Range(func(seg, c any) bool {
-		child := c.(*node)
-		removed += t.sweep(child, horizon)
-		if child.nkids == 0 && child.version.Load() < horizon {
-			kids.Delete(seg)
-			n.nkids--
+	for visited < budget {
+		f := &t.sweep[len(t.sweep)-1]
+		if c, seg, ok := f.advance(); ok {
+			visited++
+			t.sweep = append(t.sweep, frame{n: c, seg: seg, k: c.kids.Load()})
+			continue
+		}
+		// Every child of f.n has been visited: f.n itself may go.
+		n, seg := f.n, f.seg
+		t.sweep = t.sweep[:len(t.sweep)-1]
+		if k := n.kids.Load(); k != nil && k.n == 0 {
+			n.kids.Store(nil)
+		}
+		if len(t.sweep) == 0 {
+			t.sweep = nil
+			t.nodes.Add(-int64(removed))
+			return visited, removed, true
+		}
+		if n.kids.Load() == nil && n.version.Load() < horizon {
+			t.sweep[len(t.sweep)-1].n.kids.Load().remove(seg)
 			removed++
 		}
-		return true
-	})
-	if n.nkids == 0 {
-		n.children.Store(nil)
 	}
-	return removed
+	t.nodes.Add(-int64(removed))
+	return visited, removed, false
+}
+
+// advance returns the next child of f's snapshot, if any.
+func (f *frame) advance() (*node, string, bool) {
+	if f.k == nil {
+		return nil, "", false
+	}
+	for f.next >= len(f.cur) {
+		if f.bucket >= len(f.k.buckets) {
+			return nil, "", false
+		}
+		f.cur, f.next = nil, 0
+		if b := f.k.buckets[f.bucket].Load(); b != nil {
+			f.cur = *b
+		}
+		f.bucket++
+	}
+	e := f.cur[f.next]
+	f.next++
+	return e.node, e.seg, true
 }
 
 // Walk calls fn for every node at or below prefix ("" for the whole trie)
@@ -213,18 +286,24 @@ func walk(n *node, tag string, fn func(string, hlc.Timestamp) bool) bool {
 			return false
 		}
 	}
-	kids := n.children.Load()
-	if kids == nil {
+	k := n.kids.Load()
+	if k == nil {
 		return true
 	}
-	cont := true
-	kids.Range(func(seg, c any) bool {
-		child := tag + string(Sep) + seg.(string)
-		if tag == "" {
-			child = seg.(string)
+	for i := range k.buckets {
+		b := k.buckets[i].Load()
+		if b == nil {
+			continue
 		}
-		cont = walk(c.(*node), child, fn)
-		return cont
-	})
-	return cont
+		for _, e := range *b {
+			child := tag + string(Sep) + e.seg
+			if tag == "" {
+				child = e.seg
+			}
+			if !walk(e.node, child, fn) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -204,6 +204,11 @@ func TestConcurrentReadersAndWriters(t *testing.T) {
 	}
 	next := func() hlc.Timestamp { ts.Lock(); defer ts.Unlock(); ts.v++; return ts.v }
 	stop := make(chan struct{})
+	var memos [8]trie.Memo // shared by readers, each of one entry
+	var memoTags [8][]string
+	for k := range memoTags {
+		memoTags[k] = []string{fmt.Sprintf("org:%d:store:%d", k%2, k)}
+	}
 	var writers, readers sync.WaitGroup
 	for w := range 2 {
 		writers.Go(func() {
@@ -229,6 +234,10 @@ func TestConcurrentReadersAndWriters(t *testing.T) {
 				// the check must simply not crash or race.
 				tr.Valid(tags, asOf)
 				tr.Version(tags[0])
+				k := i % len(memos)
+				if !tr.Fresh(&memos[k], memoTags[k], 1<<40) {
+					t.Error("an entry newer than every invalidation is stale")
+				}
 			}
 		})
 	}
@@ -287,4 +296,100 @@ func TestWalk(t *testing.T) {
 	n := 0
 	tr.Walk("", func(string, hlc.Timestamp) bool { n++; return false })
 	assert.Equal(t, 1, n, "Walk stops when fn returns false")
+}
+
+// TestPruneStepIsBounded: a sweep of 300k nodes runs in steps that each
+// visit at most the budget with the writers' mutex held, invalidations
+// landing between steps are kept, and the steps together remove what one
+// sweep would.
+func TestPruneStepIsBounded(t *testing.T) {
+	var tr trie.Trie
+	for i := range 100_000 {
+		tr.Invalidate(fmt.Sprintf("user:%d:session:%d", i, i), hlc.Timestamp(i+1))
+	}
+	require.Equal(t, 1+100_000*3, tr.Len())
+	const budget = 1000
+	steps, removed, added := 0, 0, 0
+	for {
+		visited, r, done := tr.PruneStep(50_001, budget)
+		require.LessOrEqual(t, visited, budget, "step %d", steps)
+		removed += r
+		steps++
+		if steps%10 == 0 { // a writer between steps: a young node under an old path
+			before := tr.Len()
+			tr.Invalidate(fmt.Sprintf("user:%d:session:%d:x", steps, steps), 1<<40)
+			added += tr.Len() - before
+		}
+		if done {
+			break
+		}
+	}
+	assert.Greater(t, steps, 300, "the sweep took many steps")
+	// The old half goes, but for the paths that a writer extended between
+	// steps: each keeps its three nodes.
+	inserts := steps / 10
+	assert.GreaterOrEqual(t, removed, 50_000*3-3*inserts)
+	assert.LessOrEqual(t, removed, 50_000*3)
+	assert.Equal(t, 1+100_000*3+added-removed, tr.Len())
+	for i := 10; i < steps; i += 10 {
+		tag := fmt.Sprintf("user:%d:session:%d:x", i, i)
+		require.False(t, tr.Valid([]string{tag}, 1<<39), "the node stamped between steps is kept: %s", tag)
+	}
+	assert.False(t, tr.Valid([]string{"user:3:session:3"}, 50_000), "before the horizon")
+	assert.True(t, tr.Valid([]string{"user:3:session:3"}, 50_001))
+}
+
+// TestFreshAgreesWithValid: through a memo, an entry turns stale with an
+// invalidation on its path or above it, a rise of the horizon past it, or
+// of the root, and stays fresh through everything else.
+func TestFreshAgreesWithValid(t *testing.T) {
+	var tr trie.Trie
+	tags := []string{"org:1:store:2:product:3", "featured"}
+	var m trie.Memo
+	require.True(t, tr.Fresh(&m, tags, 100))
+	tr.Invalidate("org:1:store:3", 150)
+	tr.Invalidate("org:2", 151)
+	require.True(t, tr.Fresh(&m, tags, 100), "unrelated")
+	tr.Prune(50)
+	require.True(t, tr.Fresh(&m, tags, 100), "a prune below asOf")
+	tr.Invalidate("org:1:store:2:product:3:reviews", 152)
+	require.True(t, tr.Fresh(&m, tags, 100), "below the tag")
+	tr.Invalidate("org:1", 90)
+	require.True(t, tr.Fresh(&m, tags, 100), "older than asOf")
+	tr.Invalidate("org:1:store", 160)
+	require.False(t, tr.Fresh(&m, tags, 100), "an ancestor")
+	require.False(t, tr.Fresh(&m, tags, 100), "stays stale")
+
+	var m2 trie.Memo
+	require.True(t, tr.Fresh(&m2, tags, 200))
+	tr.InvalidateAll(201)
+	require.False(t, tr.Fresh(&m2, tags, 200), "the root")
+
+	var m3 trie.Memo
+	require.True(t, tr.Fresh(&m3, tags, 300))
+	tr.Prune(301)
+	require.False(t, tr.Fresh(&m3, tags, 300), "the horizon")
+
+	var other trie.Trie
+	var m4 trie.Memo
+	require.True(t, tr.Fresh(&m4, []string{"x"}, 400))
+	other.Invalidate("x", 500)
+	assert.False(t, other.Fresh(&m4, []string{"x"}, 400), "a memo of another trie is not trusted")
+	assert.True(t, tr.Fresh(&m4, []string{"x"}, 400))
+}
+
+// BenchmarkPruneStep measures one prune step of PruneBudget nodes in a trie
+// of 300k nodes: the longest an Invalidate waits for pruning.
+func BenchmarkPruneStep(b *testing.B) {
+	var tr trie.Trie
+	for i := range 100_000 {
+		tr.Invalidate(fmt.Sprintf("user:%d:session:%d", i, i), hlc.Timestamp(i+10))
+	}
+	b.ReportAllocs()
+	nodes := 0
+	for b.Loop() {
+		visited, _, _ := tr.PruneStep(1, trie.PruneBudget) // removes nothing: every step is a full one
+		nodes += visited
+	}
+	b.ReportMetric(float64(nodes)/float64(b.N), "nodes/step")
 }

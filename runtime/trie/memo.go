@@ -1,0 +1,119 @@
+package trie
+
+import (
+	"sync/atomic"
+
+	"github.com/zoogen/zoogen/runtime/hlc"
+)
+
+// nstamps is the number of the memo's counters: enough that an
+// invalidation rarely shares one with an unrelated entry's path, few enough
+// to stay in the caches (32 KiB).
+const nstamps = 1 << 12
+
+// The FNV-1a hash of tag paths.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// pathHash is the FNV-1a hash of a tag path.
+func pathHash(tag string) uint64 {
+	h := uint64(fnvOffset)
+	for i := 0; i < len(tag); i++ {
+		h = (h ^ uint64(tag[i])) * fnvPrime
+	}
+	return h
+}
+
+// slot maps a path hash to one of the memo's counters.
+func slot(h uint64) uint16 { return uint16((h * 0x9E3779B97F4A7C15) >> (64 - 12)) }
+
+// slotsOf returns the counters of every prefix of every tag: those that an
+// invalidation covering one of the tags bumps.
+func slotsOf(tags []string) []uint16 {
+	n := 0
+	for _, tag := range tags {
+		n++
+		for i := 0; i < len(tag); i++ {
+			if tag[i] == Sep {
+				n++
+			}
+		}
+	}
+	slots := make([]uint16, 0, n)
+	for _, tag := range tags {
+		h := uint64(fnvOffset)
+		for i := 0; i < len(tag); i++ {
+			if tag[i] == Sep {
+				slots = append(slots, slot(h))
+			}
+			h = (h ^ uint64(tag[i])) * fnvPrime
+		}
+		slots = append(slots, slot(h))
+	}
+	return slots
+}
+
+// Memo remembers that an entry was found fresh, so that [Trie.Fresh] can
+// skip the walk of its tags while nothing that covers them changed. It
+// belongs to one entry (one list of tags, one asOf) and to the first Trie
+// that checks it; the zero Memo is ready to use. It must not be copied.
+type Memo struct {
+	gen  atomic.Uint64 // the generation at which the entry was last found fresh
+	sum  atomic.Uint64 // the sum of its counters when it was last walked and found fresh
+	idxs atomic.Pointer[memoIndex]
+}
+
+// memoIndex is what a Memo computes once: the counters of its entry's
+// paths, and the trie they belong to.
+type memoIndex struct {
+	t     *Trie
+	slots []uint16
+}
+
+// Fresh is [Trie.Valid] for an entry that keeps a memo: an entry is fresh
+// while asOf is not before the horizon, the root is not newer, and either
+// nothing changed in the trie since the entry was last found fresh (one
+// atomic load) or nothing changed on its paths: the sum of the counters its
+// paths hash to is what it was (a load per path prefix, no lookups). Only
+// when that sum moved does it walk the tags, and remember the new sum if
+// the entry is still fresh. An invalidation elsewhere costs an entry the
+// sum, not the walk; a prune costs it nothing more.
+//
+// The counters move after the stamp they stand for and the sum is taken
+// before the walk, so a sum that includes an invalidation was followed by a
+// walk that saw it, and is never remembered for a stale entry.
+func (t *Trie) Fresh(m *Memo, tags []string, asOf hlc.Timestamp) bool {
+	if uint64(asOf) < t.horizon.Load() || t.root.version.Load() > uint64(asOf) {
+		return false
+	}
+	ix := m.idxs.Load()
+	if ix == nil || ix.t != t {
+		if ix != nil { // another trie's memo
+			return t.Valid(tags, asOf)
+		}
+		ix = &memoIndex{t: t, slots: slotsOf(tags)}
+		if !m.idxs.CompareAndSwap(nil, ix) {
+			if ix = m.idxs.Load(); ix.t != t {
+				return t.Valid(tags, asOf)
+			}
+		}
+	}
+	gen := t.gen.Load()
+	if m.gen.Load() == gen {
+		return true
+	}
+	var sum uint64
+	for _, s := range ix.slots {
+		sum += t.stamps[s].Load()
+	}
+	if sum != m.sum.Load() {
+		if !t.Valid(tags, asOf) {
+			return false
+		}
+		m.sum.Store(sum)
+	}
+	m.gen.Store(gen)
+	return true
+}

@@ -1,0 +1,56 @@
+package trie
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// walks counts the walks Fresh would need: it reports whether the memo's
+// sum moved, which is when Fresh walks.
+func walks(t *Trie, m *Memo) bool {
+	ix := m.idxs.Load()
+	var sum uint64
+	for _, s := range ix.slots {
+		sum += t.stamps[s].Load()
+	}
+	return sum != m.sum.Load()
+}
+
+// TestMemoSurvivesUnrelatedChanges: invalidations of other paths and
+// prunes move the generation, but not the sum of an entry's counters, so
+// its next hit takes no walk; pruning resets no memo.
+func TestMemoSurvivesUnrelatedChanges(t *testing.T) {
+	var tr Trie
+	tags := []string{"org:1:store:2:product:3", "featured", "product:3:reviews"}
+	var m Memo
+	require.True(t, tr.Fresh(&m, tags, 100))
+	collisions := 0
+	for i := range 1000 {
+		tr.Invalidate(fmt.Sprintf("org:1:store:%d:product:%d", 3+i%50, i), 150)
+		if walks(&tr, &m) {
+			collisions++
+		}
+		require.True(t, tr.Fresh(&m, tags, 100))
+	}
+	// 1000 invalidations, 5 counters each (4096 in all) and 8 for the
+	// entry: a few land on the entry's counters by chance.
+	assert.Less(t, collisions, 100, "unrelated invalidations rarely cost a walk")
+	tr.Prune(99)
+	assert.False(t, walks(&tr, &m), "a prune costs no walk")
+	assert.True(t, tr.Fresh(&m, tags, 100))
+	tr.Invalidate("org:1:store:2", 200)
+	assert.True(t, walks(&tr, &m), "an invalidation on the path moves the sum")
+	assert.False(t, tr.Fresh(&m, tags, 100))
+}
+
+// TestSlotsCoverEveryPrefix: an entry's counters are those an invalidation
+// of each prefix of each tag bumps.
+func TestSlotsCoverEveryPrefix(t *testing.T) {
+	got := slotsOf([]string{"a:bc:d", "", ":x"})
+	want := []uint16{slot(pathHash("a")), slot(pathHash("a:bc")), slot(pathHash("a:bc:d")), slot(pathHash("")),
+		slot(pathHash("")), slot(pathHash(":x"))}
+	assert.Equal(t, want, got)
+}
