@@ -40,6 +40,9 @@ type data struct {
 	Doubled []string
 
 	BenchstatText string
+	// Runtime is the block of the runtime's own figures that
+	// bench/runtime.sh wrote into the page, kept as it was; "" when none.
+	Runtime string
 }
 
 type hitRow struct {

@@ -80,6 +80,11 @@ func write(csvPath, textPath, out string, m meta, stdout io.Writer) error {
 		text = strings.TrimSpace(string(b))
 	}
 	d := build(st, m, text)
+	if out != "" {
+		if old, err := os.ReadFile(out); err == nil {
+			d.Runtime = runtimeBlock(string(old))
+		}
+	}
 	tmpl, err := template.New("BENCHMARKS.md").Parse(page)
 	if err != nil {
 		return err
@@ -93,6 +98,24 @@ func write(csvPath, textPath, out string, m meta, stdout io.Writer) error {
 		return err
 	}
 	return os.WriteFile(out, []byte(b.String()), 0o644)
+}
+
+// The markers around the runtime's own figures in BENCHMARKS.md. bench/runtime.sh
+// writes what is between them; a rerun of the peers keeps it.
+const (
+	runtimeBegin = "<!-- runtime:begin -->"
+	runtimeEnd   = "<!-- runtime:end -->"
+)
+
+// runtimeBlock returns the runtime's block of page, markers included, or ""
+// when page has none.
+func runtimeBlock(page string) string {
+	i := strings.Index(page, runtimeBegin)
+	j := strings.Index(page, runtimeEnd)
+	if i < 0 || j < i {
+		return ""
+	}
+	return page[i : j+len(runtimeEnd)]
 }
 
 // cpuModel returns the processor's model name from /proc/cpuinfo, or ""

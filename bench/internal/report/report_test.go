@@ -118,3 +118,31 @@ func TestFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteKeepsTheRuntimeBlock: a rerun of the peers keeps the runtime's
+// own figures, which bench/runtime.sh wrote between their markers.
+func TestWriteKeepsTheRuntimeBlock(t *testing.T) {
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "stats.csv"), filepath.Join(dir, "BENCHMARKS.md")
+	if err := os.WriteFile(in, []byte(sample), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	block := runtimeBegin + "\n## The runtime's own figures\n\n| hit | 1.1x |\n" + runtimeEnd
+	if err := os.WriteFile(out, []byte("# old page\n\n"+block+"\n\nold tail\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := write(in, "", out, meta{Commit: "abc123"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	if !strings.Contains(page, block) || strings.Contains(page, "old tail") {
+		t.Errorf("the runtime block was not kept alone:\n%s", page)
+	}
+	if strings.Index(page, block) > strings.Index(page, "## What each library offers") {
+		t.Errorf("the runtime block is not before the comparison of features")
+	}
+}
