@@ -24,6 +24,12 @@ type closedError struct{}
 func (closedError) Error() string { return "zoo: memstore: closed" }
 func (closedError) Unwrap() error { return store.ErrClosed }
 
+// Resolution is the precision of expiry with the system clock: a [Store]
+// reads the time once per Resolution, so an entry may be served for up to
+// about that long after its Expires (more if the process is starved of CPU),
+// never before. [WithClock] gives exact expiry.
+const Resolution = 10 * time.Millisecond
+
 // neverExpires is the duration otter takes for "no expiry".
 const neverExpires = time.Duration(math.MaxInt64)
 
@@ -35,13 +41,15 @@ const neverExpires = time.Duration(math.MaxInt64)
 // weigher given to [WithMaxWeight] runs on Set's goroutine with that lock
 // held. Eviction and the removal of expired entries run on short-lived
 // goroutines that reads and writes start, and on a periodic clean-up
-// goroutine that [Store.Close] stops (there is none with [WithClock]).
+// goroutine that [Store.Close] stops, as it stops the goroutine of the
+// coarse clock (there is neither with [WithClock]).
 //
 // Get returns the very *store.Entry that Set stored, without copying it:
 // callers must not change an entry once they have handed it to Set.
 type Store struct {
 	cache     *otter.Cache[string, *store.Entry]
 	now       func() time.Time
+	coarse    *otter.CoarseClock // the clock otter reads, or nil with WithClock
 	closed    atomic.Bool
 	evictions atomic.Uint64
 }
@@ -58,6 +66,8 @@ func New(opts ...Option) *Store {
 	s := &Store{now: time.Now}
 	if cfg.now != nil {
 		s.now = cfg.now
+	} else {
+		s.coarse = otter.NewCoarseClock(Resolution)
 	}
 	s.cache = otter.Must(s.otterOptions(&cfg))
 	return s
@@ -75,10 +85,14 @@ func (s *Store) otterOptions(cfg *config) *otter.Options[string, *store.Entry] {
 	} else {
 		o.MaximumSize = cfg.maxEntries
 	}
-	if cfg.now != nil {
-		// Without WithClock, o.Clock stays nil: otter's own clock is the
-		// cheapest to read on the hot path.
+	switch {
+	case cfg.now != nil:
 		o.Clock = clock{now: cfg.now}
+	case s.coarse != nil:
+		// Every read compares the entry's deadline with the time: a
+		// variable the clock's goroutine refreshes is much cheaper to read
+		// than the system clock.
+		o.Clock = s.coarse
 	}
 	return o
 }
@@ -156,6 +170,9 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.cache.StopAllGoroutines()
+	if s.coarse != nil {
+		s.coarse.Stop()
+	}
 	s.cache.InvalidateAll()
 	return nil
 }

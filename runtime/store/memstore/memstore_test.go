@@ -234,22 +234,45 @@ func TestOptions(t *testing.T) {
 	}
 }
 
-func TestDefaultClockIsOtters(t *testing.T) {
+// TestDefaultClockIsCoarse: without WithClock, otter reads a coarse clock
+// (no system clock read per Get), which Close stops; WithClock's clock does
+// not tick.
+func TestDefaultClockIsCoarse(t *testing.T) {
 	s := New()
 	defer s.Close()
 	cfg := config{maxEntries: DefaultMaxEntries}
-	require.Nil(t, s.otterOptions(&cfg).Clock)
+	require.NotNil(t, s.coarse)
+	require.Same(t, s.coarse, s.otterOptions(&cfg).Clock)
 
 	WithClock(time.Now)(&cfg)
-	require.NotNil(t, s.otterOptions(&cfg).Clock)
+	require.IsType(t, clock{}, s.otterOptions(&cfg).Clock)
 	require.Nil(t, s.otterOptions(&cfg).Clock.Tick(time.Second), "a WithClock clock does not tick")
 
-	// With the system clock, expiry still works.
+	// With the system clock, expiry still works: Set reads the precise time.
 	set(t, s, "past", entry(1, time.Now().Add(-time.Millisecond)))
 	require.Nil(t, get(t, s, "past"))
 	e := entry(1, time.Now().Add(time.Hour))
 	set(t, s, "k", e)
 	require.Same(t, e, get(t, s, "k"))
+
+	c, _ := newClocked(t)
+	require.Nil(t, c.coarse, "a store with WithClock has no coarse clock")
+}
+
+// TestCoarseExpiryPrecision: with the system clock, an entry is served until
+// its Expires and stops being served within about Resolution of it.
+// Nothing here asserts a duration measured by the machine (it is shared and
+// may stall): only a Get known to have returned before Expires must hit.
+func TestCoarseExpiryPrecision(t *testing.T) {
+	s := New()
+	defer s.Close()
+	e := entry(1, time.Now().Add(20*Resolution))
+	set(t, s, "k", e)
+	if got := get(t, s, "k"); time.Now().Before(e.Expires) {
+		require.Same(t, e, got, "a Get that returned before Expires")
+	}
+	require.Eventually(t, func() bool { return get(t, s, "k") == nil }, 10*time.Second, Resolution/2,
+		"the entry expires once the coarse clock passes Expires")
 }
 
 func TestClose(t *testing.T) {
