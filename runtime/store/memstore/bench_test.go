@@ -45,9 +45,8 @@ func benchStore(b *testing.B) (*Store, []string) {
 func benchOtter(b *testing.B) (*otter.Cache[string, *store.Entry], []string) {
 	keys, entries := benchData()
 	cfg := config{maxEntries: DefaultMaxEntries}
-	s := &Store{coarse: otter.NewCoarseClock(Resolution)}
-	c := otter.Must(s.otterOptions(&cfg))
-	b.Cleanup(func() { c.StopAllGoroutines(); s.coarse.Stop() })
+	c := otter.Must((&Store{}).otterOptions(&cfg))
+	b.Cleanup(func() { c.StopAllGoroutines() })
 	for i, k := range keys {
 		c.Set(k, entries[i])
 	}
