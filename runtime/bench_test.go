@@ -23,13 +23,9 @@ import (
 // machine.
 func BenchmarkHit(b *testing.B) {
 	ctx := context.Background()
-	for _, stats := range []bool{true, false} {
-		name := "zoo"
-		if !stats {
-			name = "zoo-nostats"
-		}
-		b.Run(name, func(b *testing.B) {
-			c := newCache(b, zoo.WithStats(stats))
+	for _, v := range statsVariants {
+		b.Run(v.name, func(b *testing.B) {
+			c := newCache(b, zoo.WithStats(v.stats))
 			m := productMethod(c)
 			r := &repo{}
 			if _, err := r.getProduct(ctx, m, 1, 2, 0); err != nil {
@@ -57,6 +53,13 @@ func BenchmarkHit(b *testing.B) {
 	})
 }
 
+// statsVariants name the caches the hit benchmarks measure: statistics on
+// (the default) and off.
+var statsVariants = []struct {
+	name  string
+	stats bool
+}{{"zoo", true}, {"zoo-nostats", false}}
+
 // otterFloor returns a lookup in a bare otter cache, bounded by size only,
 // holding pids 0 to n-1 under the keys productMethod's hits build.
 func otterFloor(b *testing.B, n int64) func(oid, sid, pid int64) (product, bool) {
@@ -83,13 +86,9 @@ func otterFloor(b *testing.B, n int64) func(oid, sid, pid int64) (product, bool)
 func BenchmarkHitParallel(b *testing.B) {
 	ctx := context.Background()
 	const keys = 1024
-	for _, stats := range []bool{true, false} {
-		name := "zoo"
-		if !stats {
-			name = "zoo-nostats"
-		}
-		b.Run(name, func(b *testing.B) {
-			c := newCache(b, zoo.WithStats(stats))
+	for _, v := range statsVariants {
+		b.Run(v.name, func(b *testing.B) {
+			c := newCache(b, zoo.WithStats(v.stats))
 			m := productMethod(c)
 			r := &repo{}
 			for pid := range int64(keys) {
@@ -139,14 +138,10 @@ func BenchmarkHitVsFloor(b *testing.B) {
 	for _, procs := range []int{1, goruntime.GOMAXPROCS(0)} {
 		b.Run(fmt.Sprintf("goroutines=%d", procs), func(b *testing.B) {
 			var variants []hitVariant
-			for _, stats := range []bool{true, false} {
-				name := "zoo"
-				if !stats {
-					name = "zoo-nostats"
-				}
-				m := productMethod(newCache(b, zoo.WithStats(stats)))
+			for _, v := range statsVariants {
+				m := productMethod(newCache(b, zoo.WithStats(v.stats)))
 				r := &repo{}
-				variants = append(variants, hitVariant{name, func(pid int64) bool {
+				variants = append(variants, hitVariant{v.name, func(pid int64) bool {
 					_, err := r.getProduct(ctx, m, 1, 2, pid)
 					return err == nil && r.loads.Load() <= keys
 				}})
