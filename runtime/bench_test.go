@@ -3,6 +3,9 @@ package runtime_test
 import (
 	"context"
 	"fmt"
+	goruntime "runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -14,91 +17,195 @@ import (
 )
 
 // BenchmarkHit compares a hit through the load helper, as generated code
-// makes it, with the floor: a bare otter lookup configured like the memory
-// store (size bound, per-entry expiry) with the same key building.
+// makes it, with the floor: a bare otter lookup with a size bound only (no
+// expiry, no statistics) and the same key building. BenchmarkHitVsFloor
+// measures the same in alternation, for a ratio that holds on a busy
+// machine.
 func BenchmarkHit(b *testing.B) {
 	ctx := context.Background()
-	b.Run("zoo", func(b *testing.B) {
-		c := newCache(b)
-		m := productMethod(c)
-		r := &repo{}
-		if _, err := r.getProduct(ctx, m, 1, 2, 3); err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := r.getProduct(ctx, m, 1, 2, 3); err != nil {
+	for _, v := range statsVariants {
+		b.Run(v.name, func(b *testing.B) {
+			c := newCache(b, zoo.WithStats(v.stats))
+			m := productMethod(c)
+			r := &repo{}
+			if _, err := r.getProduct(ctx, m, 1, 2, 0); err != nil {
 				b.Fatal(err)
 			}
-		}
-		if r.loads.Load() != 1 {
-			b.Fatal("missed")
-		}
-	})
-	b.Run("zoo-nostats", func(b *testing.B) {
-		c := newCache(b, zoo.WithStats(false))
-		m := productMethod(c)
-		r := &repo{}
-		if _, err := r.getProduct(ctx, m, 1, 2, 3); err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := r.getProduct(ctx, m, 1, 2, 3); err != nil {
-				b.Fatal(err)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.getProduct(ctx, m, 1, 2, 0); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
-	b.Run("otter", func(b *testing.B) {
-		cache := otter.Must(&otter.Options[string, product]{
-			MaximumSize: memstore.DefaultMaxEntries,
-			ExpiryCalculator: otter.ExpiryWritingFunc(func(otter.Entry[string, product]) time.Duration {
-				return zoo.DefaultTTL
-			}),
+			if r.loads.Load() != 1 {
+				b.Fatal("missed")
+			}
 		})
-		defer cache.StopAllGoroutines()
-		prefix := string(productMethod(newCache(b)).Key(nil))
-		get := func(oid, sid, pid int64) (product, bool) {
-			var buf [64]byte
-			k := append(buf[:0], prefix...)
-			k = zoo.KeyInt(k, oid)
-			k = zoo.KeyInt(k, sid)
-			k = zoo.KeyInt(k, pid)
-			return cache.GetIfPresent(unsafe.String(unsafe.SliceData(k), len(k)))
-		}
-		var buf [64]byte
-		k := zoo.KeyInt(zoo.KeyInt(zoo.KeyInt(append(buf[:0], prefix...), 1), 2), 3)
-		cache.Set(string(k), product{ID: 3})
+	}
+	b.Run("otter", func(b *testing.B) {
+		get := otterFloor(b, 1)
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, ok := get(1, 2, 3); !ok {
+			if _, ok := get(1, 2, 0); !ok {
 				b.Fatal("missed")
 			}
 		}
 	})
 }
 
-// BenchmarkHitParallel is BenchmarkHit on every core.
+// statsVariants name the caches the hit benchmarks measure: statistics on
+// (the default) and off.
+var statsVariants = []struct {
+	name  string
+	stats bool
+}{{"zoo", true}, {"zoo-nostats", false}}
+
+// otterFloor returns a lookup in a bare otter cache, bounded by size only,
+// holding pids 0 to n-1 under the keys productMethod's hits build.
+func otterFloor(b *testing.B, n int64) func(oid, sid, pid int64) (product, bool) {
+	cache := otter.Must(&otter.Options[string, product]{MaximumSize: memstore.DefaultMaxEntries})
+	b.Cleanup(func() { cache.StopAllGoroutines() })
+	prefix := string(productMethod(newCache(b)).Key(nil))
+	for pid := range n {
+		var buf [64]byte
+		k := zoo.KeyInt(zoo.KeyInt(zoo.KeyInt(append(buf[:0], prefix...), 1), 2), pid)
+		cache.Set(string(k), product{ID: pid})
+	}
+	return func(oid, sid, pid int64) (product, bool) {
+		var buf [64]byte
+		k := append(buf[:0], prefix...)
+		k = zoo.KeyInt(k, oid)
+		k = zoo.KeyInt(k, sid)
+		k = zoo.KeyInt(k, pid)
+		return cache.GetIfPresent(unsafe.String(unsafe.SliceData(k), len(k)))
+	}
+}
+
+// BenchmarkHitParallel is BenchmarkHit on every core, each goroutine going
+// round 1024 keys.
 func BenchmarkHitParallel(b *testing.B) {
 	ctx := context.Background()
-	c := newCache(b)
-	m := productMethod(c)
-	r := &repo{}
-	for pid := range int64(1024) {
-		if _, err := r.getProduct(ctx, m, 1, 2, pid); err != nil {
-			b.Fatal(err)
+	const keys = 1024
+	for _, v := range statsVariants {
+		b.Run(v.name, func(b *testing.B) {
+			c := newCache(b, zoo.WithStats(v.stats))
+			m := productMethod(c)
+			r := &repo{}
+			for pid := range int64(keys) {
+				if _, err := r.getProduct(ctx, m, 1, 2, pid); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				var pid int64
+				for pb.Next() {
+					pid = (pid + 1) & (keys - 1)
+					if _, err := r.getProduct(ctx, m, 1, 2, pid); err != nil {
+						panic(err)
+					}
+				}
+			})
+			if r.loads.Load() != keys {
+				b.Fatal("missed")
+			}
+		})
+	}
+	b.Run("otter", func(b *testing.B) {
+		get := otterFloor(b, keys)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			var pid int64
+			for pb.Next() {
+				pid = (pid + 1) & (keys - 1)
+				if _, ok := get(1, 2, pid); !ok {
+					panic("missed")
+				}
+			}
+		})
+	})
+}
+
+// BenchmarkHitVsFloor runs the variants of BenchmarkHit in alternation,
+// in rounds of a few thousand hits each on 1 and on GOMAXPROCS goroutines
+// going round 1024 keys, and reports each variant's time per hit and its
+// ratio to the otter floor ("zoo/otter"): a burst of load on a shared
+// machine slows every variant of a round alike. (Allocations are
+// BenchmarkHit's.)
+func BenchmarkHitVsFloor(b *testing.B) {
+	ctx := context.Background()
+	const keys = 1024
+	for _, procs := range []int{1, goruntime.GOMAXPROCS(0)} {
+		b.Run(fmt.Sprintf("goroutines=%d", procs), func(b *testing.B) {
+			var variants []hitVariant
+			for _, v := range statsVariants {
+				m := productMethod(newCache(b, zoo.WithStats(v.stats)))
+				r := &repo{}
+				variants = append(variants, hitVariant{v.name, func(pid int64) bool {
+					_, err := r.getProduct(ctx, m, 1, 2, pid)
+					return err == nil && r.loads.Load() <= keys
+				}})
+				for pid := range int64(keys) {
+					variants[len(variants)-1].hit(pid)
+				}
+			}
+			floor := otterFloor(b, keys)
+			variants = append(variants, hitVariant{"otter", func(pid int64) bool {
+				_, ok := floor(1, 2, pid)
+				return ok
+			}})
+			sideBySide(b, procs, keys, variants)
+		})
+	}
+}
+
+// A hitVariant is one way to serve a hit of pid; hit reports whether it
+// did.
+type hitVariant struct {
+	name string
+	hit  func(pid int64) bool
+}
+
+// sideBySide runs the variants in turn, a round of hits of each per
+// iteration, on procs goroutines, and reports their times per hit and
+// their ratios to the last variant, the floor.
+func sideBySide(b *testing.B, procs int, keys int64, variants []hitVariant) {
+	const round = 4096 // hits per goroutine
+	spent := make([]time.Duration, len(variants))
+	var rounds int
+	var missed atomic.Bool
+	for b.Loop() {
+		for i, v := range variants {
+			start := time.Now()
+			var wg sync.WaitGroup
+			for w := range procs {
+				wg.Go(func() {
+					pid := int64(w) * keys / int64(procs)
+					for range round {
+						pid = (pid + 1) % keys
+						if !v.hit(pid) {
+							missed.Store(true)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			spent[i] += time.Since(start)
+		}
+		rounds++
+	}
+	if missed.Load() {
+		b.Fatal("a hit missed")
+	}
+	hits := float64(rounds * round * procs)
+	floor := spent[len(spent)-1]
+	for i, v := range variants {
+		b.ReportMetric(float64(spent[i].Nanoseconds())/hits, v.name+"-ns/hit")
+		if i < len(variants)-1 {
+			b.ReportMetric(float64(spent[i])/float64(floor), v.name+"/otter")
 		}
 	}
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		var pid int64
-		for pb.Next() {
-			pid = (pid + 1) & 1023
-			if _, err := r.getProduct(ctx, m, 1, 2, pid); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	b.ReportMetric(0, "ns/op") // a round of every variant: meaningless
 }
 
 // BenchmarkInvalidate measures Invalidate with n entries cached, each under

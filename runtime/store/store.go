@@ -16,7 +16,8 @@ var ErrClosed = errors.New("zoo: store closed")
 // use.
 //
 // Get returns a nil entry and a nil error on a miss, and never returns an
-// entry whose Expires has passed. The key passed to Get and Delete is only
+// entry whose Expires has passed, give or take the precision a store
+// documents (memstore reads a coarse clock). The key passed to Get and Delete is only
 // valid for the duration of the call (the cache may build it in a reused
 // buffer): a store that keeps it must copy it. The key and entry passed to
 // Set are the store's to keep: callers treat an entry as immutable, and never

@@ -2,6 +2,8 @@ package memstore
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -118,5 +120,44 @@ func BenchmarkSet(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
+	}
+}
+
+// BenchmarkMemoryPerEntry reports the heap a store holds per entry, over
+// 100k entries shaped like the cache's (a 40-byte key, one tag): "B/entry"
+// counts the store's own bookkeeping (otter's node and table), and
+// "total-B/entry" adds the keys and entries the caller allocated.
+func BenchmarkMemoryPerEntry(b *testing.B) {
+	const n = 100_000
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		start := heap()
+		keys := make([]string, n)
+		entries := make([]*store.Entry, n)
+		expires := time.Now().Add(time.Hour)
+		for i := range keys {
+			keys[i] = fmt.Sprintf("zoo:shop:ProductRepo.GetProduct:%08d", i)
+			entries[i] = &store.Entry{Value: i, Expires: expires, Tags: []string{"product:" + strconv.Itoa(i)}}
+		}
+		given := heap()
+		s := New(WithMaxEntries(2 * n))
+		for i, k := range keys {
+			if err := s.Set(ctx, k, entries[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		s.cache.CleanUp()
+		held := heap()
+		b.ReportMetric(float64(held-given)/n, "B/entry")
+		b.ReportMetric(float64(held-start)/n, "total-B/entry")
+		runtime.KeepAlive(keys)
+		runtime.KeepAlive(entries)
+		_ = s.Close()
 	}
 }

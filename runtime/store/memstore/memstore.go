@@ -3,7 +3,6 @@ package memstore
 import (
 	"context"
 	"errors"
-	"math"
 	"sync/atomic"
 	"time"
 
@@ -24,26 +23,34 @@ type closedError struct{}
 func (closedError) Error() string { return "zoo: memstore: closed" }
 func (closedError) Unwrap() error { return store.ErrClosed }
 
-// neverExpires is the duration otter takes for "no expiry".
-const neverExpires = time.Duration(math.MaxInt64)
+// Resolution is the precision of expiry with the system clock: Get compares
+// Expires with a time read once per Resolution, so an entry may be served
+// for up to about that long after its Expires (longer if the process is
+// starved of CPU), never before. [WithClock] gives exact expiry.
+const Resolution = 10 * time.Millisecond
 
 // Store is a bounded in-memory [store.Store]. Make one with [New].
 //
 // A Store is safe for concurrent use by any number of goroutines. Get takes
-// no lock: it is one lookup in otter's concurrent hash table and never waits
-// for writers. Set and Delete lock the one hash table bucket of their key; a
+// no lock: it is one lookup in otter's concurrent hash table, which never
+// waits for writers, and a comparison of the entry's Expires with a coarse
+// clock. Set and Delete lock the one hash table bucket of their key; a
 // weigher given to [WithMaxWeight] runs on Set's goroutine with that lock
-// held. Eviction and the removal of expired entries run on short-lived
-// goroutines that reads and writes start, and on a periodic clean-up
-// goroutine that [Store.Close] stops (there is none with [WithClock]).
+// held. Eviction runs on short-lived goroutines that reads and writes start;
+// the removal of expired entries on a goroutine that sweeps the store every
+// [SweepEvery]. [Store.Close] stops it, and the coarse clock's goroutine
+// (there is no coarse clock with [WithClock]).
 //
 // Get returns the very *store.Entry that Set stored, without copying it:
 // callers must not change an entry once they have handed it to Set.
 type Store struct {
 	cache     *otter.Cache[string, *store.Entry]
 	now       func() time.Time
+	coarse    *otter.CoarseClock // the clock Get reads, or nil with WithClock
 	closed    atomic.Bool
 	evictions atomic.Uint64
+	stop      chan struct{} // closed by Close: the sweep ends
+	swept     chan struct{} // closed when the sweep has ended
 }
 
 // New returns an empty store configured by opts. It never fails: an option
@@ -55,52 +62,81 @@ func New(opts ...Option) *Store {
 			opt(&cfg)
 		}
 	}
-	s := &Store{now: time.Now}
+	s := &Store{now: time.Now, stop: make(chan struct{}), swept: make(chan struct{})}
 	if cfg.now != nil {
 		s.now = cfg.now
+	} else {
+		s.coarse = otter.NewCoarseClock(Resolution)
 	}
 	s.cache = otter.Must(s.otterOptions(&cfg))
+	go s.sweepLoop()
 	return s
 }
 
 // otterOptions translates cfg into otter's terms. Every combination it
-// returns is valid, so otter.Must cannot panic.
+// returns is valid, so otter.Must cannot panic. Otter keeps no expiry and
+// reads no clock: the store checks Expires itself on Get and sweeps expired
+// entries out, so that a hit costs what a lookup in a cache bounded by size
+// alone costs.
 func (s *Store) otterOptions(cfg *config) *otter.Options[string, *store.Entry] {
-	o := &otter.Options[string, *store.Entry]{
-		ExpiryCalculator: otter.ExpiryWritingFunc(expiresAfter),
-		OnAtomicDeletion: s.onDeletion,
-	}
+	o := &otter.Options[string, *store.Entry]{OnAtomicDeletion: s.onDeletion}
 	if cfg.weigher != nil {
 		o.MaximumWeight, o.Weigher = cfg.maxWeight, cfg.weigher
 	} else {
 		o.MaximumSize = cfg.maxEntries
 	}
-	if cfg.now != nil {
-		// Without WithClock, o.Clock stays nil: otter's own clock is the
-		// cheapest to read on the hot path.
-		o.Clock = clock{now: cfg.now}
-	}
 	return o
 }
 
-// expiresAfter tells otter how long an entry it is writing lives: until its
-// Expires, measured from the time otter read for the write, so that the
-// entry expires exactly at Expires. It runs on every create and update, never
-// on a read.
-func expiresAfter(oe otter.Entry[string, *store.Entry]) time.Duration {
-	expires := oe.Value.Expires
-	if expires.IsZero() {
-		return neverExpires
+// nowNano is the time Get compares Expires with: the coarse clock's, or the
+// one given to WithClock.
+func (s *Store) nowNano() int64 {
+	if s.coarse != nil {
+		return s.coarse.NowNano()
 	}
-	// Sub saturates, so a date beyond 2262 does not wrap around.
-	d := expires.Sub(time.Unix(0, oe.SnapshotAtNano))
-	if d <= 0 {
-		// Otter keeps the previous deadline for a non-positive duration; an
-		// entry that expired between Set's check and otter's write must
-		// expire now instead.
-		return 1
+	return s.now().UnixNano()
+}
+
+// expiredAt reports whether e has expired at now, in Unix nanoseconds.
+func expiredAt(e *store.Entry, now int64) bool {
+	return !e.Expires.IsZero() && !time.Unix(0, now).Before(e.Expires)
+}
+
+// SweepEvery is how often a [Store] removes the entries that have expired
+// (those that Get has stopped returning): until then they count towards the
+// bound.
+const SweepEvery = 10 * time.Second
+
+func (s *Store) sweepLoop() {
+	defer close(s.swept)
+	t := time.NewTicker(SweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.sweep()
+		}
 	}
-	return d
+}
+
+// sweep removes the entries that have expired. An entry set in the meantime
+// under the same key stays: each removal checks, under the key's lock, the
+// entry it removes.
+func (s *Store) sweep() {
+	now := s.nowNano()
+	for k, e := range s.cache.All() {
+		if !expiredAt(e, now) {
+			continue
+		}
+		s.cache.ComputeIfPresent(k, func(cur *store.Entry) (*store.Entry, otter.ComputeOp) {
+			if expiredAt(cur, now) {
+				return nil, otter.InvalidateOp
+			}
+			return cur, otter.CancelOp
+		})
+	}
 }
 
 func (s *Store) onDeletion(e otter.DeletionEvent[string, *store.Entry]) {
@@ -116,6 +152,9 @@ func (s *Store) Get(_ context.Context, key string) (*store.Entry, error) {
 		return nil, errClosed
 	}
 	e, _ := s.cache.GetIfPresent(key)
+	if e != nil && expiredAt(e, s.nowNano()) {
+		return nil, nil
+	}
 	return e, nil
 }
 
@@ -155,27 +194,22 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	close(s.stop)
+	<-s.swept
 	s.cache.StopAllGoroutines()
+	if s.coarse != nil {
+		s.coarse.Stop()
+	}
 	s.cache.InvalidateAll()
 	return nil
 }
 
 // Len returns an estimate of the number of entries in the store. Entries that
-// have expired or been evicted may be counted until the store's maintenance
-// removes them.
+// have expired may be counted until the next sweep removes them, and entries
+// evicted until the store's maintenance has run.
 func (s *Store) Len() int { return s.cache.EstimatedSize() }
 
 // Evictions returns the number of entries dropped so far because the store
 // was full. Entries that expired, were deleted or were replaced are not
 // counted.
 func (s *Store) Evictions() uint64 { return s.evictions.Load() }
-
-// clock is otter's view of the time source given to [WithClock]. Its Tick
-// returns a nil channel: no periodic clean-up, so a test that moves the clock
-// need not wait for a goroutine. Expired entries are still never returned;
-// they are removed by the maintenance that reads and writes trigger.
-type clock struct{ now func() time.Time }
-
-func (c clock) NowNano() int64 { return c.now().UnixNano() }
-
-func (clock) Tick(time.Duration) <-chan time.Time { return nil }

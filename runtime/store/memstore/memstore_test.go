@@ -201,6 +201,7 @@ func TestEvictionsCountOnlyOverflow(t *testing.T) {
 	set(t, s, "k0", entry("replaced", clk.After(time.Second)))
 	require.NoError(t, s.Delete(t.Context(), "k1"))
 	clk.Advance(2 * time.Second)
+	s.sweep()
 	s.cache.CleanUp()
 	require.Zero(t, s.Len())
 	require.Zero(t, s.Evictions(), "expiry, replacement and deletion are not evictions")
@@ -234,22 +235,64 @@ func TestOptions(t *testing.T) {
 	}
 }
 
-func TestDefaultClockIsOtters(t *testing.T) {
+// TestDefaultClockIsCoarse: without WithClock, Get reads a coarse clock (no
+// system clock read per Get), which Close stops, and otter reads no clock
+// at all: it is configured exactly like a cache bounded by size alone.
+func TestDefaultClockIsCoarse(t *testing.T) {
 	s := New()
 	defer s.Close()
+	require.NotNil(t, s.coarse)
 	cfg := config{maxEntries: DefaultMaxEntries}
-	require.Nil(t, s.otterOptions(&cfg).Clock)
+	o := s.otterOptions(&cfg)
+	require.Nil(t, o.Clock)
+	require.Nil(t, o.ExpiryCalculator)
 
-	WithClock(time.Now)(&cfg)
-	require.NotNil(t, s.otterOptions(&cfg).Clock)
-	require.Nil(t, s.otterOptions(&cfg).Clock.Tick(time.Second), "a WithClock clock does not tick")
-
-	// With the system clock, expiry still works.
+	// With the system clock, expiry still works: Set reads the precise time.
 	set(t, s, "past", entry(1, time.Now().Add(-time.Millisecond)))
 	require.Nil(t, get(t, s, "past"))
 	e := entry(1, time.Now().Add(time.Hour))
 	set(t, s, "k", e)
 	require.Same(t, e, get(t, s, "k"))
+
+	c, _ := newClocked(t)
+	require.Nil(t, c.coarse, "a store with WithClock has no coarse clock")
+}
+
+// TestSweepRemovesOnlyExpired: the sweep drops the entries that have
+// expired, and none that has not.
+func TestSweepRemovesOnlyExpired(t *testing.T) {
+	s, clk := newClocked(t)
+	live := entry("live", clk.After(time.Hour))
+	never := entry("never", time.Time{})
+	set(t, s, "live", live)
+	set(t, s, "never", never)
+	for i := range 10 {
+		set(t, s, fmt.Sprint("k", i), entry(i, clk.After(time.Second)))
+	}
+	clk.Advance(time.Second)
+	s.cache.CleanUp()
+	require.Equal(t, 12, s.Len(), "expired entries stay until the sweep")
+	s.sweep()
+	s.cache.CleanUp()
+	require.Equal(t, 2, s.Len())
+	require.Same(t, live, get(t, s, "live"))
+	require.Same(t, never, get(t, s, "never"))
+}
+
+// TestCoarseExpiryPrecision: with the system clock, an entry is served until
+// its Expires and stops being served within about Resolution of it.
+// Nothing here asserts a duration measured by the machine (it is shared and
+// may stall): only a Get known to have returned before Expires must hit.
+func TestCoarseExpiryPrecision(t *testing.T) {
+	s := New()
+	defer s.Close()
+	e := entry(1, time.Now().Add(20*Resolution))
+	set(t, s, "k", e)
+	if got := get(t, s, "k"); time.Now().Before(e.Expires) {
+		require.Same(t, e, got, "a Get that returned before Expires")
+	}
+	require.Eventually(t, func() bool { return get(t, s, "k") == nil }, 10*time.Second, Resolution/2,
+		"the entry expires once the coarse clock passes Expires")
 }
 
 func TestClose(t *testing.T) {

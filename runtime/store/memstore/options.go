@@ -50,9 +50,10 @@ func WithMaxWeight(max uint64, weigher func(key string, e *store.Entry) uint32) 
 }
 
 // WithClock makes the store read the time from now instead of the system
-// clock when it decides whether an entry has expired. With it the store runs
-// no background clean-up, so a test can move its clock forward and never
-// sleep. now is called concurrently. A nil now means the system clock.
+// clock when it decides whether an entry has expired: on every Get, so
+// expiry is as precise as now (the system clock is read once per
+// [Resolution]), and a test can move its clock forward and never sleep. now
+// is called concurrently. A nil now means the system clock.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.now = now }
 }
