@@ -254,9 +254,9 @@ func BenchmarkHitWhileInvalidating(b *testing.B) {
 	const entries = 1024
 	for _, ntags := range []int{1, 3, 5} {
 		for _, busy := range []bool{false, true} {
-			name := fmt.Sprintf("tags=%d/quiet", ntags)
+			name := fmt.Sprintf("tags=%d/load=quiet", ntags)
 			if busy {
-				name = fmt.Sprintf("tags=%d/busy", ntags)
+				name = fmt.Sprintf("tags=%d/load=busy", ntags)
 			}
 			b.Run(name, func(b *testing.B) {
 				c := newCache(b)
