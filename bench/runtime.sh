@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Runs the runtime's own benchmarks (the ratios the lean-runtime work is
+# measured by) and rewrites their block of BENCHMARKS.md, between the
+# runtime markers; ./bench/run.sh, which rewrites the rest of the page,
+# keeps that block as it is.
+#
+#   ./bench/runtime.sh          (make bench-runtime)
+#
+# Environment:
+#   COUNT   runs of each benchmark (default 6; benchstat needs 6 for a
+#           confidence interval)
+#   OUT     the file whose block to rewrite (default BENCHMARKS.md at the root)
+#   ZOO_REDIS_ADDR  the Redis the Redis benchmarks use (default 127.0.0.1:6379)
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+count=${COUNT:-6}
+out=${OUT:-$root/BENCHMARKS.md}
+cd "$root"
+# shellcheck source=scripts/redis.sh
+source scripts/redis.sh
+ensure_redis
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"; stop_redis' EXIT
+commit=$(git rev-parse --short HEAD 2>/dev/null || true)
+if [[ -n $commit && -n $(git status --porcelain 2>/dev/null) ]]; then
+	commit="$commit, with uncommitted changes"
+fi
+
+# section NAME PKG BENCH [benchstat flags...]: runs one benchmark -count
+# times and appends its heading and benchstat summary to the block.
+block=$work/block.md
+section() {
+	local title=$1 pkg=$2 bench=$3
+	shift 3
+	echo "runtime.sh: $title" >&2
+	go test -run '^$' -bench "$bench" -count "$count" -timeout 30m "$pkg" >"$work/raw.txt"
+	{
+		printf '### %s\n\n```\n' "$title"
+		go tool -modfile=tools.mod benchstat "$@" "this run=$work/raw.txt" | sed -e '/^goos:/d' -e '/^goarch:/d' -e '/^pkg:/d'
+		printf '```\n\n'
+	} >>"$block"
+}
+
+start=$SECONDS
+section "Memory hit vs the otter floor (GetIfPresent, size bound only), rounds interleaved; the zoo/otter column is the ratio" \
+	./runtime '^BenchmarkHitVsFloor$'
+section "Hit while an unrelated tag is invalidated every 100 hits (busy) vs nothing invalidated (quiet), 1, 3 and 5 tags per entry" \
+	./runtime '^BenchmarkHitWhileInvalidating$' -col /load
+section "Invalidate with 1k vs 300k entries, tags spread over the trie" \
+	./runtime '^BenchmarkInvalidate$' -col /entries
+section "One prune step at 300k trie nodes (a step visits at most PruneBudget nodes)" \
+	./runtime/trie '^BenchmarkPruneStep$'
+section "A hit with copy=true (a MessagePack round trip) vs a shared hit, ten-field row" \
+	./runtime '^BenchmarkHitCopy$' -col /copy
+
+{
+	echo "<!-- runtime:begin -->"
+	echo "## The runtime's own figures"
+	echo
+	echo "Written by \`bench/runtime.sh\` (\`make bench-runtime\`) from a real run at commit \`$commit\`,"
+	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $count runs of each benchmark, $((SECONDS - start))s in all. Variants"
+	echo "compared in one table ran in the same \`go test -bench\` run; read the ratios, not the times."
+	echo
+	cat "$block"
+	echo "<!-- runtime:end -->"
+} >"$work/new.md"
+
+if [[ -f $out ]] && grep -q '<!-- runtime:begin -->' "$out"; then
+	awk -v f="$work/new.md" '
+		/<!-- runtime:begin -->/ { while ((getline l < f) > 0) print l; skip = 1; next }
+		/<!-- runtime:end -->/ { skip = 0; next }
+		!skip { print }
+	' "$out" >"$work/page.md"
+elif [[ -f $out ]]; then
+	# First run: the block goes before the comparison of features.
+	awk -v f="$work/new.md" '
+		/^## What each library offers and lacks/ && !done { while ((getline l < f) > 0) print l; print ""; done = 1 }
+		{ print }
+	' "$out" >"$work/page.md"
+else
+	cp "$work/new.md" "$work/page.md"
+fi
+cp "$work/page.md" "$out"
+echo "runtime.sh: wrote the runtime block of $out" >&2
