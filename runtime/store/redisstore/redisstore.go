@@ -32,6 +32,7 @@ const fieldsCacheSize = 100_000
 var (
 	_ store.Store    = (*Store)(nil)
 	_ store.Shared   = (*Store)(nil)
+	_ store.Checker  = (*Store)(nil)
 	_ store.Locker   = (*Store)(nil)
 	_ store.Reporter = (*Store)(nil)
 )
@@ -255,6 +256,28 @@ func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) 
 	return e, nil
 }
 
+// Check reports whether Redis still holds under key the entry e is a copy
+// of (the same asOf) and no invalidation recorded in Redis makes it stale:
+// one script, sent the entry's asOf and tags, that reads the versions of
+// their paths and returns one integer (strict reads of a value kept in the
+// cache's memory tier).
+func (s *Store) Check(ctx context.Context, key string, e *store.Entry) (bool, error) {
+	k := s.currentKeys()
+	var buf [versionLen]byte
+	args := make([]any, 1, 1+len(e.Tags))
+	args[0] = string(appendVersion(buf[:0], e.AsOf))
+	for _, t := range e.Tags {
+		args = append(args, t)
+	}
+	var fresh int64
+	err := s.do(ctx, func(ctx context.Context) error {
+		var err error
+		fresh, err = checkScript.Run(ctx, s.client, []string{k.entry(key), k.versions}, args...).Int64()
+		return err
+	})
+	return fresh == 1, err
+}
+
 // versionFields returns the fields of the versions hash that decide whether
 // an entry with tags is fresh: the horizon, and every path of every tag, as
 // the scripts' paths function lists them.
@@ -430,9 +453,30 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// versionLen is the length of a formatted version.
+const versionLen = 18
+
 // formatVersion writes a version as the 18 digits the scripts compare.
 func formatVersion(v hlc.Timestamp) string {
-	return fmt.Sprintf("%013d%05d", v.Wall(), v.Logical())
+	var buf [versionLen]byte
+	return string(appendVersion(buf[:0], v))
+}
+
+// appendVersion appends v to dst as formatVersion writes it: 13 digits of
+// milliseconds and 5 of the logical counter, zero-padded.
+func appendVersion(dst []byte, v hlc.Timestamp) []byte {
+	dst = appendPadded(dst, uint64(max(v.Wall(), 0)), 13)
+	return appendPadded(dst, uint64(v.Logical()), 5)
+}
+
+// appendPadded appends n in decimal, zero-padded to width digits.
+func appendPadded(dst []byte, n uint64, width int) []byte {
+	var digits [20]byte
+	d := strconv.AppendUint(digits[:0], n, 10)
+	for i := len(d); i < width; i++ {
+		dst = append(dst, '0')
+	}
+	return append(dst, d...)
 }
 
 // parseVersion reads a version written by formatVersion or by a script,
