@@ -52,6 +52,9 @@ type Store struct {
 	// fields remembers, by key, the version fields of the entries read in
 	// strict mode, so that the next strict read needs no script.
 	fields *otter.Cache[string, []string]
+	// checked remembers, by key, the version fields of the copy Check
+	// last checked.
+	checked *otter.Cache[string, *checked]
 
 	mu      sync.Mutex
 	ns      string
@@ -102,6 +105,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 	s.breaker = newBreaker(s.logger)
 	s.keys = newKeys("")
 	s.fields = otter.Must(&otter.Options[string, []string]{MaximumSize: fieldsCacheSize})
+	s.checked = otter.Must(&otter.Options[string, *checked]{MaximumSize: fieldsCacheSize})
 	return s
 }
 
@@ -258,24 +262,57 @@ func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) 
 
 // Check reports whether Redis still holds under key the entry e is a copy
 // of (the same asOf) and no invalidation recorded in Redis makes it stale:
-// one script, sent the entry's asOf and tags, that reads the versions of
-// their paths and returns one integer (strict reads of a value kept in the
-// cache's memory tier).
+// two pipelined reads, the entry's asOf and the versions of the paths of
+// e's tags, in one round trip, without the value (strict reads of a value
+// kept in the cache's memory tier).
 func (s *Store) Check(ctx context.Context, key string, e *store.Entry) (bool, error) {
 	k := s.currentKeys()
-	var buf [versionLen]byte
-	args := make([]any, 1, 1+len(e.Tags))
-	args[0] = string(appendVersion(buf[:0], e.AsOf))
-	for _, t := range e.Tags {
-		args = append(args, t)
-	}
-	var fresh int64
+	fields := s.checkFields(key, e.Tags)
+	var asOf string
+	var versions []any
 	err := s.do(ctx, func(ctx context.Context) error {
-		var err error
-		fresh, err = checkScript.Run(ctx, s.client, []string{k.entry(key), k.versions}, args...).Int64()
-		return err
+		pipe := s.client.Pipeline()
+		acmd := pipe.HGet(ctx, k.entry(key), "a")
+		vcmd := pipe.HMGet(ctx, k.versions, fields...)
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		asOf, versions = acmd.Val(), vcmd.Val()
+		return nil
 	})
-	return fresh == 1, err
+	if err != nil {
+		return false, err
+	}
+	var buf [versionLen]byte
+	if asOf != string(appendVersion(buf[:0], e.AsOf)) {
+		return false, nil
+	}
+	for _, v := range versions {
+		if v, ok := v.(string); ok && v > asOf {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// checked is what Check remembers of a key: the version fields of the tags
+// of the copy it last checked (the copy's Tags, by identity: a copy is
+// never modified).
+type checked struct {
+	tags   []string
+	fields []string
+}
+
+// checkFields returns the version fields of tags, the Tags of a copy of
+// key's entry, computing them once per copy.
+func (s *Store) checkFields(key string, tags []string) []string {
+	if c, ok := s.checked.GetIfPresent(key); ok && len(c.tags) == len(tags) &&
+		(len(tags) == 0 || &c.tags[0] == &tags[0]) {
+		return c.fields
+	}
+	fields := versionFields(tags)
+	s.checked.Set(key, &checked{tags: tags, fields: fields})
+	return fields
 }
 
 // versionFields returns the fields of the versions hash that decide whether
@@ -450,6 +487,7 @@ func (s *Store) Close() error {
 	}
 	s.watcher.Wait()
 	s.fields.StopAllGoroutines()
+	s.checked.StopAllGoroutines()
 	return nil
 }
 

@@ -124,22 +124,6 @@ end
 return e[1]
 `)
 
-// checkScript returns 1 if the entry under KEYS[1] is still the one
-// loaded at ARGV[1] and no recorded invalidation makes it stale, else 0:
-// what a copy of it needs to be served, without sending the value.
-//
-// KEYS: entry, versions. ARGV: asOf, tags...
-var checkScript = redis.NewScript(luaHelpers + `
-local asof = ARGV[1]
-if redis.call('HGET', KEYS[1], 'a') ~= asof then return 0 end
-local fields = paths({unpack(ARGV, 2)}, {'h'})
-local vs = redis.call('HMGET', KEYS[2], unpack(fields))
-for i = 1, #fields do
-  if vs[i] and vs[i] > asof then return 0 end
-end
-return 1
-`)
-
 // unlockScript releases a lock if it is still the caller's.
 //
 // KEYS: lock. ARGV: token.
