@@ -54,6 +54,10 @@ type Cache struct {
 	shared store.Shared    // remote, when processes share it
 	locker store.Locker    // remote, when it can lock keys
 	strict bool            // validate remote entries in the store
+	// checker is shared, when it can confirm the memory tier's copies
+	// of its entries; then the memory tier also keeps what is read while
+	// the store validates entries (strict mode, or its watch down).
+	checker store.Checker
 
 	// watchUp is set while a shared store's invalidations reach this
 	// cache: only then is an entry validated against the local trie alone.
@@ -122,15 +126,19 @@ func New(opts ...Option) (*Cache, error) {
 		c.shared, _ = s.(store.Shared)
 		c.locker, _ = s.(store.Locker)
 		c.strict = c.shared != nil && cfg.consistency == Strict
+		checker, _ := s.(store.Checker)
 		tier := cfg.localTier
-		if tier < 0 { // the default: on in local mode, off in strict
+		if tier < 0 { // the default: on, unless strict reads cannot use it
 			tier = 0
-			if !c.strict && c.shared != nil {
+			if c.shared != nil && (!c.strict || checker != nil) {
 				tier = memstore.DefaultMaxEntries
 			}
 		}
 		if tier > 0 {
 			c.local = memstore.New(memstore.WithMaxEntries(tier), memstore.WithClock(cfg.clock))
+			if c.shared != nil {
+				c.checker = checker
+			}
 		}
 	}
 	if c.shared != nil {

@@ -94,8 +94,9 @@ func WithConsistency(m Consistency) Option { return func(c *config) { c.consiste
 // WithLocalTier sets the size, in entries, of the memory tier kept in front
 // of a store outside the process: hits on it cost what a memory hit costs.
 // The same invalidations keep it coherent. 0 turns it off. The default is
-// memstore.DefaultMaxEntries in [Local] mode and off in [Strict] mode,
-// where it is never used.
+// memstore.DefaultMaxEntries, except in [Strict] mode on a store that
+// cannot confirm a copy without sending it (store.Checker), where it is
+// off. In Strict mode, the store confirms each copy before it is served.
 func WithLocalTier(entries int) Option { return func(c *config) { c.localTier = entries } }
 
 // DefaultLockTTL is how long a process holds the lock of a key it loads;

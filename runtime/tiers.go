@@ -22,8 +22,10 @@ const (
 	readLocalFirst
 	// readInStore: only the shared store knows every invalidation (strict
 	// consistency, or its invalidations do not reach this process): the
-	// store answers and validates the entry itself; the memory tier is
-	// skipped.
+	// store validates every read. With a store that can check a copy
+	// ([store.Checker]), the memory tier keeps decoded values and the
+	// store confirms them without sending the value; otherwise the store
+	// answers alone and the memory tier is skipped.
 	readInStore
 )
 
@@ -49,21 +51,62 @@ func lookupLocal[T any](ctx context.Context, m *Method, key string) (T, bool) {
 	if c.local != nil && c.readPath() != readInStore {
 		e, _ := c.local.Get(ctx, key)
 		if e != nil && c.fresh(e) {
-			if m.copy {
-				v, ok := decode[T](c, m, e.Value)
-				if ok {
-					propagate(ctx, e.Tags)
-				}
-				return v, ok
-			}
-			if v, ok := e.Value.(T); ok {
-				propagate(ctx, e.Tags)
-				return v, true
-			}
+			return kept[T](ctx, m, e)
 		}
 	}
 	var zero T
 	return zero, false
+}
+
+// kept returns the value of e, an entry of the memory tier found fresh.
+func kept[T any](ctx context.Context, m *Method, e *store.Entry) (T, bool) {
+	if m.copy {
+		v, ok := decode[T](m.c, m, e.Value)
+		if ok {
+			propagate(ctx, e.Tags)
+		}
+		return v, ok
+	}
+	v, ok := e.Value.(T)
+	if ok {
+		propagate(ctx, e.Tags)
+	}
+	return v, ok
+}
+
+// lookupChecked reads key from the memory tier in front of a store that
+// validates every read: a copy is served once the store confirms it
+// (one round trip, no value sent or decoded). done is false when the
+// memory tier cannot answer and the store must be read.
+func lookupChecked[T any](ctx context.Context, m *Method, key string) (v T, ok, done bool) {
+	c := m.c
+	e, _ := c.local.Get(ctx, key)
+	if e == nil || !c.fresh(e) {
+		return v, false, false
+	}
+	fresh, err := c.checker.Check(ctx, key, e)
+	if err != nil {
+		storeFailed(m, err)
+		return v, false, true
+	}
+	if !fresh {
+		_ = c.local.Delete(ctx, key)
+		return v, false, false
+	}
+	v, ok = kept[T](ctx, m, e)
+	return v, ok, ok
+}
+
+// storeFailed reports a failed read of the store outside the process.
+func storeFailed(m *Method, err error) {
+	if errors.Is(err, store.ErrCorrupt) {
+		m.count(decodeFailures)
+		m.c.logs.Warn("zoo: corrupt entry in the store; treating it as a miss",
+			slog.String("method", m.label), slog.String("error", err.Error()))
+		return
+	}
+	m.count(failOpens)
+	m.c.logs.Warn("zoo: store read failed; serving from the repository", slog.String("error", err.Error()))
 }
 
 // lookupRemote reads key from the store outside the process.
@@ -74,19 +117,17 @@ func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, bool) {
 	var e *store.Entry
 	var err error
 	if inStore {
+		if c.checker != nil {
+			if v, ok, done := lookupChecked[T](ctx, m, key); done {
+				return v, ok
+			}
+		}
 		e, err = c.shared.GetFresh(ctx, key)
 	} else {
 		e, err = c.remote.Get(ctx, key)
 	}
 	if err != nil {
-		if errors.Is(err, store.ErrCorrupt) {
-			m.count(decodeFailures)
-			c.logs.Warn("zoo: corrupt entry in the store; treating it as a miss",
-				slog.String("method", m.label), slog.String("error", err.Error()))
-		} else {
-			m.count(failOpens)
-			c.logs.Warn("zoo: store read failed; serving from the repository", slog.String("error", err.Error()))
-		}
+		storeFailed(m, err)
 		return zero, false
 	}
 	if e == nil {
@@ -102,7 +143,7 @@ func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, bool) {
 	if !ok {
 		return zero, false
 	}
-	if c.local != nil && !inStore {
+	if c.local != nil && (!inStore || c.checker != nil) {
 		var kept any = v
 		keep := true
 		if m.copy {

@@ -54,6 +54,19 @@ type Shared interface {
 	Prune(ctx context.Context, maxAge time.Duration) error
 }
 
+// Checker is implemented by shared stores that can confirm a copy of an
+// entry without reading its value again: a cache in strict mode keeps the
+// decoded values GetFresh returned in its memory tier, and asks the store
+// on each read whether the copy may still be served.
+type Checker interface {
+	// Check reports whether the store still holds under key the entry e is
+	// a copy of (one GetFresh returned: same AsOf, Tags and Expires), and
+	// no invalidation recorded in the store makes it stale, decided in one
+	// round trip that reads versions, never the value. Check neither
+	// modifies nor keeps e.
+	Check(ctx context.Context, key string, e *Entry) (bool, error)
+}
+
 // Locker is implemented by shared stores that can make several processes
 // missing the same key load it once: the first takes a short lock, the
 // others wait for the entry it stores.

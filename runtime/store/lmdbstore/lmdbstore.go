@@ -22,8 +22,9 @@ import (
 )
 
 var (
-	_ store.Store  = (*Store)(nil)
-	_ store.Shared = (*Store)(nil)
+	_ store.Store   = (*Store)(nil)
+	_ store.Shared  = (*Store)(nil)
+	_ store.Checker = (*Store)(nil)
 )
 
 // envFlags are the flags every process opens the file with; see the
@@ -589,6 +590,40 @@ func (s *Store) Get(_ context.Context, key string) (*store.Entry, error) {
 // the file, in the transaction that reads the entry.
 func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) {
 	return s.Get(ctx, key)
+}
+
+// Check reports whether the file still holds under key the entry e is a
+// copy of, and no invalidation recorded in the file makes it stale: one
+// read transaction that reads the entry's header (its expiry, which stands
+// for its identity: an entry stored again under key expires at another
+// millisecond) and the versions of e's paths, never the value (strict
+// reads of a value kept in the cache's memory tier).
+func (s *Store) Check(_ context.Context, key string, e *store.Entry) (bool, error) {
+	ns := s.ns.Load()
+	want := expiryMillis(e.Expires.UnixMilli(), e.Expires.IsZero())
+	fresh := false
+	err := s.read(func(r *rtxn) error {
+		lkey, _ := entryKey(r.buf[:0], key, s.maxKey)
+		r.buf = lkey[:0]
+		val, err := r.txn.Get(s.entries, lkey)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		expMs, _, _, err := parseValue(val)
+		if err != nil || expMs != want {
+			return nil // corrupt or replaced: Get tells which
+		}
+		stale, err := s.checkVersions(r.lookup, &r.buf, ns, e, false)
+		fresh = !stale
+		return err
+	})
+	if err != nil {
+		return false, wrap(err)
+	}
+	return fresh, nil
 }
 
 // decodeEntry reads a stored value for key. It returns nil for an expired

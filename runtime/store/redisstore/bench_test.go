@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -72,28 +73,36 @@ func commands(b *testing.B, client *redis.Client) int64 {
 	return n
 }
 
-// BenchmarkRedisHit compares a strict hit (one script validating the entry
-// against the versions in Redis) with the floor: a raw GET of the same
+// BenchmarkRedisHit compares strict hits (the decoded value from the
+// memory tier, confirmed by one script that is sent its asOf and tags and
+// returns an integer; and, without the memory tier, the entry read and
+// validated in Redis, then decoded) with the floor: a raw GET of the same
 // frame and its decoding. Each reports the commands the server ran per
-// operation (INFO commandstats), on a server of its own.
+// operation (INFO commandstats), on a server of its own, and the client's
+// CPU time (user and system, of the whole process) per operation.
 func BenchmarkRedisHit(b *testing.B) {
 	srv := startServer(b)
 	client := redis.NewClient(&redis.Options{Addr: srv.addr()})
 	defer client.Close()
-	b.Run("strict", func(b *testing.B) {
-		_, m := benchCache(b, client, zoo.WithConsistency(zoo.Strict))
+	strict := func(b *testing.B, opts ...zoo.Option) {
+		_, m := benchCache(b, client, append([]zoo.Option{zoo.WithConsistency(zoo.Strict)}, opts...)...)
 		loads := 0
+		getProduct(b, m, &loads)
 		getProduct(b, m, &loads)
 		before := commands(b, client)
 		b.ReportAllocs()
+		cpu := startCPU(b)
 		for b.Loop() {
 			getProduct(b, m, &loads)
 		}
+		cpu.report(b)
 		b.ReportMetric(float64(commands(b, client)-before-1)/float64(b.N), "cmds/op")
 		if loads != 1 {
 			b.Fatalf("%d loads", loads)
 		}
-	})
+	}
+	b.Run("strict", func(b *testing.B) { strict(b) })
+	b.Run("strict-no-tier", func(b *testing.B) { strict(b, zoo.WithLocalTier(0)) })
 	b.Run("raw-get-decode", func(b *testing.B) {
 		ctx := context.Background()
 		frame, err := codec.Codec{}.Encode(&store.Entry{Value: sample, AsOf: hlc.New(time.Now().UnixMilli(), 0),
@@ -105,6 +114,7 @@ func BenchmarkRedisHit(b *testing.B) {
 		client.Set(ctx, key, frame, time.Hour)
 		before := commands(b, client)
 		b.ReportAllocs()
+		cpu := startCPU(b)
 		for b.Loop() {
 			raw, err := client.Get(ctx, key).Bytes()
 			if err != nil {
@@ -119,8 +129,28 @@ func BenchmarkRedisHit(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		cpu.report(b)
 		b.ReportMetric(float64(commands(b, client)-before-1)/float64(b.N), "cmds/op")
 	})
+}
+
+// cpuClock is the CPU time the process had used when a measurement began.
+type cpuClock time.Duration
+
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func startCPU(b *testing.B) cpuClock { return cpuClock(processCPU(b)) }
+
+// report reports the CPU time used since c per operation, in microseconds.
+func (c cpuClock) report(b *testing.B) {
+	used := processCPU(b) - time.Duration(c)
+	b.ReportMetric(float64(used.Nanoseconds())/1e3/float64(b.N), "cpu-µs/op")
 }
 
 // BenchmarkLocalTierHit compares a hit on the memory tier in front of Redis

@@ -32,6 +32,7 @@ const fieldsCacheSize = 100_000
 var (
 	_ store.Store    = (*Store)(nil)
 	_ store.Shared   = (*Store)(nil)
+	_ store.Checker  = (*Store)(nil)
 	_ store.Locker   = (*Store)(nil)
 	_ store.Reporter = (*Store)(nil)
 )
@@ -51,6 +52,9 @@ type Store struct {
 	// fields remembers, by key, the version fields of the entries read in
 	// strict mode, so that the next strict read needs no script.
 	fields *otter.Cache[string, []string]
+	// checked remembers, by key, the version fields of the copy Check
+	// last checked.
+	checked *otter.Cache[string, *checked]
 
 	mu      sync.Mutex
 	ns      string
@@ -101,6 +105,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 	s.breaker = newBreaker(s.logger)
 	s.keys = newKeys("")
 	s.fields = otter.Must(&otter.Options[string, []string]{MaximumSize: fieldsCacheSize})
+	s.checked = otter.Must(&otter.Options[string, *checked]{MaximumSize: fieldsCacheSize})
 	return s
 }
 
@@ -253,6 +258,61 @@ func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) 
 	}
 	s.fields.Set(key, versionFields(e.Tags))
 	return e, nil
+}
+
+// Check reports whether Redis still holds under key the entry e is a copy
+// of (the same asOf) and no invalidation recorded in Redis makes it stale:
+// two pipelined reads, the entry's asOf and the versions of the paths of
+// e's tags, in one round trip, without the value (strict reads of a value
+// kept in the cache's memory tier).
+func (s *Store) Check(ctx context.Context, key string, e *store.Entry) (bool, error) {
+	k := s.currentKeys()
+	fields := s.checkFields(key, e.Tags)
+	var asOf string
+	var versions []any
+	err := s.do(ctx, func(ctx context.Context) error {
+		pipe := s.client.Pipeline()
+		acmd := pipe.HGet(ctx, k.entry(key), "a")
+		vcmd := pipe.HMGet(ctx, k.versions, fields...)
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		asOf, versions = acmd.Val(), vcmd.Val()
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	var buf [versionLen]byte
+	if asOf != string(appendVersion(buf[:0], e.AsOf)) {
+		return false, nil
+	}
+	for _, v := range versions {
+		if v, ok := v.(string); ok && v > asOf {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// checked is what Check remembers of a key: the version fields of the tags
+// of the copy it last checked (the copy's Tags, by identity: a copy is
+// never modified).
+type checked struct {
+	tags   []string
+	fields []string
+}
+
+// checkFields returns the version fields of tags, the Tags of a copy of
+// key's entry, computing them once per copy.
+func (s *Store) checkFields(key string, tags []string) []string {
+	if c, ok := s.checked.GetIfPresent(key); ok && len(c.tags) == len(tags) &&
+		(len(tags) == 0 || &c.tags[0] == &tags[0]) {
+		return c.fields
+	}
+	fields := versionFields(tags)
+	s.checked.Set(key, &checked{tags: tags, fields: fields})
+	return fields
 }
 
 // versionFields returns the fields of the versions hash that decide whether
@@ -427,12 +487,34 @@ func (s *Store) Close() error {
 	}
 	s.watcher.Wait()
 	s.fields.StopAllGoroutines()
+	s.checked.StopAllGoroutines()
 	return nil
 }
 
+// versionLen is the length of a formatted version.
+const versionLen = 18
+
 // formatVersion writes a version as the 18 digits the scripts compare.
 func formatVersion(v hlc.Timestamp) string {
-	return fmt.Sprintf("%013d%05d", v.Wall(), v.Logical())
+	var buf [versionLen]byte
+	return string(appendVersion(buf[:0], v))
+}
+
+// appendVersion appends v to dst as formatVersion writes it: 13 digits of
+// milliseconds and 5 of the logical counter, zero-padded.
+func appendVersion(dst []byte, v hlc.Timestamp) []byte {
+	dst = appendPadded(dst, uint64(max(v.Wall(), 0)), 13)
+	return appendPadded(dst, uint64(v.Logical()), 5)
+}
+
+// appendPadded appends n in decimal, zero-padded to width digits.
+func appendPadded(dst []byte, n uint64, width int) []byte {
+	var digits [20]byte
+	d := strconv.AppendUint(digits[:0], n, 10)
+	for i := len(d); i < width; i++ {
+		dst = append(dst, '0')
+	}
+	return append(dst, d...)
 }
 
 // parseVersion reads a version written by formatVersion or by a script,

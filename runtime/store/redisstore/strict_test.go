@@ -2,12 +2,14 @@ package redisstore_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	zoo "github.com/zoogen/zoogen/runtime"
 	"github.com/zoogen/zoogen/runtime/hlc"
 	"github.com/zoogen/zoogen/runtime/store"
 	"github.com/zoogen/zoogen/runtime/store/redisstore"
@@ -55,4 +57,100 @@ func TestGetFresh(t *testing.T) {
 
 	require.NoError(t, s.Delete(ctx, "k"))
 	assert.False(t, fresh())
+}
+
+// TestCheck: a copy of an entry is confirmed while Redis holds that entry
+// and no invalidation of a path of its tags, or of the horizon, is later
+// than its asOf.
+func TestCheck(t *testing.T) {
+	client := sharedClient(t)
+	s := redisstore.New(client)
+	require.NoError(t, s.Attach(namespace(t, client), func(store.Event) {}))
+	defer s.Close()
+	ctx := context.Background()
+	set := func(tags ...string) *store.Entry {
+		asOf, err := s.Now(ctx)
+		require.NoError(t, err)
+		require.NoError(t, s.Set(ctx, "k", &store.Entry{Value: "v", AsOf: asOf, Expires: time.Now().Add(time.Hour), Tags: tags}))
+		e, err := s.GetFresh(ctx, "k")
+		require.NoError(t, err)
+		require.NotNil(t, e)
+		return e
+	}
+	check := func(e *store.Entry) bool {
+		ok, err := s.Check(ctx, "k", e)
+		require.NoError(t, err)
+		return ok
+	}
+	invalidate := func(tags ...string) {
+		_, err := s.Invalidate(ctx, tags, 0)
+		require.NoError(t, err)
+	}
+
+	e := set("org:1:store:2", "user:7")
+	assert.True(t, check(e))
+	invalidate("org:1:store:3", "org:2", "user:77")
+	assert.True(t, check(e), "siblings' invalidations")
+	invalidate("user:7")
+	assert.False(t, check(e), "the second tag's invalidation")
+
+	e = set("org:1:store:2")
+	invalidate("org:1")
+	assert.False(t, check(e), "an ancestor's invalidation")
+
+	e = set("org:1:store:2")
+	time.Sleep(2 * time.Millisecond) // the horizon is in milliseconds
+	require.NoError(t, s.Prune(ctx, 0))
+	assert.False(t, check(e), "loaded before the horizon")
+
+	e = set("org:1:store:2")
+	time.Sleep(2 * time.Millisecond) // a later asOf
+	later := set("org:1:store:2")
+	assert.False(t, check(e), "the entry was stored again")
+	assert.True(t, check(later))
+
+	e = set()
+	assert.True(t, check(e), "no tags")
+	require.NoError(t, s.Delete(ctx, "k"))
+	assert.False(t, check(e), "deleted")
+}
+
+// strictReader is a store whose cache hears of no invalidation (deaf) and
+// that counts the strict reads of whole entries.
+type strictReader struct {
+	deaf
+	getFresh atomic.Int64
+}
+
+func (s *strictReader) GetFresh(ctx context.Context, key string) (*store.Entry, error) {
+	s.getFresh.Add(1)
+	return s.deaf.GetFresh(ctx, key)
+}
+
+// TestStrictCopyAfterInvalidate: in strict mode a cache keeps decoded
+// values in its memory tier and has Redis confirm each copy before serving
+// it. This cache hears of no invalidation (its messages are dropped), so
+// only that check can tell it: a read that starts after another instance's
+// Invalidate returned never returns the copy, and copies that are still
+// fresh are served without reading the entry again.
+func TestStrictCopyAfterInvalidate(t *testing.T) {
+	client := sharedClient(t)
+	ns, d := namespace(t, client), newDB()
+	s := &strictReader{deaf: deaf{&observed{Store: redisstore.New(client, redisstore.WithLogger(quiet()))}}}
+	c, err := zoo.New(zoo.WithStore(s), zoo.WithNamespace(ns), zoo.WithConsistency(zoo.Strict), zoo.WithLogger(quiet()))
+	require.NoError(t, err)
+	defer c.Close()
+	a := &instance{cache: c, store: s.observed, db: d, m: c.Method(zoo.MethodSpec{Package: "test", Interface: "Repo", Method: "Get"})}
+	b := newInstance(t, client, ns, d, zoo.WithConsistency(zoo.Strict))
+	a.waitUp(t)
+	ctx := context.Background()
+	mustGet(t, a, 1)
+	for i := range 50 {
+		reads, loads := s.getFresh.Load(), d.loads.Load()
+		mustGet(t, a, 1)
+		require.Equal(t, reads, s.getFresh.Load(), "iteration %d: a fresh copy was read again", i)
+		require.Equal(t, loads, d.loads.Load(), "iteration %d: a fresh copy was loaded again", i)
+		v := b.update(ctx, 1)
+		require.Equal(t, v, mustGet(t, a, 1), "iteration %d: the copy was served after the invalidation returned", i)
+	}
 }
