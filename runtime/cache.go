@@ -73,8 +73,7 @@ type Cache struct {
 
 	// Methods and their statistics (method.go, stats.go).
 	invalidations counter
-	methodsMu     sync.Mutex
-	methods       []*Method
+	methods       methodTable
 
 	// Background work (prune.go, report.go, replay.go), ended by Close.
 	stop chan struct{}
