@@ -66,6 +66,11 @@ type Cache struct {
 	closed  bool           // guarded by mu; set once
 	isDone  atomic.Bool    // closed, readable without mu
 	loads   sync.WaitGroup // flights in progress
+	// stored counts the flights that ended after storing an entry,
+	// incremented under mu once the entry is visible. Every lookup reads
+	// it, so it has a cache line of its own: a miss writing mu or flights
+	// costs hits nothing.
+	stored paddedCount
 
 	// Replay: invalidations the shared store has not recorded yet
 	// (replay.go).

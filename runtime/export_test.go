@@ -27,5 +27,5 @@ func TagNodes(c *Cache) int { return c.trie.Len() }
 // LoadAfterMiss is Load for a caller whose lookup missed just before
 // another caller's flight stored the value.
 func LoadAfterMiss[T any](ctx context.Context, m *Method, key []byte, load func(context.Context) (T, error)) (T, error) {
-	return loadShared(ctx, m, string(key), load)
+	return loadShared(ctx, m, string(key), Miss{stored: m.c.stored.Load() - 1}, load)
 }
