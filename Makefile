@@ -1,6 +1,6 @@
 # Run `make help` for the list of targets.
 
-.PHONY: help test run ci generate check-generated bench bench-check bench-peers fuzz
+.PHONY: help test run ci generate check-generated bench bench-check bench-peers redis-commands fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ bench-check: ## compile and sanity-test the peer benchmarks (no timing)
 bench: ## the runtime's benchmarks, 6 runs, summarised by benchstat
 	go test -run '^$$' -bench . -count 6 ./runtime/... | tee /tmp/zoo-bench.txt
 	go tool -modfile=tools.mod benchstat /tmp/zoo-bench.txt
+
+redis-commands: ## Redis commands and round trips per cold miss, hit and invalidation (own redis-server)
+	go test -count=1 -run '^TestRedisCommandsPerCall$$' -v ./runtime/store/redisstore | grep '^ *|'
 
 bench-peers: ## zoogen against its peers; rewrites BENCHMARKS.md (about 7 minutes)
 	./bench/run.sh
