@@ -48,20 +48,17 @@ func BenchmarkHitMissToken(b *testing.B) {
 
 func findHit(ctx context.Context, m *zoo.Method) bool {
 	var buf [64]byte
-	k := m.Key(buf[:0])
-	k = zoo.KeyInt(k, 1)
-	k = zoo.KeyInt(k, 2)
-	k = zoo.KeyInt(k, 3)
-	_, ok, _ := zoo.Find[product](ctx, m, k)
+	_, ok, _ := zoo.Find[product](ctx, m, hitKey(m, buf[:0]))
 	return ok
 }
 
 func untokenedHit(ctx context.Context, m *zoo.Method) bool {
 	var buf [64]byte
-	k := m.Key(buf[:0])
-	k = zoo.KeyInt(k, 1)
-	k = zoo.KeyInt(k, 2)
-	k = zoo.KeyInt(k, 3)
-	_, ok := zoo.LookupWithoutMiss[product](ctx, m, k)
+	_, ok := zoo.LookupWithoutMiss[product](ctx, m, hitKey(m, buf[:0]))
 	return ok
+}
+
+// hitKey appends the key of product 1, 2, 3 to dst.
+func hitKey(m *zoo.Method, dst []byte) []byte {
+	return zoo.KeyInt(zoo.KeyInt(zoo.KeyInt(m.Key(dst), 1), 2), 3)
 }
