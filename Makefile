@@ -1,6 +1,6 @@
 # Run `make help` for the list of targets.
 
-.PHONY: help test run ci generate check-generated bench bench-check bench-peers bench-runtime fuzz
+.PHONY: help test run ci generate check-generated bench bench-check bench-peers bench-runtime redis-commands fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ bench: ## the runtime's benchmarks, 6 runs, summarised by benchstat
 
 bench-runtime: ## the runtime's own ratios (hit vs floor, memo, invalidate, prune, copy); rewrites their block of BENCHMARKS.md
 	./bench/runtime.sh
+
+redis-commands: ## Redis commands and round trips per cold miss, hit and invalidation (own redis-server)
+	go test -count=1 -run '^TestRedisCommandsPerCall$$' -v ./runtime/store/redisstore | grep '^ *|'
 
 bench-peers: ## zoogen against its peers; rewrites BENCHMARKS.md (about 7 minutes)
 	./bench/run.sh

@@ -416,7 +416,7 @@ func (e *emitter) cacheBody(g *jen.Group, it *model.Interface, m *model.Method, 
 		ctx = n.fresh("_ctx")
 		g.Id(ctx).Op(":=").Qual("context", "Background").Call()
 	}
-	buf, k, v, ok, errVar := n.fresh("_buf"), n.fresh("_k"), n.fresh("_v"), n.fresh("_ok"), n.fresh("_err")
+	buf, k, v, ok, miss, errVar := n.fresh("_buf"), n.fresh("_k"), n.fresh("_v"), n.fresh("_ok"), n.fresh("_miss"), n.fresh("_err")
 	handle := func() *jen.Statement { return jen.Id(recv).Dot(field(m)) }
 	valueType := func() *jen.Statement {
 		if m.Holder != "" {
@@ -443,7 +443,7 @@ func (e *emitter) cacheBody(g *jen.Group, it *model.Interface, m *model.Method, 
 			e.key(g, k, func() *jen.Statement { return jen.Id(p.Name) }, p.Key, n)
 		}
 	}
-	g.List(jen.Id(v), jen.Id(ok)).Op(":=").Add(rt("Lookup").Types(valueType())).Call(jen.Id(ctx), handle(), jen.Id(k))
+	g.List(jen.Id(v), jen.Id(ok), jen.Id(miss)).Op(":=").Add(rt("Find").Types(valueType())).Call(jen.Id(ctx), handle(), jen.Id(k))
 
 	// unpack returns the method's results from the cached value.
 	unpack := func(err jen.Code) []jen.Code {
@@ -466,8 +466,8 @@ func (e *emitter) cacheBody(g *jen.Group, it *model.Interface, m *model.Method, 
 		if own != "" {
 			b.Var().Id(own).Add(e.typ(m.Error.Type))
 		}
-		b.List(jen.Id(v), jen.Id(errVar)).Op("=").Add(rt("Load").Types(valueType())).Call(
-			jen.Id(ctx), handle(), jen.Id(k),
+		b.List(jen.Id(v), jen.Id(errVar)).Op("=").Add(rt("LoadMiss").Types(valueType())).Call(
+			jen.Id(ctx), handle(), jen.Id(k), jen.Id(miss),
 			jen.Func().Params(jen.Id(ctx).Qual("context", "Context")).Params(valueType(), jen.Error()).
 				BlockFunc(func(lb *jen.Group) { e.loaderBody(lb, m, recv, ctx, own, n, valueType) }),
 		)
@@ -504,7 +504,7 @@ func (e *emitter) asError(m *model.Method, x *jen.Statement) *jen.Statement {
 	return e.typ(m.Error.Type).Call(x)
 }
 
-// loadFailed writes what a cached method returns when Load returned the
+// loadFailed writes what a cached method returns when LoadMiss returned the
 // error errVar: zero values and the error, as the method's error type.
 func (e *emitter) loadFailed(g *jen.Group, m *model.Method, recv, ctx, errVar string, n *namer, unpack func(jen.Code) []jen.Code) {
 	switch {
@@ -527,7 +527,7 @@ func (e *emitter) loadFailed(g *jen.Group, m *model.Method, recv, ctx, errVar st
 	}
 }
 
-// loaderBody writes the loader a cached method passes to Load: it adds the
+// loaderBody writes the loader a cached method passes to LoadMiss: it adds the
 // method's tags, calls the inner method and packs its results. A cached
 // error that is kept as a message is also stored in own.
 func (e *emitter) loaderBody(g *jen.Group, m *model.Method, recv, ctx, own string, n *namer, valueType func() *jen.Statement) {

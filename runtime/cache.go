@@ -70,6 +70,11 @@ type Cache struct {
 	closed  bool           // guarded by mu; set once
 	isDone  atomic.Bool    // closed, readable without mu
 	loads   sync.WaitGroup // flights in progress
+	// stored counts the flights that ended after storing an entry,
+	// incremented under mu once the entry is visible. Every lookup reads
+	// it, so it has a cache line of its own: a miss writing mu or flights
+	// costs hits nothing.
+	stored paddedCount
 
 	// Replay: invalidations the shared store has not recorded yet
 	// (replay.go).
@@ -77,8 +82,7 @@ type Cache struct {
 
 	// Methods and their statistics (method.go, stats.go).
 	invalidations counter
-	methodsMu     sync.Mutex
-	methods       []*Method
+	methods       methodTable
 
 	// Background work (prune.go, report.go, replay.go), ended by Close.
 	stop chan struct{}

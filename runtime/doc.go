@@ -6,9 +6,10 @@
 // A [Cache] keeps the results of repository reads under dependency tags, and
 // [Cache.Invalidate] expires every result under a tag path in O(depth):
 // invalidating "org:1" expires what was loaded under "org:1:store:2:product:3"
-// too. Generated code calls [Lookup] and [Load]; a loader adds tags known only
-// while it runs with [AddDeps]; [Tag] builds tags from values, escaped so that
-// no value can change the hierarchy.
+// too. Generated code calls [Find] and, on a miss, [LoadMiss]; services call
+// [Load]. A loader adds tags known only while it runs with [AddDeps]; [Tag]
+// builds tags from values, escaped so that no value can change the
+// hierarchy.
 //
 // # Consistency
 //

@@ -1,6 +1,9 @@
 package runtime
 
-import "context"
+import (
+	"context"
+	"unsafe"
+)
 
 // Waiters returns how many callers wait on the flight of key, for tests that
 // must line callers up before releasing a load.
@@ -27,5 +30,18 @@ func TagNodes(c *Cache) int { return c.trie.Len() }
 // LoadAfterMiss is Load for a caller whose lookup missed just before
 // another caller's flight stored the value.
 func LoadAfterMiss[T any](ctx context.Context, m *Method, key []byte, load func(context.Context) (T, error)) (T, error) {
-	return loadShared(ctx, m, string(key), load)
+	return loadShared(ctx, m, string(key), Miss{stored: m.c.stored.Load() - 1}, load)
+}
+
+// LookupWithoutMiss is Find as it was before it read the count of stored
+// flights, for the benchmark that measures what the read costs a hit.
+func LookupWithoutMiss[T any](ctx context.Context, m *Method, key []byte) (T, bool) {
+	v, ok := lookupLocal[T](ctx, m, unsafe.String(unsafe.SliceData(key), len(key)))
+	if !ok && m.c.readPath() != readMemory {
+		v, ok = lookupRemote[T](ctx, m, string(key))
+	}
+	if ok {
+		m.hit(ctx)
+	}
+	return v, ok
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -37,7 +38,18 @@ type flight[T any] struct {
 // stale for it before it calls the repository itself.
 const maxJoins = 3
 
-func loadShared[T any](ctx context.Context, m *Method, key string, load func(context.Context) (T, error)) (T, error) {
+// paddedCount is an atomic counter alone on its cache line.
+type paddedCount struct {
+	_ [64]byte
+	atomic.Uint64
+	_ [56]byte
+}
+
+// loadShared loads key for a caller whose lookup missed, sharing the load
+// with the callers that missed on it at the same time. miss is what the
+// lookup knew when it began: the store is read again, before starting a
+// flight, only if a flight stored an entry since.
+func loadShared[T any](ctx context.Context, m *Method, key string, miss Miss, load func(context.Context) (T, error)) (T, error) {
 	c := m.c
 	counted := false
 	missed := func() { // counts the call as a miss, once
@@ -55,9 +67,9 @@ func loadShared[T any](ctx context.Context, m *Method, key string, load func(con
 			return load(ctx)
 		}
 		f, joined := c.flights[key].(*flight[T])
-		if !joined && !rechecked {
-			// A flight that ended between the caller's miss and now has
-			// stored its value (a flight is forgotten only after storing):
+		if !joined && !rechecked && c.stored.Load() != miss.stored {
+			// A flight that ended since the caller's lookup began may have
+			// stored the value (a flight is forgotten only after storing):
 			// look again rather than load twice.
 			c.mu.Unlock()
 			rechecked = true
@@ -202,6 +214,11 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 		c.mu.Lock()
 		if c.flights[key] == any(f) {
 			delete(c.flights, key)
+		}
+		if ok && cacheable {
+			// After the store, before a caller that missed can find the
+			// flight gone: it looks again (loadShared).
+			c.stored.Add(1)
 		}
 		c.mu.Unlock()
 		f.cancel()

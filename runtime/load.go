@@ -14,11 +14,28 @@ import (
 )
 
 // Lookup returns the value cached under key if a fresh entry of type T is
-// present. Called by generated code, before [Load], so that a hit builds no
-// closure.
+// present. A caller that loads after a miss calls [Find] and [LoadMiss]
+// instead, so that the load does not read the store again.
 //
 // key is read during the call only; callers build it in a stack buffer.
 func Lookup[T any](ctx context.Context, m *Method, key []byte) (T, bool) {
+	v, ok, _ := Find[T](ctx, m, key)
+	return v, ok
+}
+
+// Miss is what a lookup that found nothing hands on to [LoadMiss]: how many
+// loads had stored an entry when it began. Called by generated code.
+type Miss struct {
+	stored uint64
+}
+
+// Find is [Lookup] for a caller that loads on a miss: it also returns the
+// Miss to pass to [LoadMiss]. Called by generated code, so that a hit
+// builds no closure and a miss reads the store once.
+//
+// key is read during the call only; callers build it in a stack buffer.
+func Find[T any](ctx context.Context, m *Method, key []byte) (T, bool, Miss) {
+	miss := Miss{stored: m.c.stored.Load()}
 	// The key stays in the caller's stack buffer: the memory tier does not
 	// keep it, and is called directly (through an interface the key would
 	// escape). The remote path copies it.
@@ -29,7 +46,7 @@ func Lookup[T any](ctx context.Context, m *Method, key []byte) (T, bool) {
 	if ok {
 		m.hit(ctx)
 	}
-	return v, ok
+	return v, ok, miss
 }
 
 // lookup is Lookup for a key the caller owns.
@@ -111,10 +128,18 @@ func decode[T any](c *Cache, m *Method, value any) (T, bool) {
 // for the one that took its lock (see [WithLoadLock]). If the shared store
 // cannot be reached, load runs and its result is not cached.
 func Load[T any](ctx context.Context, m *Method, key []byte, load func(context.Context) (T, error)) (T, error) {
-	if v, ok := Lookup[T](ctx, m, key); ok {
+	v, ok, miss := Find[T](ctx, m, key)
+	if ok {
 		return v, nil
 	}
-	return loadShared(ctx, m, string(key), load)
+	return loadShared(ctx, m, string(key), miss, load)
+}
+
+// LoadMiss is [Load] for a caller whose [Find] of key just missed: it does
+// not look key up again, unless a load stored an entry since the Find
+// began. Called by generated code.
+func LoadMiss[T any](ctx context.Context, m *Method, key []byte, miss Miss, load func(context.Context) (T, error)) (T, error) {
+	return loadShared(ctx, m, string(key), miss, load)
 }
 
 // PanicError is the value every caller of [Load] panics with when the load

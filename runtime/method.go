@@ -3,6 +3,8 @@ package runtime
 import (
 	"context"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -57,7 +59,45 @@ type Method struct {
 
 // Method returns the handle a decorator uses for one of its methods. Called
 // by generated code.
+//
+// Handles are interned: every call with the same spec returns the same
+// *Method, so that a decorator built per request or per transaction costs
+// its own struct and keeps nothing in the cache. Specs that differ only in
+// TTL get handles of their own that share one row of statistics.
 func (c *Cache) Method(spec MethodSpec) *Method {
+	c.methods.mu.RLock()
+	m := c.methods.bySpec[spec]
+	c.methods.mu.RUnlock()
+	if m != nil {
+		return m
+	}
+	return c.methods.add(c, spec)
+}
+
+// methodTable holds a cache's method handles, one per spec, and their rows
+// of statistics, one per spec without its TTL. It is safe for concurrent
+// use.
+type methodTable struct {
+	mu     sync.RWMutex
+	bySpec map[MethodSpec]*Method
+	byRow  map[MethodSpec]*methodStats // by spec with a zero TTL
+	rows   []methodRow                 // in creation order
+}
+
+// methodRow is one row of statistics: the spec (with a zero TTL) of the
+// handles that share it.
+type methodRow struct {
+	spec  MethodSpec
+	stats *methodStats
+}
+
+// add returns the handle of spec, making it if no other caller did first.
+func (t *methodTable) add(c *Cache, spec MethodSpec) *Method {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if m := t.bySpec[spec]; m != nil {
+		return m
+	}
 	ttl := spec.TTL
 	if ttl <= 0 {
 		ttl = c.cfg.ttl
@@ -79,12 +119,29 @@ func (c *Cache) Method(spec MethodSpec) *Method {
 			attribute.String("zoo.interface", spec.Interface), attribute.String("zoo.method", spec.Method)),
 	}
 	if c.cfg.stats {
-		m.stats = new(methodStats)
+		row := spec
+		row.TTL = 0
+		if m.stats = t.byRow[row]; m.stats == nil {
+			m.stats = new(methodStats)
+			if t.byRow == nil {
+				t.byRow = make(map[MethodSpec]*methodStats)
+			}
+			t.byRow[row] = m.stats
+			t.rows = append(t.rows, methodRow{spec: row, stats: m.stats})
+		}
 	}
-	c.methodsMu.Lock()
-	c.methods = append(c.methods, m)
-	c.methodsMu.Unlock()
+	if t.bySpec == nil {
+		t.bySpec = make(map[MethodSpec]*Method)
+	}
+	t.bySpec[spec] = m
 	return m
+}
+
+// snapshot returns the rows of statistics.
+func (t *methodTable) snapshot() []methodRow {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return slices.Clone(t.rows)
 }
 
 // Key appends the method's key prefix (namespace, package, interface,

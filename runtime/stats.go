@@ -132,7 +132,8 @@ type MethodStats struct {
 }
 
 // Stats returns a snapshot of the cache's counters. Methods created with
-// the same spec (several decorators of one interface) share a row. With
+// the same spec (several decorators of one interface) share a handle and a
+// row; specs that differ only in TTL share a row. With
 // WithStats(false) the method rows are empty.
 func (c *Cache) Stats() Stats {
 	s := Stats{
@@ -152,25 +153,16 @@ func (c *Cache) Stats() Stats {
 	if c.local != nil {
 		s.Evictions = c.local.Evictions()
 	}
-	c.methodsMu.Lock()
-	methods := slices.Clone(c.methods)
-	c.methodsMu.Unlock()
-	rows := map[MethodSpec]int{}
-	for _, m := range methods {
-		if m.stats == nil {
-			continue
-		}
-		spec := m.spec
-		spec.TTL = 0
-		i, ok := rows[spec]
-		if !ok {
-			i = len(s.Methods)
-			rows[spec] = i
-			s.Methods = append(s.Methods, MethodStats{Package: spec.Package, Interface: spec.Interface, Method: spec.Method,
-				LoadDurationCounts: make([]uint64, len(LoadBuckets)+1)})
-		}
+	rows := c.methods.snapshot()
+	if len(rows) > 0 {
+		s.Methods = make([]MethodStats, len(rows))
+	}
+	for i, row := range rows {
+		spec := row.spec
+		s.Methods[i] = MethodStats{Package: spec.Package, Interface: spec.Interface, Method: spec.Method,
+			LoadDurationCounts: make([]uint64, len(LoadBuckets)+1)}
 		r := &s.Methods[i]
-		st := m.stats
+		st := row.stats
 		r.Hits += st.hits.load()
 		r.Misses += st.misses.load()
 		r.Loads += st.loads.load()

@@ -49,10 +49,10 @@ func (_r *CachedRows) Get(ctx context.Context, id int64) (Row, error) {
 	var _buf [128]byte
 	_k := _r._mGet.Key(_buf[:0])
 	_k = zoo.KeyInt(_k, id)
-	_v, _ok := zoo.Lookup[Row](ctx, _r._mGet, _k)
+	_v, _ok, _miss := zoo.Find[Row](ctx, _r._mGet, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[Row](ctx, _r._mGet, _k, func(ctx context.Context) (Row, error) {
+		_v, _err = zoo.LoadMiss[Row](ctx, _r._mGet, _k, _miss, func(ctx context.Context) (Row, error) {
 			zoo.AddDeps(ctx, zoo.Tag("table", "rows", "row", id))
 			return _r._inner.Get(ctx, id)
 		})

@@ -47,10 +47,10 @@ func (_r *CachedAccounts) Get(ctx context.Context, id int64) (Account, error) {
 	var _buf [128]byte
 	_k := _r._mGet.Key(_buf[:0])
 	_k = zoo.KeyInt(_k, id)
-	_v, _ok := zoo.Lookup[Account](ctx, _r._mGet, _k)
+	_v, _ok, _miss := zoo.Find[Account](ctx, _r._mGet, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[Account](ctx, _r._mGet, _k, func(ctx context.Context) (Account, error) {
+		_v, _err = zoo.LoadMiss[Account](ctx, _r._mGet, _k, _miss, func(ctx context.Context) (Account, error) {
 			zoo.AddDeps(ctx, zoo.Tag("account", id))
 			return _r._inner.Get(ctx, id)
 		})

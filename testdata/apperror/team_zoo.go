@@ -62,10 +62,10 @@ func (_r *CachedTeamStore) Get(ctx context.Context, id string) (*Team, *AppError
 	var _buf [128]byte
 	_k := _r._mGet.Key(_buf[:0])
 	_k = zoo.KeyString(_k, id)
-	_v, _ok := zoo.Lookup[*Team](ctx, _r._mGet, _k)
+	_v, _ok, _miss := zoo.Find[*Team](ctx, _r._mGet, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[*Team](ctx, _r._mGet, _k, func(ctx context.Context) (*Team, error) {
+		_v, _err = zoo.LoadMiss[*Team](ctx, _r._mGet, _k, _miss, func(ctx context.Context) (*Team, error) {
 			zoo.AddDeps(ctx, zoo.Tag("team", id))
 			_r0, _err1 := _r._inner.Get(ctx, id)
 			if _err1 != nil {
@@ -95,10 +95,10 @@ func (_r *CachedTeamStore) GetByName(ctx context.Context, name string) (*Team, *
 	var _buf [128]byte
 	_k := _r._mGetByName.Key(_buf[:0])
 	_k = zoo.KeyString(_k, name)
-	_v, _ok := zoo.Lookup[zooTeamStoreGetByName](ctx, _r._mGetByName, _k)
+	_v, _ok, _miss := zoo.Find[zooTeamStoreGetByName](ctx, _r._mGetByName, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[zooTeamStoreGetByName](ctx, _r._mGetByName, _k, func(ctx context.Context) (zooTeamStoreGetByName, error) {
+		_v, _err = zoo.LoadMiss[zooTeamStoreGetByName](ctx, _r._mGetByName, _k, _miss, func(ctx context.Context) (zooTeamStoreGetByName, error) {
 			zoo.AddDeps(ctx, zoo.Tag("team", "byname", name))
 			_r0, _err1 := _r._inner.GetByName(ctx, name)
 			if _err1 != nil {

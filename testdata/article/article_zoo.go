@@ -77,10 +77,10 @@ func (_r *CachedArticleRepository) Fetch(ctx context.Context, cursor string, num
 	_k := _r._mFetch.Key(_buf[:0])
 	_k = zoo.KeyString(_k, cursor)
 	_k = zoo.KeyInt(_k, num)
-	_v, _ok := zoo.Lookup[zooArticleRepositoryFetch](ctx, _r._mFetch, _k)
+	_v, _ok, _miss := zoo.Find[zooArticleRepositoryFetch](ctx, _r._mFetch, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[zooArticleRepositoryFetch](ctx, _r._mFetch, _k, func(ctx context.Context) (zooArticleRepositoryFetch, error) {
+		_v, _err = zoo.LoadMiss[zooArticleRepositoryFetch](ctx, _r._mFetch, _k, _miss, func(ctx context.Context) (zooArticleRepositoryFetch, error) {
 			zoo.AddDeps(ctx, zoo.Tag("articles"))
 			_r0, _r1, _err1 := _r._inner.Fetch(ctx, cursor, num)
 			if _err1 != nil {
@@ -112,11 +112,11 @@ func (_r *CachedArticleRepository) GetByID(ctx context.Context, id int64) (Artic
 	var _buf [128]byte
 	_k := _r._mGetByID.Key(_buf[:0])
 	_k = zoo.KeyInt(_k, id)
-	_v, _ok := zoo.Lookup[zooArticleRepositoryGetByID](ctx, _r._mGetByID, _k)
+	_v, _ok, _miss := zoo.Find[zooArticleRepositoryGetByID](ctx, _r._mGetByID, _k)
 	if !_ok {
 		var _err error
 		var _own error
-		_v, _err = zoo.Load[zooArticleRepositoryGetByID](ctx, _r._mGetByID, _k, func(ctx context.Context) (zooArticleRepositoryGetByID, error) {
+		_v, _err = zoo.LoadMiss[zooArticleRepositoryGetByID](ctx, _r._mGetByID, _k, _miss, func(ctx context.Context) (zooArticleRepositoryGetByID, error) {
 			zoo.AddDeps(ctx, zoo.Tag("article", id))
 			_r0, _err1 := _r._inner.GetByID(ctx, id)
 			if _err1 != nil {
@@ -161,11 +161,11 @@ func (_r *CachedArticleRepository) GetByTitle(ctx context.Context, title string)
 	var _buf [128]byte
 	_k := _r._mGetByTitle.Key(_buf[:0])
 	_k = zoo.KeyString(_k, title)
-	_v, _ok := zoo.Lookup[zooArticleRepositoryGetByTitle](ctx, _r._mGetByTitle, _k)
+	_v, _ok, _miss := zoo.Find[zooArticleRepositoryGetByTitle](ctx, _r._mGetByTitle, _k)
 	if !_ok {
 		var _err error
 		var _own error
-		_v, _err = zoo.Load[zooArticleRepositoryGetByTitle](ctx, _r._mGetByTitle, _k, func(ctx context.Context) (zooArticleRepositoryGetByTitle, error) {
+		_v, _err = zoo.LoadMiss[zooArticleRepositoryGetByTitle](ctx, _r._mGetByTitle, _k, _miss, func(ctx context.Context) (zooArticleRepositoryGetByTitle, error) {
 			zoo.AddDeps(ctx, zoo.Tag("articles", "title", title))
 			_r0, _err1 := _r._inner.GetByTitle(ctx, title)
 			if _err1 != nil {

@@ -58,10 +58,10 @@ func (_r *CachedProductRepo) GetProduct(ctx context.Context, oid, sid, pid int64
 	_k = zoo.KeyInt(_k, oid)
 	_k = zoo.KeyInt(_k, sid)
 	_k = zoo.KeyInt(_k, pid)
-	_v, _ok := zoo.Lookup[*Product](ctx, _r._mGetProduct, _k)
+	_v, _ok, _miss := zoo.Find[*Product](ctx, _r._mGetProduct, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[*Product](ctx, _r._mGetProduct, _k, func(ctx context.Context) (*Product, error) {
+		_v, _err = zoo.LoadMiss[*Product](ctx, _r._mGetProduct, _k, _miss, func(ctx context.Context) (*Product, error) {
 			zoo.AddDeps(ctx, zoo.Tag("org", oid, "store", sid, "product", pid))
 			return _r._inner.GetProduct(ctx, oid, sid, pid)
 		})
@@ -81,10 +81,10 @@ func (_r *CachedProductRepo) Reviews(ctx context.Context, q ReviewQuery) ([]Revi
 	_k := _r._mReviews.Key(_buf[:0])
 	_k = zoo.KeyInt(_k, q.ProductID)
 	_k = zoo.KeyInt(_k, int64(q.MinStars))
-	_v, _ok := zoo.Lookup[[]Review](ctx, _r._mReviews, _k)
+	_v, _ok, _miss := zoo.Find[[]Review](ctx, _r._mReviews, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[[]Review](ctx, _r._mReviews, _k, func(ctx context.Context) ([]Review, error) {
+		_v, _err = zoo.LoadMiss[[]Review](ctx, _r._mReviews, _k, _miss, func(ctx context.Context) ([]Review, error) {
 			zoo.AddDeps(ctx, zoo.Tag("product", q.ProductID, "reviews"), zoo.Tag("featured"))
 			return _r._inner.Reviews(ctx, q)
 		})

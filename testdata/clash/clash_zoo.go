@@ -53,11 +53,11 @@ func (_r1 *CachedRepo) Find(c context1.Context, _k string, _v int, _r bool, _buf
 	_k1 = zoo1.KeyInt(_k1, int64(_v))
 	_k1 = zoo1.KeyBool(_k1, _r)
 	_k1 = zoo1.KeyBytes(_k1, _buf)
-	_v1, _ok := zoo1.Lookup[zooRepoFind1](c, _r1._mFind, _k1)
+	_v1, _ok, _miss := zoo1.Find[zooRepoFind1](c, _r1._mFind, _k1)
 	if !_ok {
 		var _err error
 		var _own error
-		_v1, _err = zoo1.Load[zooRepoFind1](c, _r1._mFind, _k1, func(c context1.Context) (zooRepoFind1, error) {
+		_v1, _err = zoo1.LoadMiss[zooRepoFind1](c, _r1._mFind, _k1, _miss, func(c context1.Context) (zooRepoFind1, error) {
 			zoo1.AddDeps(c, zoo1.Tag("k", _k, "v", int64(_v), "r", _r))
 			_r0, _r11, _err1 := _r1._inner.Find(c, _k, _v, _r, _buf)
 			if _err1 != nil {

@@ -49,10 +49,10 @@ func (_r *CachedFollowerCounts) CountFollowers(ctx context.Context, accountID st
 	var _buf [128]byte
 	_k := _r._mCountFollowers.Key(_buf[:0])
 	_k = zoo.KeyString(_k, accountID)
-	_v, _ok := zoo.Lookup[int](ctx, _r._mCountFollowers, _k)
+	_v, _ok, _miss := zoo.Find[int](ctx, _r._mCountFollowers, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[int](ctx, _r._mCountFollowers, _k, func(ctx context.Context) (int, error) {
+		_v, _err = zoo.LoadMiss[int](ctx, _r._mCountFollowers, _k, _miss, func(ctx context.Context) (int, error) {
 			zoo.AddDeps(ctx, zoo.Tag("account", accountID, "followers"))
 			return _r._inner.CountFollowers(ctx, accountID), nil
 		})

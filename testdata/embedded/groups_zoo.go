@@ -41,10 +41,10 @@ func (_r *CachedGroups) Members(ctx context.Context, name string) ([]User, error
 	var _buf [128]byte
 	_k := _r._mMembers.Key(_buf[:0])
 	_k = zoo.KeyString(_k, name)
-	_v, _ok := zoo.Lookup[[]User](ctx, _r._mMembers, _k)
+	_v, _ok, _miss := zoo.Find[[]User](ctx, _r._mMembers, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[[]User](ctx, _r._mMembers, _k, func(ctx context.Context) ([]User, error) {
+		_v, _err = zoo.LoadMiss[[]User](ctx, _r._mMembers, _k, _miss, func(ctx context.Context) ([]User, error) {
 			zoo.AddDeps(ctx, zoo.Tag("group", name))
 			return _r._inner.Members(ctx, name)
 		})

@@ -41,10 +41,10 @@ func (_r *CachedReader) User(ctx context.Context, id string) (User, error) {
 	var _buf [128]byte
 	_k := _r._mUser.Key(_buf[:0])
 	_k = zoo.KeyString(_k, id)
-	_v, _ok := zoo.Lookup[User](ctx, _r._mUser, _k)
+	_v, _ok, _miss := zoo.Find[User](ctx, _r._mUser, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[User](ctx, _r._mUser, _k, func(ctx context.Context) (User, error) {
+		_v, _err = zoo.LoadMiss[User](ctx, _r._mUser, _k, _miss, func(ctx context.Context) (User, error) {
 			zoo.AddDeps(ctx, zoo.Tag("user", id))
 			return _r._inner.User(ctx, id)
 		})
@@ -135,10 +135,10 @@ func NewCachedStore(inner Store, c *zoo.Cache) *CachedStore {
 func (_r *CachedStore) Count(ctx context.Context) (int, error) {
 	var _buf [128]byte
 	_k := _r._mCount.Key(_buf[:0])
-	_v, _ok := zoo.Lookup[int](ctx, _r._mCount, _k)
+	_v, _ok, _miss := zoo.Find[int](ctx, _r._mCount, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[int](ctx, _r._mCount, _k, func(ctx context.Context) (int, error) {
+		_v, _err = zoo.LoadMiss[int](ctx, _r._mCount, _k, _miss, func(ctx context.Context) (int, error) {
 			zoo.AddDeps(ctx, zoo.Tag("users"))
 			return _r._inner.Count(ctx)
 		})
@@ -173,10 +173,10 @@ func (_r *CachedStore) User(ctx context.Context, id string) (User, error) {
 	var _buf [128]byte
 	_k := _r._mUser.Key(_buf[:0])
 	_k = zoo.KeyString(_k, id)
-	_v, _ok := zoo.Lookup[User](ctx, _r._mUser, _k)
+	_v, _ok, _miss := zoo.Find[User](ctx, _r._mUser, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[User](ctx, _r._mUser, _k, func(ctx context.Context) (User, error) {
+		_v, _err = zoo.LoadMiss[User](ctx, _r._mUser, _k, _miss, func(ctx context.Context) (User, error) {
 			zoo.AddDeps(ctx, zoo.Tag("user", id))
 			return _r._inner.User(ctx, id)
 		})

@@ -52,10 +52,10 @@ func (_r *CachedRepo[K, V]) Get(ctx context.Context, id K) (V, error) {
 	var _buf [128]byte
 	_k := _r._mGet.Key(_buf[:0])
 	_k = zoo.KeyAny(_k, id)
-	_v, _ok := zoo.Lookup[V](ctx, _r._mGet, _k)
+	_v, _ok, _miss := zoo.Find[V](ctx, _r._mGet, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[V](ctx, _r._mGet, _k, func(ctx context.Context) (V, error) {
+		_v, _err = zoo.LoadMiss[V](ctx, _r._mGet, _k, _miss, func(ctx context.Context) (V, error) {
 			zoo.AddDeps(ctx, zoo.Tag("item", id))
 			return _r._inner.Get(ctx, id)
 		})
@@ -73,10 +73,10 @@ func (_r *CachedRepo[K, V]) List(ctx context.Context, limit int) ([]V, int, erro
 	var _buf [128]byte
 	_k := _r._mList.Key(_buf[:0])
 	_k = zoo.KeyInt(_k, int64(limit))
-	_v, _ok := zoo.Lookup[zooRepoList[K, V]](ctx, _r._mList, _k)
+	_v, _ok, _miss := zoo.Find[zooRepoList[K, V]](ctx, _r._mList, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[zooRepoList[K, V]](ctx, _r._mList, _k, func(ctx context.Context) (zooRepoList[K, V], error) {
+		_v, _err = zoo.LoadMiss[zooRepoList[K, V]](ctx, _r._mList, _k, _miss, func(ctx context.Context) (zooRepoList[K, V], error) {
 			zoo.AddDeps(ctx, zoo.Tag("items"))
 			_r0, _r1, _err1 := _r._inner.List(ctx, limit)
 			if _err1 != nil {
@@ -146,10 +146,10 @@ func (_r *CachedStats[N]) Sum(ctx context.Context, xs []N) (N, error) {
 	for _, _e := range xs {
 		_k = zoo.KeyAny(_k, _e)
 	}
-	_v, _ok := zoo.Lookup[N](ctx, _r._mSum, _k)
+	_v, _ok, _miss := zoo.Find[N](ctx, _r._mSum, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[N](ctx, _r._mSum, _k, func(ctx context.Context) (N, error) {
+		_v, _err = zoo.LoadMiss[N](ctx, _r._mSum, _k, _miss, func(ctx context.Context) (N, error) {
 			zoo.AddDeps(ctx, zoo.Tag("sum"))
 			return _r._inner.Sum(ctx, xs)
 		})

@@ -62,11 +62,11 @@ func (_r *CachedAccountDB) GetAccountByID(ctx context.Context, id string) (*Acco
 	var _buf [128]byte
 	_k := _r._mGetAccountByID.Key(_buf[:0])
 	_k = zoo.KeyString(_k, id)
-	_v, _ok := zoo.Lookup[zooAccountDBGetAccountByID](ctx, _r._mGetAccountByID, _k)
+	_v, _ok, _miss := zoo.Find[zooAccountDBGetAccountByID](ctx, _r._mGetAccountByID, _k)
 	if !_ok {
 		var _err error
 		var _own Error
-		_v, _err = zoo.Load[zooAccountDBGetAccountByID](ctx, _r._mGetAccountByID, _k, func(ctx context.Context) (zooAccountDBGetAccountByID, error) {
+		_v, _err = zoo.LoadMiss[zooAccountDBGetAccountByID](ctx, _r._mGetAccountByID, _k, _miss, func(ctx context.Context) (zooAccountDBGetAccountByID, error) {
 			zoo.AddDeps(ctx, zoo.Tag("account", id))
 			_r0, _err1 := _r._inner.GetAccountByID(ctx, id)
 			if _err1 != nil {
@@ -121,10 +121,10 @@ func (_r *CachedAccountDB) GetAccountStatuses(ctx context.Context, account *Acco
 	}
 	_k = zoo.KeyInt(_k, int64(limit))
 	_k = zoo.KeyString(_k, maxID)
-	_v, _ok := zoo.Lookup[[]*Status](ctx, _r._mGetAccountStatuses, _k)
+	_v, _ok, _miss := zoo.Find[[]*Status](ctx, _r._mGetAccountStatuses, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[[]*Status](ctx, _r._mGetAccountStatuses, _k, func(ctx context.Context) ([]*Status, error) {
+		_v, _err = zoo.LoadMiss[[]*Status](ctx, _r._mGetAccountStatuses, _k, _miss, func(ctx context.Context) ([]*Status, error) {
 			zoo.AddDeps(ctx, zoo.Tag("account", account.ID, "statuses"))
 			return _r._inner.GetAccountStatuses(ctx, account, limit, maxID)
 		})

@@ -44,11 +44,11 @@ func (_r *CachedUncopiedAccountDB) GetAccountByID(ctx context.Context, id string
 	var _buf [128]byte
 	_k := _r._mGetAccountByID.Key(_buf[:0])
 	_k = zoo.KeyString(_k, id)
-	_v, _ok := zoo.Lookup[zooUncopiedAccountDBGetAccountByID](ctx, _r._mGetAccountByID, _k)
+	_v, _ok, _miss := zoo.Find[zooUncopiedAccountDBGetAccountByID](ctx, _r._mGetAccountByID, _k)
 	if !_ok {
 		var _err error
 		var _own Error
-		_v, _err = zoo.Load[zooUncopiedAccountDBGetAccountByID](ctx, _r._mGetAccountByID, _k, func(ctx context.Context) (zooUncopiedAccountDBGetAccountByID, error) {
+		_v, _err = zoo.LoadMiss[zooUncopiedAccountDBGetAccountByID](ctx, _r._mGetAccountByID, _k, _miss, func(ctx context.Context) (zooUncopiedAccountDBGetAccountByID, error) {
 			zoo.AddDeps(ctx, zoo.Tag("account", id))
 			_r0, _err1 := _r._inner.GetAccountByID(ctx, id)
 			if _err1 != nil {

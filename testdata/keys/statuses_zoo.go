@@ -82,10 +82,10 @@ func (_r *CachedStatusDB) GetAccountStatuses(ctx context.Context, account *Accou
 	}
 	_k = zoo.KeyInt(_k, int64(limit))
 	_k = zoo.KeyString(_k, maxID)
-	_v, _ok := zoo.Lookup[[]*Status](ctx, _r._mGetAccountStatuses, _k)
+	_v, _ok, _miss := zoo.Find[[]*Status](ctx, _r._mGetAccountStatuses, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[[]*Status](ctx, _r._mGetAccountStatuses, _k, func(ctx context.Context) ([]*Status, error) {
+		_v, _err = zoo.LoadMiss[[]*Status](ctx, _r._mGetAccountStatuses, _k, _miss, func(ctx context.Context) ([]*Status, error) {
 			zoo.AddDeps(ctx, zoo.Tag("account", account.ID, "statuses"))
 			return _r._inner.GetAccountStatuses(ctx, account, limit, maxID)
 		})
@@ -113,10 +113,10 @@ func (_r *CachedStatusDB) GetPublicTimeline(ctx context.Context, requester *Acco
 		_k = zoo.KeyString(_k, requester.ID)
 	}
 	_k = zoo.KeyInt(_k, int64(limit))
-	_v, _ok := zoo.Lookup[[]*Status](ctx, _r._mGetPublicTimeline, _k)
+	_v, _ok, _miss := zoo.Find[[]*Status](ctx, _r._mGetPublicTimeline, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[[]*Status](ctx, _r._mGetPublicTimeline, _k, func(ctx context.Context) ([]*Status, error) {
+		_v, _err = zoo.LoadMiss[[]*Status](ctx, _r._mGetPublicTimeline, _k, _miss, func(ctx context.Context) ([]*Status, error) {
 			zoo.AddDeps(ctx, zoo.Tag("timeline", "public"))
 			return _r._inner.GetPublicTimeline(ctx, requester, limit)
 		})
@@ -136,10 +136,10 @@ func (_r *CachedStatusDB) GetAccountByUsernameDomain(ctx context.Context, userna
 	_k := _r._mGetAccountByUsernameDomain.Key(_buf[:0])
 	_k = zoo.KeyString(_k, username)
 	_k = zoo.KeyString(_k, domain)
-	_v, _ok := zoo.Lookup[*Account](ctx, _r._mGetAccountByUsernameDomain, _k)
+	_v, _ok, _miss := zoo.Find[*Account](ctx, _r._mGetAccountByUsernameDomain, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[*Account](ctx, _r._mGetAccountByUsernameDomain, _k, func(ctx context.Context) (*Account, error) {
+		_v, _err = zoo.LoadMiss[*Account](ctx, _r._mGetAccountByUsernameDomain, _k, _miss, func(ctx context.Context) (*Account, error) {
 			_r0, _err1 := _r._inner.GetAccountByUsernameDomain(ctx, username, domain)
 			if _err1 != nil {
 				return _r0, _err1
@@ -182,10 +182,10 @@ func (_r *CachedStatusDB) GetFollowers(ctx context.Context, account *Account, pa
 		_k = zoo.KeyPtr(_k)
 		_k = zoo.KeyString(_k, page.MaxID)
 	}
-	_v, _ok := zoo.Lookup[[]*Account](ctx, _r._mGetFollowers, _k)
+	_v, _ok, _miss := zoo.Find[[]*Account](ctx, _r._mGetFollowers, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[[]*Account](ctx, _r._mGetFollowers, _k, func(ctx context.Context) ([]*Account, error) {
+		_v, _err = zoo.LoadMiss[[]*Account](ctx, _r._mGetFollowers, _k, _miss, func(ctx context.Context) ([]*Account, error) {
 			zoo.AddDeps(ctx, zoo.Tag("account", account.ID, "followers"))
 			return _r._inner.GetFollowers(ctx, account, page, progress)
 		})

@@ -88,10 +88,10 @@ func (_r *CachedCatalog) Count(org OrgID) int {
 	var _buf [128]byte
 	_k := _r._mCount.Key(_buf[:0])
 	_k = zoo.KeyInt(_k, int64(org))
-	_v, _ok := zoo.Lookup[int](_ctx, _r._mCount, _k)
+	_v, _ok, _miss := zoo.Find[int](_ctx, _r._mCount, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[int](_ctx, _r._mCount, _k, func(_ctx context.Context) (int, error) {
+		_v, _err = zoo.LoadMiss[int](_ctx, _r._mCount, _k, _miss, func(_ctx context.Context) (int, error) {
 			zoo.AddDeps(_ctx, zoo.Tag("org", int64(org)))
 			return _r._inner.Count(org), nil
 		})
@@ -113,10 +113,10 @@ func (_r *CachedCatalog) Lookup(ctx context.Context, org OrgID, slug Slug) (Item
 	_k := _r._mLookup.Key(_buf[:0])
 	_k = zoo.KeyInt(_k, int64(org))
 	_k = zoo.KeyString(_k, string(slug))
-	_v, _ok := zoo.Lookup[zooCatalogLookup](ctx, _r._mLookup, _k)
+	_v, _ok, _miss := zoo.Find[zooCatalogLookup](ctx, _r._mLookup, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[zooCatalogLookup](ctx, _r._mLookup, _k, func(ctx context.Context) (zooCatalogLookup, error) {
+		_v, _err = zoo.LoadMiss[zooCatalogLookup](ctx, _r._mLookup, _k, _miss, func(ctx context.Context) (zooCatalogLookup, error) {
 			zoo.AddDeps(ctx, zoo.Tag("org", int64(org), "slug", string(slug)))
 			_r0, _r1, _err1 := _r._inner.Lookup(ctx, org, slug)
 			if _err1 != nil {
@@ -150,10 +150,10 @@ func (_r *CachedCatalog) Many(ctx context.Context, ids ...int64) ([]Item, error)
 	for _, _e := range ids {
 		_k = zoo.KeyInt(_k, _e)
 	}
-	_v, _ok := zoo.Lookup[[]Item](ctx, _r._mMany, _k)
+	_v, _ok, _miss := zoo.Find[[]Item](ctx, _r._mMany, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[[]Item](ctx, _r._mMany, _k, func(ctx context.Context) ([]Item, error) {
+		_v, _err = zoo.LoadMiss[[]Item](ctx, _r._mMany, _k, _miss, func(ctx context.Context) ([]Item, error) {
 			zoo.AddDeps(ctx, zoo.Tag("items"))
 			return _r._inner.Many(ctx, ids...)
 		})
@@ -175,10 +175,10 @@ func (_r *CachedCatalog) Seen(ctx context.Context, addr netip.Addr, at time.Time
 	_k = zoo.KeyBytes(_k, raw)
 	_k = zoo.KeyUint(_k, uint64(level))
 	_k = zoo.KeyBool(_k, strict)
-	_v, _ok := zoo.Lookup[time.Duration](ctx, _r._mSeen, _k)
+	_v, _ok, _miss := zoo.Find[time.Duration](ctx, _r._mSeen, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[time.Duration](ctx, _r._mSeen, _k, func(ctx context.Context) (time.Duration, error) {
+		_v, _err = zoo.LoadMiss[time.Duration](ctx, _r._mSeen, _k, _miss, func(ctx context.Context) (time.Duration, error) {
 			zoo.AddDeps(ctx, zoo.Tag("ip", addr), zoo.Tag("at", at))
 			return _r._inner.Seen(ctx, addr, at, raw, level, strict)
 		})
@@ -222,10 +222,10 @@ func (_r *CachedCatalog) Search(ctx context.Context, w Window, f *Filter, pages 
 	}
 	_k = zoo.KeyAny(_k, extra)
 	_k = zoo.KeyAny(_k, any)
-	_v, _ok := zoo.Lookup[[]Item](ctx, _r._mSearch, _k)
+	_v, _ok, _miss := zoo.Find[[]Item](ctx, _r._mSearch, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[[]Item](ctx, _r._mSearch, _k, func(ctx context.Context) ([]Item, error) {
+		_v, _err = zoo.LoadMiss[[]Item](ctx, _r._mSearch, _k, _miss, func(ctx context.Context) ([]Item, error) {
 			zoo.AddDeps(ctx, zoo.Tag("window", w.From, "limit", int64(w.limit)))
 			return _r._inner.Search(ctx, w, f, pages, extra, any)
 		})
@@ -243,11 +243,11 @@ func (_r *CachedCatalog) Get(ctx context.Context, id int64) (*Item, error) {
 	var _buf [128]byte
 	_k := _r._mGet.Key(_buf[:0])
 	_k = zoo.KeyInt(_k, id)
-	_v, _ok := zoo.Lookup[zooCatalogGet](ctx, _r._mGet, _k)
+	_v, _ok, _miss := zoo.Find[zooCatalogGet](ctx, _r._mGet, _k)
 	if !_ok {
 		var _err error
 		var _own error
-		_v, _err = zoo.Load[zooCatalogGet](ctx, _r._mGet, _k, func(ctx context.Context) (zooCatalogGet, error) {
+		_v, _err = zoo.LoadMiss[zooCatalogGet](ctx, _r._mGet, _k, _miss, func(ctx context.Context) (zooCatalogGet, error) {
 			zoo.AddDeps(ctx, zoo.Tag("item", id))
 			_r0, _err1 := _r._inner.Get(ctx, id)
 			if _err1 != nil {

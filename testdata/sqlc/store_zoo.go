@@ -71,10 +71,10 @@ func (_r *CachedStore) GetAuthor(ctx context.Context, id int64) (Author, error) 
 	var _buf [128]byte
 	_k := _r._mGetAuthor.Key(_buf[:0])
 	_k = zoo.KeyInt(_k, id)
-	_v, _ok := zoo.Lookup[Author](ctx, _r._mGetAuthor, _k)
+	_v, _ok, _miss := zoo.Find[Author](ctx, _r._mGetAuthor, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[Author](ctx, _r._mGetAuthor, _k, func(ctx context.Context) (Author, error) {
+		_v, _err = zoo.LoadMiss[Author](ctx, _r._mGetAuthor, _k, _miss, func(ctx context.Context) (Author, error) {
 			zoo.AddDeps(ctx, zoo.Tag("author", id))
 			return _r._inner.GetAuthor(ctx, id)
 		})
@@ -96,10 +96,10 @@ func (_r *CachedStore) ListAuthorsByIDs(ctx context.Context, ids []int64) ([]Aut
 	for _, _e := range ids {
 		_k = zoo.KeyInt(_k, _e)
 	}
-	_v, _ok := zoo.Lookup[[]Author](ctx, _r._mListAuthorsByIDs, _k)
+	_v, _ok, _miss := zoo.Find[[]Author](ctx, _r._mListAuthorsByIDs, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[[]Author](ctx, _r._mListAuthorsByIDs, _k, func(ctx context.Context) ([]Author, error) {
+		_v, _err = zoo.LoadMiss[[]Author](ctx, _r._mListAuthorsByIDs, _k, _miss, func(ctx context.Context) ([]Author, error) {
 			zoo.AddDeps(ctx, zoo.Tag("authors"))
 			return _r._inner.ListAuthorsByIDs(ctx, ids)
 		})
@@ -120,10 +120,10 @@ func (_r *CachedStore) ListAuthorsBornAfter(ctx context.Context, arg ListAuthors
 	_k = zoo.KeyString(_k, arg.Bio.String)
 	_k = zoo.KeyBool(_k, arg.Bio.Valid)
 	_k = zoo.KeyTime(_k, arg.CreatedAt)
-	_v, _ok := zoo.Lookup[[]Author](ctx, _r._mListAuthorsBornAfter, _k)
+	_v, _ok, _miss := zoo.Find[[]Author](ctx, _r._mListAuthorsBornAfter, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[[]Author](ctx, _r._mListAuthorsBornAfter, _k, func(ctx context.Context) ([]Author, error) {
+		_v, _err = zoo.LoadMiss[[]Author](ctx, _r._mListAuthorsBornAfter, _k, _miss, func(ctx context.Context) ([]Author, error) {
 			zoo.AddDeps(ctx, zoo.Tag("authors"))
 			return _r._inner.ListAuthorsBornAfter(ctx, arg)
 		})

@@ -83,10 +83,10 @@ func (_r *CachedRepo) GetOrg(ctx context.Context, oid int64) (Org, error) {
 	var _buf [128]byte
 	_k := _r._mGetOrg.Key(_buf[:0])
 	_k = zoo.KeyInt(_k, oid)
-	_v, _ok := zoo.Lookup[Org](ctx, _r._mGetOrg, _k)
+	_v, _ok, _miss := zoo.Find[Org](ctx, _r._mGetOrg, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[Org](ctx, _r._mGetOrg, _k, func(ctx context.Context) (Org, error) {
+		_v, _err = zoo.LoadMiss[Org](ctx, _r._mGetOrg, _k, _miss, func(ctx context.Context) (Org, error) {
 			zoo.AddDeps(ctx, zoo.Tag("org", oid))
 			return _r._inner.GetOrg(ctx, oid)
 		})
@@ -105,10 +105,10 @@ func (_r *CachedRepo) GetStore(ctx context.Context, oid, sid int64) (Store, erro
 	_k := _r._mGetStore.Key(_buf[:0])
 	_k = zoo.KeyInt(_k, oid)
 	_k = zoo.KeyInt(_k, sid)
-	_v, _ok := zoo.Lookup[Store](ctx, _r._mGetStore, _k)
+	_v, _ok, _miss := zoo.Find[Store](ctx, _r._mGetStore, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[Store](ctx, _r._mGetStore, _k, func(ctx context.Context) (Store, error) {
+		_v, _err = zoo.LoadMiss[Store](ctx, _r._mGetStore, _k, _miss, func(ctx context.Context) (Store, error) {
 			zoo.AddDeps(ctx, zoo.Tag("org", oid, "store", sid))
 			return _r._inner.GetStore(ctx, oid, sid)
 		})
@@ -127,10 +127,10 @@ func (_r *CachedRepo) ListProducts(ctx context.Context, oid, sid int64) ([]Produ
 	_k := _r._mListProducts.Key(_buf[:0])
 	_k = zoo.KeyInt(_k, oid)
 	_k = zoo.KeyInt(_k, sid)
-	_v, _ok := zoo.Lookup[[]Product](ctx, _r._mListProducts, _k)
+	_v, _ok, _miss := zoo.Find[[]Product](ctx, _r._mListProducts, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[[]Product](ctx, _r._mListProducts, _k, func(ctx context.Context) ([]Product, error) {
+		_v, _err = zoo.LoadMiss[[]Product](ctx, _r._mListProducts, _k, _miss, func(ctx context.Context) ([]Product, error) {
 			zoo.AddDeps(ctx, zoo.Tag("org", oid, "store", sid, "listing"))
 			return _r._inner.ListProducts(ctx, oid, sid)
 		})
@@ -150,11 +150,11 @@ func (_r *CachedRepo) GetProduct(ctx context.Context, oid, sid, pid int64) (Prod
 	_k = zoo.KeyInt(_k, oid)
 	_k = zoo.KeyInt(_k, sid)
 	_k = zoo.KeyInt(_k, pid)
-	_v, _ok := zoo.Lookup[zooRepoGetProduct](ctx, _r._mGetProduct, _k)
+	_v, _ok, _miss := zoo.Find[zooRepoGetProduct](ctx, _r._mGetProduct, _k)
 	if !_ok {
 		var _err error
 		var _own error
-		_v, _err = zoo.Load[zooRepoGetProduct](ctx, _r._mGetProduct, _k, func(ctx context.Context) (zooRepoGetProduct, error) {
+		_v, _err = zoo.LoadMiss[zooRepoGetProduct](ctx, _r._mGetProduct, _k, _miss, func(ctx context.Context) (zooRepoGetProduct, error) {
 			zoo.AddDeps(ctx, zoo.Tag("org", oid, "store", sid, "product", pid))
 			_r0, _err1 := _r._inner.GetProduct(ctx, oid, sid, pid)
 			if _err1 != nil {
@@ -200,10 +200,10 @@ func (_r *CachedRepo) Reviews(ctx context.Context, oid, sid, pid int64) ([]Revie
 	_k = zoo.KeyInt(_k, oid)
 	_k = zoo.KeyInt(_k, sid)
 	_k = zoo.KeyInt(_k, pid)
-	_v, _ok := zoo.Lookup[[]Review](ctx, _r._mReviews, _k)
+	_v, _ok, _miss := zoo.Find[[]Review](ctx, _r._mReviews, _k)
 	if !_ok {
 		var _err error
-		_v, _err = zoo.Load[[]Review](ctx, _r._mReviews, _k, func(ctx context.Context) ([]Review, error) {
+		_v, _err = zoo.LoadMiss[[]Review](ctx, _r._mReviews, _k, _miss, func(ctx context.Context) ([]Review, error) {
 			zoo.AddDeps(ctx, zoo.Tag("org", oid, "store", sid, "product", pid, "reviews"))
 			return _r._inner.Reviews(ctx, oid, sid, pid)
 		})
