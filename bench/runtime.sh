@@ -28,14 +28,20 @@ if [[ -n $commit && -n $(git status --porcelain 2>/dev/null) ]]; then
 	commit="$commit, with uncommitted changes"
 fi
 
-# section NAME PKG BENCH [benchstat flags...]: runs one benchmark -count
+# section TITLE PKG BENCH [benchstat flags...]: runs one benchmark COUNT
 # times and appends its heading and benchstat summary to the block.
 block=$work/block.md
 section() {
 	local title=$1 pkg=$2 bench=$3
 	shift 3
 	echo "runtime.sh: $title" >&2
-	go test -run '^$' -bench "$bench" -count "$count" -timeout 30m "$pkg" >"$work/raw.txt"
+	# One test binary run per round, so that the variants of a benchmark
+	# alternate (go test -count repeats each variant back to back).
+	go test -c -o "$work/bench.test" "$pkg"
+	: >"$work/raw.txt"
+	for ((i = 0; i < count; i++)); do
+		(cd "$pkg" && "$work/bench.test" -test.run '^$' -test.bench "$bench" -test.timeout 30m) >>"$work/raw.txt"
+	done
 	{
 		printf '### %s\n\n```\n' "$title"
 		go tool -modfile=tools.mod benchstat "$@" "this run=$work/raw.txt" | sed -e '/^goos:/d' -e '/^goarch:/d' -e '/^pkg:/d'
@@ -54,6 +60,31 @@ section "One prune step at 300k trie nodes (a step visits at most PruneBudget no
 	./runtime/trie '^BenchmarkPruneStep$'
 section "A hit with copy=true (a MessagePack round trip) vs a shared hit, ten-field row" \
 	./runtime '^BenchmarkHitCopy$' -col /copy
+section "Reading the miss token on a hit (Find) vs a lookup without it" \
+	./runtime '^BenchmarkHitMissToken$' -col /v
+section "LMDB: strict hit (memory tier confirmed in the file) vs strict without the tier, local-mode tier and a memory-only hit" \
+	./runtime/store/lmdbstore '^BenchmarkHit$'
+section "Redis: strict hit (memory tier confirmed in one round trip) vs strict without the tier and a raw GET + decode; cpu-µs/op is the client's CPU" \
+	./runtime/store/redisstore '^BenchmarkRedisHit$'
+
+echo "runtime.sh: Redis commands per call" >&2
+{
+	printf '### Redis commands and round trips per call\n\n'
+	printf 'From `TestRedisCommandsPerCall` (`make redis-commands`), on a redis-server of its own, over\n'
+	printf '200 calls each, with the default load lock: `INFO commandstats` (commands run by scripts\n'
+	printf "included) and the client's round trips (a command or a pipeline each).\n\n"
+	go test -count=1 -run '^TestRedisCommandsPerCall$' -v ./runtime/store/redisstore | grep '^ *|' | sed 's/^ *//'
+	cat <<'TEXT'
+
+The six round trips of a cold miss: the lookup; the store's clock for `asOf`; the load
+lock (SET NX); the look in the store after taking the lock, since the previous holder
+may just have stored the entry; the store with its stale-set check; the unlock.
+Without the load lock (`WithLoadLock(0)`) a cold miss is three: lookup, clock, store.
+The cache reads the store once per cold miss, plus a recheck only when a flight stored
+an entry after the caller's lookup began and was gone when the caller came to join it.
+
+TEXT
+} >>"$block"
 
 {
 	echo "<!-- runtime:begin -->"

@@ -47,7 +47,7 @@ type Contender struct {
 // every read, as the libraries' documentation shows it.
 var Readers = []Contender{
 	{"otter", "`GetIfPresent`; on a miss `Get` with a loader", newOtter},
-	{"zoogen", "the generated decorator: `zoo.Lookup`; on a miss `zoo.Load`", newZoogen},
+	{"zoogen", "the generated decorator: `zoo.Find`; on a miss `zoo.LoadMiss`", newZoogen},
 	{"sturdyc", "`Get`; on a miss `GetOrFetch`", func(db *shop.DB, n int) (Reader, error) {
 		return newSturdyc(db, n, false), nil
 	}},
