@@ -59,62 +59,6 @@ func TestGetFresh(t *testing.T) {
 	assert.False(t, fresh())
 }
 
-// TestCheck: a copy of an entry is confirmed while Redis holds that entry
-// and no invalidation of a path of its tags, or of the horizon, is later
-// than its asOf.
-func TestCheck(t *testing.T) {
-	client := sharedClient(t)
-	s := redisstore.New(client)
-	require.NoError(t, s.Attach(namespace(t, client), func(store.Event) {}))
-	defer s.Close()
-	ctx := context.Background()
-	set := func(tags ...string) *store.Entry {
-		asOf, err := s.Now(ctx)
-		require.NoError(t, err)
-		require.NoError(t, s.Set(ctx, "k", &store.Entry{Value: "v", AsOf: asOf, Expires: time.Now().Add(time.Hour), Tags: tags}))
-		e, err := s.GetFresh(ctx, "k")
-		require.NoError(t, err)
-		require.NotNil(t, e)
-		return e
-	}
-	check := func(e *store.Entry) bool {
-		ok, err := s.Check(ctx, "k", e)
-		require.NoError(t, err)
-		return ok
-	}
-	invalidate := func(tags ...string) {
-		_, err := s.Invalidate(ctx, tags, 0)
-		require.NoError(t, err)
-	}
-
-	e := set("org:1:store:2", "user:7")
-	assert.True(t, check(e))
-	invalidate("org:1:store:3", "org:2", "user:77")
-	assert.True(t, check(e), "siblings' invalidations")
-	invalidate("user:7")
-	assert.False(t, check(e), "the second tag's invalidation")
-
-	e = set("org:1:store:2")
-	invalidate("org:1")
-	assert.False(t, check(e), "an ancestor's invalidation")
-
-	e = set("org:1:store:2")
-	time.Sleep(2 * time.Millisecond) // the horizon is in milliseconds
-	require.NoError(t, s.Prune(ctx, 0))
-	assert.False(t, check(e), "loaded before the horizon")
-
-	e = set("org:1:store:2")
-	time.Sleep(2 * time.Millisecond) // a later asOf
-	later := set("org:1:store:2")
-	assert.False(t, check(e), "the entry was stored again")
-	assert.True(t, check(later))
-
-	e = set()
-	assert.True(t, check(e), "no tags")
-	require.NoError(t, s.Delete(ctx, "k"))
-	assert.False(t, check(e), "deleted")
-}
-
 // strictReader is a store whose cache hears of no invalidation (deaf) and
 // that counts the strict reads of whole entries.
 type strictReader struct {

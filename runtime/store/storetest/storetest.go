@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Shared/GetFresh", implementing[store.Shared](testSharedGetFresh)},
 		{"Shared/PruneKeepsInvalidations", implementing[store.Shared](testSharedPrune)},
 		{"Locker/Exclusive", implementing[store.Locker](testLockerExclusive)},
+		{"Checker/Check", implementing[checker](testChecker)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -668,6 +669,67 @@ func testSharedPrune(t *testing.T, s store.Shared) {
 
 	require.NoError(t, s.Prune(t.Context(), 0), "Prune(0)")
 	requireFresh(t, s, key(t, "stale"), nil)
+}
+
+// checker is a shared store that can confirm copies of its entries.
+type checker interface {
+	store.Shared
+	store.Checker
+}
+
+// testChecker: a copy of an entry is confirmed while the store holds that
+// entry and no invalidation of a path of its tags, nor the horizon, is
+// later than its asOf.
+func testChecker(t *testing.T, s checker) {
+	ctx := t.Context()
+	k := key(t, "k")
+	expires := time.Now().Add(time.Hour)
+	set := func(tags ...string) *store.Entry {
+		// Each entry stored again expires later: a store may tell copies
+		// apart by their expiry, to the millisecond.
+		expires = expires.Add(time.Millisecond)
+		requireSet(t, s, k, &store.Entry{Value: "v", AsOf: requireNow(t, s), Expires: expires, Tags: tags})
+		e, err := s.GetFresh(ctx, k)
+		require.NoError(t, err, "GetFresh")
+		require.NotNil(t, e, "GetFresh of what was just set")
+		return e
+	}
+	check := func(e *store.Entry) bool {
+		t.Helper()
+		ok, err := s.Check(ctx, k, e)
+		require.NoError(t, err, "Check")
+		return ok
+	}
+	org, user := key(t, "org"), key(t, "user")
+
+	e := set(org+":1:store:2", user+":7")
+	assert.True(t, check(e))
+	requireInvalidate(t, s, 0, org+":1:store:3", org+":2", user+":77")
+	assert.True(t, check(e), "siblings' invalidations")
+	requireInvalidate(t, s, 0, user+":7")
+	assert.False(t, check(e), "the second tag's invalidation")
+
+	e = set(org + ":1:store:2")
+	requireInvalidate(t, s, 0, org+":1")
+	assert.False(t, check(e), "an ancestor's invalidation")
+
+	e = set(org + ":1:store:2")
+	// Past the store's clock resolution and any lease its versions may be
+	// ahead by (LMDB's is a few milliseconds), so that the horizon passes e.
+	time.Sleep(30 * time.Millisecond)
+	require.NoError(t, s.Prune(ctx, 0), "Prune(0)")
+	assert.False(t, check(e), "loaded before the horizon")
+
+	e = set(org + ":1:store:2")
+	time.Sleep(2 * time.Millisecond) // a later asOf
+	later := set(org + ":1:store:2")
+	assert.False(t, check(e), "the entry was stored again")
+	assert.True(t, check(later))
+
+	e = set()
+	assert.True(t, check(e), "no tags")
+	require.NoError(t, s.Delete(ctx, k), "Delete")
+	assert.False(t, check(e), "deleted")
 }
 
 // testLockerExclusive: one process at a time holds a key's lock; unlock
