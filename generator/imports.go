@@ -12,8 +12,9 @@ import (
 const RuntimePath = "github.com/zoogen/zoogen/runtime"
 
 // chooseImports names the packages generated code imports: the package's
-// own name for each, unless that clashes with a package-level name, in
-// which case names allocates a variant that does not.
+// own name for each, unless that clashes with a package-level name or a
+// parameter of a decorated method, in which case names allocates a variant
+// that does not.
 func (p *parser) chooseImports(m *model.Package, names *namer) {
 	paths := map[string]string{RuntimePath: "runtime", "context": "context", "errors": "errors", "time": "time"}
 	collect := func(t model.Type) {
@@ -42,6 +43,23 @@ func (p *parser) chooseImports(m *model.Package, names *namer) {
 					if e.Pkg != m.Path {
 						paths[e.Pkg] = p.pkgName(e.Pkg)
 					}
+				}
+			}
+		}
+	}
+	// A parameter, or a type parameter, named like an import would hide it
+	// inside the generated method: those names are taken too.
+	for _, f := range m.Files {
+		for _, iface := range f.Interfaces {
+			for _, tp := range iface.TypeParams {
+				names.reserve(tp.Name)
+			}
+			for _, meth := range iface.Methods {
+				if meth.Context != "" {
+					names.reserve(meth.Context)
+				}
+				for _, param := range meth.Params {
+					names.reserve(param.Name)
 				}
 			}
 		}

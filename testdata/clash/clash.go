@@ -26,6 +26,14 @@ type Repo interface {
 	Drop(_ctx stdcontext.Context, _k string) (_err error)
 }
 
+// Clock has parameters named like the imports generated code would take
+// without them (zoo1 and context1, since the package declares zoo and
+// context): the imports take other names again.
+type Clock interface {
+	//zoo:cache deps="at:<zoo1>" ttl=1m
+	At(context1 stdcontext.Context, zoo1 string, time1 int) (string, error)
+}
+
 type zooRepoFind struct{}
 
 var _ = zoo

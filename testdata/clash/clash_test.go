@@ -46,3 +46,30 @@ func TestNamesThatClash(t *testing.T) {
 		t.Fatalf("%d calls, want 4", inner.calls.Load())
 	}
 }
+
+type clock struct{ calls atomic.Int64 }
+
+func (c *clock) At(_ stdcontext.Context, zoo1 string, time1 int) (string, error) {
+	c.calls.Add(1)
+	return zoo1, nil
+}
+
+// TestParametersNamedLikeImports: the decorator compiles (its imports do
+// not hide behind the parameters) and caches.
+func TestParametersNamedLikeImports(t *testing.T) {
+	c, err := zooruntime.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	inner := &clock{}
+	r := NewCachedClock(inner, c)
+	for range 2 {
+		if s, err := r.At(stdcontext.Background(), "noon", 12); s != "noon" || err != nil {
+			t.Fatalf("At = %q, %v", s, err)
+		}
+	}
+	if inner.calls.Load() != 1 {
+		t.Fatalf("the inner clock was called %d times, want 1", inner.calls.Load())
+	}
+}

@@ -3,11 +3,11 @@
 package clash
 
 import (
-	context1 "context"
+	context2 "context"
 	errors1 "errors"
-	time1 "time"
+	time2 "time"
 
-	zoo1 "github.com/zoogen/zoogen/runtime"
+	zoo2 "github.com/zoogen/zoogen/runtime"
 )
 
 // CachedRepo is a Repo that serves the reads annotated with //zoo:cache from a cache and
@@ -19,23 +19,23 @@ import (
 // a copy.
 type CachedRepo struct {
 	_inner Repo
-	_mFind *zoo1.Method
-	_mDrop *zoo1.Method
+	_mFind *zoo2.Method
+	_mDrop *zoo2.Method
 }
 
 var _ Repo = (*CachedRepo)(nil)
 
 // NewCachedRepo returns a *CachedRepo that caches the annotated reads of inner in c.
-func NewCachedRepo(inner Repo, c *zoo1.Cache) *CachedRepo {
+func NewCachedRepo(inner Repo, c *zoo2.Cache) *CachedRepo {
 	return &CachedRepo{
 		_inner: inner,
-		_mFind: c.Method(zoo1.MethodSpec{
+		_mFind: c.Method(zoo2.MethodSpec{
 			Package:   "zoogen.test/clash",
 			Interface: "Repo",
 			Method:    "Find",
-			TTL:       90 * time1.Minute,
+			TTL:       90 * time2.Minute,
 		}),
-		_mDrop: c.Method(zoo1.MethodSpec{
+		_mDrop: c.Method(zoo2.MethodSpec{
 			Package:   "zoogen.test/clash",
 			Interface: "Repo",
 			Method:    "Drop",
@@ -46,19 +46,19 @@ func NewCachedRepo(inner Repo, c *zoo1.Cache) *CachedRepo {
 // Find serves Repo.Find from the cache, and loads it on a miss with the inner Repo.
 //
 // Annotation: //zoo:cache deps="k:<_k>:v:<_v>:r:<_r>" ttl=1h30m errors=ErrMissing
-func (_r1 *CachedRepo) Find(c context1.Context, _k string, _v int, _r bool, _buf []byte) (string, int, error) {
+func (_r1 *CachedRepo) Find(c context2.Context, _k string, _v int, _r bool, _buf []byte) (string, int, error) {
 	var _buf1 [128]byte
 	_k1 := _r1._mFind.Key(_buf1[:0])
-	_k1 = zoo1.KeyString(_k1, _k)
-	_k1 = zoo1.KeyInt(_k1, int64(_v))
-	_k1 = zoo1.KeyBool(_k1, _r)
-	_k1 = zoo1.KeyBytes(_k1, _buf)
-	_v1, _ok, _miss := zoo1.Find[zooRepoFind1](c, _r1._mFind, _k1)
+	_k1 = zoo2.KeyString(_k1, _k)
+	_k1 = zoo2.KeyInt(_k1, int64(_v))
+	_k1 = zoo2.KeyBool(_k1, _r)
+	_k1 = zoo2.KeyBytes(_k1, _buf)
+	_v1, _ok, _miss := zoo2.Find[zooRepoFind1](c, _r1._mFind, _k1)
 	if !_ok {
 		var _err error
 		var _own error
-		_v1, _err = zoo1.LoadMiss[zooRepoFind1](c, _r1._mFind, _k1, _miss, func(c context1.Context) (zooRepoFind1, error) {
-			zoo1.AddDeps(c, zoo1.Tag("k", _k, "v", int64(_v), "r", _r))
+		_v1, _err = zoo2.LoadMiss[zooRepoFind1](c, _r1._mFind, _k1, _miss, func(c context2.Context) (zooRepoFind1, error) {
+			zoo2.AddDeps(c, zoo2.Tag("k", _k, "v", int64(_v), "r", _r))
 			_r0, _r11, _err1 := _r1._inner.Find(c, _k, _v, _r, _buf)
 			if _err1 != nil {
 				if errors1.Is(_err1, ErrMissing) {
@@ -85,7 +85,7 @@ func (_r1 *CachedRepo) Find(c context1.Context, _k string, _v int, _r bool, _buf
 	}
 	switch _v1.E {
 	case 1:
-		return _v1.R0, _v1.R1, zoo1.CachedError(ErrMissing, _v1.M)
+		return _v1.R0, _v1.R1, zoo2.CachedError(ErrMissing, _v1.M)
 	}
 	return _v1.R0, _v1.R1, nil
 }
@@ -101,10 +101,59 @@ type zooRepoFind1 struct {
 // Drop calls the inner Repo and, when it succeeds, invalidates what the cache holds under its tags.
 //
 // Annotation: //zoo:invalidate deps="k:<_k>"
-func (_r *CachedRepo) Drop(_ctx context1.Context, _k string) error {
+func (_r *CachedRepo) Drop(_ctx context2.Context, _k string) error {
 	_err := _r._inner.Drop(_ctx, _k)
 	if _err == nil {
-		_r._mDrop.Invalidate(_ctx, zoo1.Tag("k", _k))
+		_r._mDrop.Invalidate(_ctx, zoo2.Tag("k", _k))
 	}
 	return _err
+}
+
+// CachedClock is a Clock that serves the reads annotated with //zoo:cache from a cache and
+// invalidates after the writes annotated with //zoo:invalidate; other methods call the inner Clock.
+// Make one with NewCachedClock.
+//
+// It is safe for concurrent use if the inner Clock is. Values returned from the cache are shared by
+// every caller: do not modify them, or annotate the method with copy=true, which gives every caller
+// a copy.
+type CachedClock struct {
+	_inner Clock
+	_mAt   *zoo2.Method
+}
+
+var _ Clock = (*CachedClock)(nil)
+
+// NewCachedClock returns a *CachedClock that caches the annotated reads of inner in c.
+func NewCachedClock(inner Clock, c *zoo2.Cache) *CachedClock {
+	return &CachedClock{
+		_inner: inner,
+		_mAt: c.Method(zoo2.MethodSpec{
+			Package:   "zoogen.test/clash",
+			Interface: "Clock",
+			Method:    "At",
+			TTL:       time2.Minute,
+		}),
+	}
+}
+
+// At serves Clock.At from the cache, and loads it on a miss with the inner Clock.
+//
+// Annotation: //zoo:cache deps="at:<zoo1>" ttl=1m
+func (_r *CachedClock) At(context1 context2.Context, zoo1 string, time1 int) (string, error) {
+	var _buf [128]byte
+	_k := _r._mAt.Key(_buf[:0])
+	_k = zoo2.KeyString(_k, zoo1)
+	_k = zoo2.KeyInt(_k, int64(time1))
+	_v, _ok, _miss := zoo2.Find[string](context1, _r._mAt, _k)
+	if !_ok {
+		var _err error
+		_v, _err = zoo2.LoadMiss[string](context1, _r._mAt, _k, _miss, func(context1 context2.Context) (string, error) {
+			zoo2.AddDeps(context1, zoo2.Tag("at", zoo1))
+			return _r._inner.At(context1, zoo1, time1)
+		})
+		if _err != nil {
+			return _v, _err
+		}
+	}
+	return _v, nil
 }
