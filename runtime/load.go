@@ -88,12 +88,12 @@ func oversized(s *methodStats) *counter      { return &s.oversized }
 // copies), or decoded from the MessagePack a byte store returns or a method
 // that copies keeps.
 func decode[T any](c *Cache, m *Method, value any) (T, bool) {
+	// Raw comes first: a T that is an interface (any) would match the
+	// encoded bytes themselves.
 	switch v := value.(type) {
-	case T:
-		if m.copy {
-			return clone(c, m, v)
-		}
-		return v, true
+	case nil: // the nil value of an interface result (see kept)
+		var zero T
+		return zero, true
 	case codec.Raw:
 		var out T
 		if err := v.Decode(&out); err != nil {
@@ -103,6 +103,11 @@ func decode[T any](c *Cache, m *Method, value any) (T, bool) {
 			return out, false
 		}
 		return out, true
+	case T:
+		if m.copy {
+			return clone(c, m, v)
+		}
+		return v, true
 	}
 	var zero T
 	return zero, false

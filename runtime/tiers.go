@@ -68,6 +68,10 @@ func kept[T any](ctx context.Context, m *Method, e *store.Entry) (T, bool) {
 		return v, ok
 	}
 	v, ok := e.Value.(T)
+	// A nil interface matches no type: it is the value of a method whose
+	// result is an interface (any, error) and that returned nil. (A value
+	// of any other type is never nil once it is an any.)
+	ok = ok || e.Value == nil
 	if ok {
 		propagate(ctx, e.Tags)
 	}
