@@ -16,6 +16,10 @@ import (
 	"github.com/zoogen/zoogen/generator/internal/model"
 )
 
+// maxTTL is the longest ttl= the runtime keeps an entry for (its MaxTTL):
+// expiry is kept as Unix nanoseconds.
+const maxTTL = 100 * 365 * 24 * time.Hour
+
 // parser builds the model of a run and collects its problems.
 type parser struct {
 	cfg      Config
@@ -289,6 +293,9 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 				ok = false
 			case d <= 0:
 				p.errorf(o.valuePos, m.Name, "ttl %q is not positive", o.value)
+				ok = false
+			case d > maxTTL:
+				p.errorf(o.valuePos, m.Name, "ttl %q is longer than 100 years (876000h), the longest the runtime keeps an entry", o.value)
 				ok = false
 			default:
 				m.TTL = d

@@ -102,6 +102,11 @@ func (t *methodTable) add(c *Cache, spec MethodSpec) *Method {
 	if ttl <= 0 {
 		ttl = c.cfg.ttl
 	}
+	if ttl > MaxTTL {
+		c.logs.Warn("zoo: a method's TTL is longer than MaxTTL; its entries live MaxTTL",
+			slog.String("method", spec.Interface+"."+spec.Method), slog.Duration("ttl", ttl))
+		ttl = MaxTTL
+	}
 	for {
 		old := c.maxTTL.Load()
 		if int64(ttl) <= old || c.maxTTL.CompareAndSwap(old, int64(ttl)) {

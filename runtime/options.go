@@ -174,6 +174,12 @@ func WithInstance(name string) Option { return func(c *config) { c.instance = na
 // no limit.
 func WithMaxValueSize(n int) Option { return func(c *config) { c.maxValue = n } }
 
+// MaxTTL is the longest lifetime an entry may have: 100 years. Stores keep
+// expiry as Unix nanoseconds, which run out in 2262, so a longer TTL (such
+// as math.MaxInt64 meant as "forever") is a mistake: [New] refuses it in
+// [WithTTL], and a [MethodSpec] asking for more gets MaxTTL.
+const MaxTTL = 100 * 365 * 24 * time.Hour
+
 // ErrBadOption is wrapped by the errors New returns for invalid options.
 var ErrBadOption = errors.New("zoo: bad option")
 
@@ -181,6 +187,9 @@ func (c *config) validate() error {
 	var errs []error
 	if c.ttl <= 0 {
 		errs = append(errs, fmt.Errorf("%w: TTL %v is not positive", ErrBadOption, c.ttl))
+	}
+	if c.ttl > MaxTTL {
+		errs = append(errs, fmt.Errorf("%w: TTL %v is longer than MaxTTL (%v)", ErrBadOption, c.ttl, MaxTTL))
 	}
 	if c.jitter < 0 || c.jitter >= 1 {
 		errs = append(errs, fmt.Errorf("%w: TTL jitter %v is outside [0, 1)", ErrBadOption, c.jitter))

@@ -41,6 +41,9 @@ type Repo interface {
 	//zoo:cache deps="product:<pid>" ttl=-1m
 	NegativeTTL(ctx context.Context, pid int64) (*Product, error)
 
+	//zoo:cache deps="product:<pid>" ttl=2562047h
+	EndlessTTL(ctx context.Context, pid int64) (*Product, error)
+
 	//zoo:cache deps="product:<pid>"
 	NoResult(ctx context.Context, pid int64) error
 
