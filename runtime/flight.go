@@ -64,7 +64,7 @@ func loadShared[T any](ctx context.Context, m *Method, key string, miss Miss, lo
 		if c.closed {
 			c.mu.Unlock()
 			missed()
-			return load(ctx)
+			return loadAlone(ctx, load)
 		}
 		f, joined := c.flights[key].(*flight[T])
 		if !joined && !rechecked && c.stored.Load() != miss.stored {
@@ -147,9 +147,24 @@ func loadShared[T any](ctx context.Context, m *Method, key string, miss Miss, lo
 				return v, nil
 			}
 			// The value cannot be copied: it is its loader's alone.
-			return load(ctx)
+			return loadAlone(ctx, load)
 		}
 	}
+	return loadAlone(ctx, load)
+}
+
+// loadAlone calls load in the caller's goroutine, outside any flight (the
+// cache is closed, or the caller gave up on shared results), keeping
+// [Load]'s promise that a panicking load panics with a [*PanicError].
+func loadAlone[T any](ctx context.Context, load func(context.Context) (T, error)) (T, error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if p, ok := r.(*PanicError); ok {
+				panic(p)
+			}
+			panic(&PanicError{Value: r, Stack: debug.Stack()})
+		}
+	}()
 	return load(ctx)
 }
 
