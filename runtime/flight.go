@@ -194,6 +194,7 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 	cacheable := true // the result may be stored
 	filled := false   // another process stored the result
 	var fillExpires time.Time
+	var unlock func() // releases the key's load lock, once the entry is stored
 	defer func() {
 		activeLoads.Add(-1)
 		if !filled {
@@ -215,6 +216,11 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 		stored := ok && cacheable && !filled && c.trie.Valid(f.tags, f.asOf)
 		if stored {
 			stored = c.set(ctx, m, key, kept, f.asOf, f.tags)
+		}
+		if unlock != nil {
+			// After the store, so that a process waiting on the lock finds
+			// the entry, or, if none was stored, takes the lock and loads.
+			unlock()
 		}
 		span.SetAttributes(attribute.Bool("zoo.hit", false), attribute.Int("zoo.tags", len(f.tags)),
 			attribute.Bool("zoo.stored", stored), attribute.Bool("zoo.filled_by_peer", filled))
@@ -254,10 +260,10 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 		}
 		f.asOf = asOf
 		if cacheable && c.locker != nil && c.cfg.lockTTL > 0 {
-			unlock, ok, err := c.locker.Lock(ctx, key, c.cfg.lockTTL)
+			u, ok, err := c.locker.Lock(ctx, key, c.cfg.lockTTL)
 			switch {
 			case ok:
-				defer unlock()
+				unlock = u
 				// The previous holder may have stored the entry between
 				// this process's miss and its lock: look once more.
 				if e, v, found, _ := storedEntry[T](ctx, c, m, key); found {
@@ -266,12 +272,15 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 					return
 				}
 			case err == nil:
-				// Another process is loading key: wait for its entry.
-				if e, v, found := waitForFill[T](ctx, c, m, key); found {
+				// Another process is loading key: wait for its entry, or
+				// for its lock, if it gives the lock up storing nothing.
+				e, v, found, u := waitForFill[T](ctx, c, m, key)
+				if found {
 					f.val, f.asOf, f.tags, fillExpires = v, e.AsOf, e.Tags, e.Expires
 					filled, returned = true, true
 					return
 				}
+				unlock = u
 			}
 		}
 	}
@@ -291,22 +300,32 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 // entry it stores.
 const fillPoll = 5 * time.Millisecond
 
-// waitForFill waits, up to the lock's TTL, for the process holding the lock
-// of key to store its entry, and returns it if it is fresh.
-func waitForFill[T any](ctx context.Context, c *Cache, m *Method, key string) (*store.Entry, T, bool) {
-	var zero T
+// waitForFill waits, up to the lock's TTL, for the process holding the
+// lock of key to store its entry, and returns it if it is fresh. A holder
+// that gives the lock up without storing an entry (its load failed, or its
+// value was not cached) does not keep the waiter until the TTL: the waiter
+// takes the lock and returns its unlock, and loads.
+func waitForFill[T any](ctx context.Context, c *Cache, m *Method, key string) (e *store.Entry, v T, found bool, unlock func()) {
 	deadline := time.Now().Add(c.cfg.lockTTL)
 	for time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
-			return nil, zero, false
+			return nil, v, false, nil
 		case <-time.After(fillPoll):
 		}
 		if e, v, found, final := storedEntry[T](ctx, c, m, key); found || final {
-			return e, v, found
+			return e, v, found, nil
+		}
+		if u, ok, err := c.locker.Lock(ctx, key, c.cfg.lockTTL); err == nil && ok {
+			// The holder stores before it unlocks: one more look.
+			if e, v, found, _ := storedEntry[T](ctx, c, m, key); found {
+				u()
+				return e, v, true, nil
+			}
+			return nil, v, false, u
 		}
 	}
-	return nil, zero, false
+	return nil, v, false, nil
 }
 
 // storedEntry reads key's entry from the shared store, validated there. It

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -485,4 +486,37 @@ func TestDeadLockHolder(t *testing.T) {
 	assert.Equal(t, int64(1), d.loads.Load())
 	assert.GreaterOrEqual(t, elapsed, 250*time.Millisecond, "it did not wait for the holder")
 	assert.Less(t, elapsed, 2*time.Second)
+}
+
+// TestLockHolderThatStoresNothing: when the instance holding a key's load
+// lock fails its load, the instance waiting on the lock takes it and loads
+// at once, instead of waiting out the lock's TTL (10 s here) for an entry
+// that will never come.
+func TestLockHolderThatStoresNothing(t *testing.T) {
+	client := sharedClient(t)
+	ns, d := namespace(t, client), newDB()
+	a := newInstance(t, client, ns, d, zoo.WithLoadLock(10*time.Second))
+	b := newInstance(t, client, ns, d, zoo.WithLoadLock(10*time.Second))
+	a.waitUp(t)
+	b.waitUp(t)
+	ctx := context.Background()
+	var buf [64]byte
+	k := zoo.KeyInt(a.m.Key(buf[:0]), 7)
+	holding := make(chan struct{})
+	failed := make(chan error, 1)
+	go func() {
+		_, err := zoo.Load(ctx, a.m, k, func(context.Context) (int64, error) {
+			close(holding) // a holds the lock now
+			time.Sleep(50 * time.Millisecond)
+			return 0, errors.New("database unavailable")
+		})
+		failed <- err
+	}()
+	<-holding
+	start := time.Now()
+	v, err := zoo.Load(ctx, b.m, k, func(context.Context) (int64, error) { return 42, nil })
+	require.NoError(t, err)
+	require.Equal(t, int64(42), v)
+	require.Error(t, <-failed)
+	assert.Less(t, time.Since(start), 5*time.Second, "b waited out the lock of a load that stored nothing")
 }
