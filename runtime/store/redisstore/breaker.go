@@ -53,6 +53,16 @@ func (b *breaker) success() {
 	}
 }
 
+// abandoned is told of a call whose caller gave up before the server
+// answered: it says nothing of the server, but if it was the probe, the
+// next call may probe in its place (otherwise the breaker would stay open
+// until some invalidation succeeded).
+func (b *breaker) abandoned() {
+	b.mu.Lock()
+	b.probing = false
+	b.mu.Unlock()
+}
+
 func (b *breaker) failure(err error) {
 	b.mu.Lock()
 	b.failures++

@@ -520,3 +520,31 @@ func TestLockHolderThatStoresNothing(t *testing.T) {
 	require.Error(t, <-failed)
 	assert.Less(t, time.Since(start), 5*time.Second, "b waited out the lock of a load that stored nothing")
 }
+
+// TestBreakerProbeWhoseCallerGaveUp: the call that probes an open breaker
+// is made by a caller who cancels; the next call probes in its place and
+// finds Redis back, instead of the breaker staying open until an
+// invalidation happens to succeed.
+func TestBreakerProbeWhoseCallerGaveUp(t *testing.T) {
+	srv := startServer(t)
+	client := redis.NewClient(&redis.Options{Addr: srv.addr(), MaxRetries: -1})
+	defer client.Close()
+	s := redisstore.New(client, redisstore.WithTimeout(100*time.Millisecond), redisstore.WithLogger(quiet()))
+	defer s.Close()
+	// Not attached: no subscription reconnects and probes on its own.
+	ctx := context.Background()
+	srv.stop()
+	for range 5 { // enough failures to open the breaker
+		_, _ = s.Get(ctx, "k")
+	}
+	srv.start()
+	time.Sleep(300 * time.Millisecond) // past the breaker's first backoff
+	gaveUp, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err := s.Get(gaveUp, "k") // the probe: its caller has gone
+	require.Error(t, err)
+	eventually(t, 5*time.Second, func() bool {
+		_, err := s.Get(ctx, "k")
+		return err == nil
+	}, "the breaker stayed open after its probe's caller gave up")
+}

@@ -136,7 +136,8 @@ func (s *Store) attempt(ctx context.Context, op func(ctx context.Context) error)
 		s.breaker.success()
 		return err
 	case ctx.Err() != nil && context.Cause(ctx) != context.DeadlineExceeded:
-		return err // the caller gave up: not the server's fault
+		s.breaker.abandoned() // the caller gave up: not the server's fault
+		return err
 	case isServerError(err):
 		s.breaker.success() // the server answered, with an error
 		return err
