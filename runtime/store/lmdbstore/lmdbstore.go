@@ -553,13 +553,8 @@ func (s *Store) Get(_ context.Context, key string) (*store.Entry, error) {
 	var bad []byte
 	var corruptErr error
 	err := s.read(func(r *rtxn) error {
-		lkey, hashed := entryKey(r.buf[:0], key, s.maxKey)
-		r.buf = lkey[:0]
-		val, err := r.txn.Get(s.entries, lkey)
-		if isNotFound(err) {
-			return nil
-		}
-		if err != nil {
+		lkey, hashed, val, err := s.entryIn(r, key)
+		if val == nil || err != nil {
 			return err
 		}
 		e, corruptErr = s.decodeEntry(val, key, hashed, now)
@@ -586,6 +581,19 @@ func (s *Store) Get(_ context.Context, key string) (*store.Entry, error) {
 	return e, nil
 }
 
+// entryIn reads the stored bytes of key's entry in r: its LMDB key (in
+// r.buf, valid while r is), whether that key is a hash of a long key, and
+// the value, nil when there is none.
+func (s *Store) entryIn(r *rtxn, key string) (lkey []byte, hashed bool, val []byte, err error) {
+	lkey, hashed = entryKey(r.buf[:0], key, s.maxKey)
+	r.buf = lkey[:0]
+	val, err = r.txn.Get(s.entries, lkey)
+	if isNotFound(err) {
+		return lkey, hashed, nil, nil
+	}
+	return lkey, hashed, val, err
+}
+
 // GetFresh is [Store.Get]: every read is checked against the versions in
 // the file, in the transaction that reads the entry.
 func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) {
@@ -603,13 +611,8 @@ func (s *Store) Check(_ context.Context, key string, e *store.Entry) (bool, erro
 	want := expiryMillis(e.Expires.UnixMilli(), e.Expires.IsZero())
 	fresh := false
 	err := s.read(func(r *rtxn) error {
-		lkey, _ := entryKey(r.buf[:0], key, s.maxKey)
-		r.buf = lkey[:0]
-		val, err := r.txn.Get(s.entries, lkey)
-		if isNotFound(err) {
-			return nil
-		}
-		if err != nil {
+		_, _, val, err := s.entryIn(r, key)
+		if val == nil || err != nil {
 			return err
 		}
 		expMs, _, _, err := parseValue(val)
