@@ -61,11 +61,19 @@ func TestParseStats(t *testing.T) {
 	}
 }
 
-func TestWrite(t *testing.T) {
+// writePage runs write on sample over out (an existing page, or none when
+// old is "") and returns the page it wrote.
+func writePage(t *testing.T, old string) string {
+	t.Helper()
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "stats.csv"), filepath.Join(dir, "BENCHMARKS.md")
 	if err := os.WriteFile(in, []byte(sample), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	if old != "" {
+		if err := os.WriteFile(out, []byte(old), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := write(in, "", out, meta{Commit: "abc123"}, nil); err != nil {
 		t.Fatal(err)
@@ -74,7 +82,11 @@ func TestWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	page := string(b)
+	return string(b)
+}
+
+func TestWrite(t *testing.T) {
+	page := writePage(t, "")
 	for _, want := range []string{
 		"at commit `abc123`",
 		"| **otter** (floor) |",
@@ -122,23 +134,8 @@ func TestFormats(t *testing.T) {
 // TestWriteKeepsTheRuntimeBlock: a rerun of the peers keeps the runtime's
 // own figures, which bench/runtime.sh wrote between their markers.
 func TestWriteKeepsTheRuntimeBlock(t *testing.T) {
-	dir := t.TempDir()
-	in, out := filepath.Join(dir, "stats.csv"), filepath.Join(dir, "BENCHMARKS.md")
-	if err := os.WriteFile(in, []byte(sample), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	block := runtimeBegin + "\n## The runtime's own figures\n\n| hit | 1.1x |\n" + runtimeEnd
-	if err := os.WriteFile(out, []byte("# old page\n\n"+block+"\n\nold tail\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := write(in, "", out, meta{Commit: "abc123"}, nil); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page := string(b)
+	page := writePage(t, "# old page\n\n"+block+"\n\nold tail\n")
 	if !strings.Contains(page, block) || strings.Contains(page, "old tail") {
 		t.Errorf("the runtime block was not kept alone:\n%s", page)
 	}
