@@ -123,7 +123,9 @@ func Start(t TB, args ...string) *Server {
 // Addr is the server's address.
 func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
 
-// Restart starts the server again after Kill, on the same port, empty.
+// Restart starts the server again after Kill, on the same port and
+// directory: empty, unless a SAVE (or BGSAVE) left a snapshot there, which
+// the server loads, as a real restart from an RDB file does.
 func (s *Server) Restart() {
 	s.t.Helper()
 	args := append([]string{"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
@@ -150,6 +152,66 @@ func (s *Server) Kill() {
 		_ = s.cmd.Process.Kill()
 		_ = s.cmd.Wait()
 		s.cmd = nil
+	}
+}
+
+// Client returns a client of the server, closed when the test ends.
+func (s *Server) Client() *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr()})
+	s.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Save writes a snapshot (SAVE) that the next Restart loads.
+func (s *Server) Save() {
+	s.t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: s.Addr()})
+	defer c.Close()
+	if err := c.Save(context.Background()).Err(); err != nil {
+		s.t.Fatalf("SAVE on %s: %v", s.Addr(), err)
+	}
+}
+
+// StartReplica starts a redis-server replicating master and waits until its
+// initial sync is done.
+func StartReplica(t TB, master *Server, args ...string) *Server {
+	t.Helper()
+	r := Start(t, append([]string{"--replicaof", "127.0.0.1", strconv.Itoa(master.Port)}, args...)...)
+	c := redis.NewClient(&redis.Options{Addr: r.Addr()})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, _ := c.Info(context.Background(), "replication").Result()
+		if strings.Contains(info, "master_link_status:up") {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica %s did not sync with %s:\n%s", r.Addr(), master.Addr(), info)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Promote makes a replica a master (REPLICAOF NO ONE), as Sentinel does in a
+// failover.
+func (s *Server) Promote() {
+	s.t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: s.Addr()})
+	defer c.Close()
+	if err := c.Do(context.Background(), "REPLICAOF", "NO", "ONE").Err(); err != nil {
+		s.t.Fatalf("REPLICAOF NO ONE on %s: %v", s.Addr(), err)
+	}
+}
+
+// StopReplication cuts a replica's link to its master without promoting it
+// (REPLICAOF to an address nothing listens on), so that what the master
+// acknowledges from now on never reaches the replica.
+func (s *Server) StopReplication() {
+	s.t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: s.Addr()})
+	defer c.Close()
+	if err := c.Do(context.Background(), "REPLICAOF", "127.0.0.1", strconv.Itoa(FreePort(s.t))).Err(); err != nil {
+		s.t.Fatalf("REPLICAOF on %s: %v", s.Addr(), err)
 	}
 }
 
