@@ -176,6 +176,13 @@ func (s *Server) Save() {
 // initial sync is done.
 func StartReplica(t TB, master *Server, args ...string) *Server {
 	t.Helper()
+	// The master's own server: no need to wait 5 s for more replicas
+	// before the initial sync.
+	mc := redis.NewClient(&redis.Options{Addr: master.Addr()})
+	defer mc.Close()
+	if err := mc.ConfigSet(context.Background(), "repl-diskless-sync-delay", "0").Err(); err != nil {
+		t.Fatalf("CONFIG SET on %s: %v", master.Addr(), err)
+	}
 	r := Start(t, append([]string{"--replicaof", "127.0.0.1", strconv.Itoa(master.Port)}, args...)...)
 	c := redis.NewClient(&redis.Options{Addr: r.Addr()})
 	defer c.Close()

@@ -12,15 +12,30 @@
 // A namespace therefore lives on one master; run several namespaces to
 // spread load across a cluster. Entries have TTLs and versions do not: give
 // Redis a maxmemory-policy that evicts only keys with a TTL (volatile-lru,
-// volatile-ttl) or none, or evictions would forget invalidations. If the
-// clock key is gone (Redis restarted empty, or was flushed), the namespace
-// starts a new epoch: its horizon is the present, so nothing loaded before
-// can be served.
+// volatile-ttl) or none, or evictions would forget invalidations.
+//
+// # Epochs: restarts, snapshots, failovers, flushes
+//
+// The versions hash records the run_id of the redis-server process that
+// issued them. Every script checks it: when the clock key or that field is
+// gone (Redis restarted empty, was flushed, or evicted them) or names
+// another process (Redis restarted, from a snapshot that may be older than
+// invalidations it acknowledged; a replica, perhaps behind its master, was
+// promoted by Sentinel or an operator), the namespace starts a new epoch.
+// Its horizon is later than every version issued, so nothing loaded before
+// can be served, and it is published so that running instances drop their
+// memory tiers. Strict reads run no script: a client reaches a new server
+// only over connections it dialed since, so a strict read that follows a
+// new dial is repeated after a script has checked the server. (A Cluster
+// client's dials are not counted; there the subscription, which reconnects
+// within a second, starts the check.) The price is a cold cache after every
+// restart or failover, even one that lost nothing.
 //
 //	{zoo:ns}:e:<key>   entry: a hash of the codec frame (v), asOf (a),
 //	                   tags (t) and the versions of its tags when stored (tv)
 //	{zoo:ns}:v         tag versions: field t:<tag path> → version; field h
-//	                   holds the horizon below which every entry is stale
+//	                   holds the horizon below which every entry is stale,
+//	                   field s the run_id of the server that issued them
 //	{zoo:ns}:clock     the last version issued
 //	{zoo:ns}:l:<key>   a short lock for distributed singleflight
 //	{zoo:ns}:inv       the channel invalidations are published on

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -55,6 +56,11 @@ type Store struct {
 	// checked remembers, by key, the version fields of the copy Check
 	// last checked.
 	checked *otter.Cache[string, *checked]
+
+	// dials counts the client's connections; checkedDials is the count
+	// when the server was last checked (serverChecked).
+	dials        *dialCounter
+	checkedDials atomic.Uint64
 
 	mu      sync.Mutex
 	ns      string
@@ -103,6 +109,8 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		o(s)
 	}
 	s.breaker = newBreaker(s.logger)
+	s.dials = &dialCounter{}
+	client.AddHook(s.dials)
 	s.keys = newKeys("")
 	s.fields = otter.Must(&otter.Options[string, []string]{MaximumSize: fieldsCacheSize})
 	s.checked = otter.Must(&otter.Options[string, *checked]{MaximumSize: fieldsCacheSize})
@@ -205,6 +213,12 @@ func (s *Store) Get(ctx context.Context, key string) (*store.Entry, error) {
 // versions with two pipelined HMGETs; the first time, or when the entry's
 // tags have changed, one script reads and checks both.
 func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) {
+	return s.getFresh(ctx, key, true)
+}
+
+// getFresh is GetFresh; again allows one more read when the first went
+// over a connection to a server not checked yet.
+func (s *Store) getFresh(ctx context.Context, key string, again bool) (*store.Entry, error) {
 	k := s.currentKeys()
 	if fields, ok := s.fields.GetIfPresent(key); ok {
 		var frame string
@@ -225,6 +239,12 @@ func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) 
 		if frame == "" {
 			s.fields.Invalidate(key)
 			return nil, nil
+		}
+		if ok, err := s.serverChecked(ctx); !ok {
+			if err == nil && again {
+				return s.getFresh(ctx, key, false)
+			}
+			return nil, err
 		}
 		e, err := s.codec.Decode([]byte(frame))
 		if err != nil {
@@ -253,6 +273,12 @@ func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) 
 	if err != nil {
 		return nil, err
 	}
+	if ok, err := s.serverChecked(ctx); !ok {
+		if err == nil && again {
+			return s.getFresh(ctx, key, false)
+		}
+		return nil, err
+	}
 	e, err := s.codec.Decode([]byte(frame))
 	if err != nil {
 		return nil, err
@@ -267,6 +293,12 @@ func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) 
 // e's tags, in one round trip, without the value (strict reads of a value
 // kept in the cache's memory tier).
 func (s *Store) Check(ctx context.Context, key string, e *store.Entry) (bool, error) {
+	return s.check(ctx, key, e, true)
+}
+
+// check is Check; again allows one more read when the first went over a
+// connection to a server not checked yet.
+func (s *Store) check(ctx context.Context, key string, e *store.Entry, again bool) (bool, error) {
 	k := s.currentKeys()
 	fields := s.checkFields(key, e.Tags)
 	var asOf string
@@ -282,6 +314,12 @@ func (s *Store) Check(ctx context.Context, key string, e *store.Entry) (bool, er
 		return nil
 	})
 	if err != nil {
+		return false, err
+	}
+	if ok, err := s.serverChecked(ctx); !ok {
+		if err == nil && again {
+			return s.check(ctx, key, e, false)
+		}
 		return false, err
 	}
 	var buf [versionLen]byte

@@ -17,17 +17,28 @@ local function servertime()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
--- epoch returns the last version issued. A namespace without one is new,
--- or its keys were lost (Redis restarted without persistence, or flushed):
--- its versions are gone too, so whatever was loaded before now cannot be
--- proved fresh. Its horizon starts now.
+-- epoch returns the last version issued. The versions hash records, in
+-- field 's', the run_id of the server process that issued them. A namespace
+-- without a clock, without that field, or with another server's run_id has
+-- lost state or may have: Redis restarted (empty, or from a snapshot older
+-- than invalidations it acknowledged), a replica behind its master was
+-- promoted, the keys were flushed or evicted. Whatever was loaded before
+-- cannot be proved fresh: a new epoch starts, its horizon (field 'h') later
+-- than every version issued, and is announced on the channel (a message of
+-- a version and no tags) so that memory tiers drop what they hold.
 local function epoch(clock, versions)
+  local id = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
   local last = redis.call('GET', clock)
-  if last then return last end
+  if last and redis.call('HGET', versions, 's') == id then return last end
   local now = fmt(servertime(), 0)
-  redis.call('SET', clock, now)
+  if last and last >= now then now = succ(last) end
   local h = redis.call('HGET', versions, 'h')
-  if not h or h < now then redis.call('HSET', versions, 'h', now) end
+  if h and h >= now then now = succ(h) end
+  redis.call('SET', clock, now)
+  redis.call('HSET', versions, 'h', now, 's', id)
+  -- The channel is the namespace's prefix and 'inv', as the clock is its
+  -- prefix and 'clock' (newKeys).
+  redis.call('PUBLISH', string.sub(clock, 1, -6) .. 'inv', cmsgpack.pack({now}))
   return now
 end
 -- paths appends the version fields of every path of every tag: "a:b:c"

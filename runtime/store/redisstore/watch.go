@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/zoogen/zoogen/runtime/hlc"
 	"github.com/zoogen/zoogen/runtime/store"
 	"github.com/zoogen/zoogen/runtime/store/codec"
 )
@@ -106,23 +107,53 @@ func (s *Store) receive(ctx context.Context, sub *redis.PubSub, k keys, fn func(
 				// meanwhile is lost.
 				fn(store.Event{Kind: store.EventDown})
 			}
-			if err := s.resync(ctx, k, fn); err != nil {
-				return err
-			}
+			// Now first: it starts a new epoch if Redis lost state (a
+			// restart from an old snapshot, a promoted replica), which
+			// the versions read next then include.
 			now, err := s.Now(ctx)
 			if err != nil {
+				return err
+			}
+			if err := s.resync(ctx, k, fn); err != nil {
 				return err
 			}
 			*up = true
 			fn(store.Event{Kind: store.EventUp, Version: now})
 		case *redis.Message:
-			if ev, ok := s.decodeMessage(m.Payload); ok {
+			ev, ok := s.decodeMessage(m.Payload)
+			if ok && len(ev.Tags) == 0 {
+				// "Everything changed": a new epoch. Anyone who may
+				// publish can send this; the horizon recorded in Redis
+				// is what is applied.
+				ev.Version, ok = s.horizon(ctx, k)
+			}
+			if ok {
 				fn(ev)
 			}
 		case *redis.Pong:
 		}
 	}
 	return ctx.Err()
+}
+
+// horizon reads the namespace's horizon: entries loaded before it are
+// stale. It reports false when Redis does not answer or has none.
+func (s *Store) horizon(ctx context.Context, k keys) (hlc.Timestamp, bool) {
+	var raw string
+	err := s.do(ctx, func(ctx context.Context) error {
+		var err error
+		raw, err = s.client.HGet(ctx, k.versions, "h").Result()
+		return err
+	})
+	if err != nil {
+		return 0, false
+	}
+	v, err := parseVersion(raw)
+	if err != nil {
+		s.logger.Warn("zoo: redisstore: ignoring a malformed horizon", slog.String("horizon", raw))
+		return 0, false
+	}
+	return v, true
 }
 
 // resync delivers every version recorded in Redis.
@@ -139,6 +170,9 @@ func (s *Store) resync(ctx context.Context, k keys, fn func(store.Event)) error 
 			return err
 		}
 		for i := 0; i+1 < len(fields); i += 2 {
+			if fields[i] == "s" {
+				continue // the run_id of the server that issued the versions
+			}
 			v, err := parseVersion(fields[i+1])
 			if err != nil {
 				s.logger.Warn("zoo: redisstore: ignoring a malformed version", slog.String("field", fields[i]))

@@ -1,0 +1,53 @@
+package redisstore
+
+import (
+	"context"
+	"net"
+	"sync/atomic"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// A Redis that restarted from an old snapshot, or a replica promoted while
+// behind its master, holds versions older than invalidations it
+// acknowledged. The scripts tell such a server from the one that issued the
+// versions by its run_id (see epoch in scripts.go) and start a new epoch.
+// Strict reads run no script; they rely on this: a client reaches a
+// restarted or promoted server only over a connection it dialed since, so a
+// strict read made after a new dial is not trusted until a script has
+// checked the server.
+
+// dialCounter is a go-redis hook counting the connections a client dials.
+type dialCounter struct{ n atomic.Uint64 }
+
+func (d *dialCounter) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := next(ctx, network, addr)
+		if err == nil {
+			d.n.Add(1)
+		}
+		return conn, err
+	}
+}
+
+func (d *dialCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+
+func (d *dialCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// serverChecked reports whether a read made over the connections dialed
+// so far can be trusted. When one of them is new, it checks the server
+// first (Now runs the epoch check, starting a new epoch if the server lost
+// state) and reports false: the caller reads again.
+func (s *Store) serverChecked(ctx context.Context) (bool, error) {
+	n := s.dials.n.Load()
+	if n == s.checkedDials.Load() {
+		return true, nil
+	}
+	if _, err := s.Now(ctx); err != nil {
+		return false, err
+	}
+	s.checkedDials.Store(n)
+	return false, nil
+}
