@@ -237,6 +237,10 @@ func (c *Cache) invalidate(ctx context.Context, m *Method, tags []string) error 
 	if err != nil {
 		c.stamp(shared, c.clock.Now())
 		c.keepForReplay(shared)
+		// Replayed when the store reconnects, or after the next
+		// invalidation it records; a store that answers but refused
+		// (out of memory) sends no event: retry anyway.
+		c.replayLater()
 		span.RecordError(err)
 		return fmt.Errorf("zoo: invalidation holds in this process only until the store records it: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/zoogen/zoogen/runtime/store"
 )
@@ -14,6 +15,24 @@ type pendingInvalidations struct {
 	mu        sync.Mutex
 	tags      []string
 	replaying bool // a replay is running
+	later     bool // a replay is due after replayRetry
+}
+
+// replayLater replays the pending invalidations after replayRetry, once
+// however often it is called meanwhile.
+func (c *Cache) replayLater() {
+	c.pending.mu.Lock()
+	defer c.pending.mu.Unlock()
+	if c.pending.later {
+		return
+	}
+	c.pending.later = true
+	time.AfterFunc(replayRetry, func() {
+		c.pending.mu.Lock()
+		c.pending.later = false
+		c.pending.mu.Unlock()
+		c.replaySoon()
+	})
 }
 
 // replaySoon starts replaying the invalidations the shared store missed,
@@ -58,6 +77,9 @@ func (c *Cache) onEvent(ev store.Event) {
 	}
 }
 
+// replayRetry is how long a failed replay waits before the next.
+const replayRetry = time.Second
+
 // maxPending bounds the invalidations kept for replay while a shared store
 // is unreachable.
 const maxPending = 1 << 20
@@ -96,6 +118,9 @@ func (c *Cache) replay() {
 			c.pending.tags = append(tags, c.pending.tags...)
 			c.pending.mu.Unlock()
 			c.logs.Warn("zoo: replaying invalidations to the store failed; will retry", slog.String("error", err.Error()))
+			// The store may answer but refuse (out of memory) without
+			// any event that would start the next replay.
+			c.replayLater()
 			return
 		}
 		c.learn(batch, v)

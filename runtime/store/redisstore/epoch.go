@@ -51,3 +51,18 @@ func (s *Store) serverChecked(ctx context.Context) (bool, error) {
 	s.checkedDials.Store(n)
 	return false, nil
 }
+
+// versionsKept reports whether the versions a strict read fetched (the
+// horizon first) can be trusted: the server is checked (serverChecked) and
+// the horizon is there. Without it the versions hash was evicted or
+// deleted: the check starts a new epoch and reports false, and the caller
+// reads again.
+func (s *Store) versionsKept(ctx context.Context, versions []any) (bool, error) {
+	if len(versions) > 0 && versions[0] == nil {
+		if _, err := s.Now(ctx); err != nil {
+			return false, err
+		}
+		return false, nil
+	}
+	return s.serverChecked(ctx)
+}

@@ -3,6 +3,11 @@ package redisstore_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	zoo "github.com/zoogen/zoogen/runtime"
+	"github.com/zoogen/zoogen/runtime/store"
+	"github.com/zoogen/zoogen/runtime/store/redisstore"
 
 	"github.com/zoogen/zoogen/internal/redistest"
 )
@@ -175,3 +182,96 @@ func TestStrictReadRightAfterRestart(t *testing.T) {
 	srv.Restart()
 	assert.Zero(t, staleReads(t, a, ids), "a strict read trusted what the snapshot brought back")
 }
+
+// Redis out of memory (a volatile-* policy with nothing left to evict)
+// refuses invalidations: Invalidate must say so with store.ErrUnavailable,
+// the other instances must stop serving what it expired, and the
+// invalidation must be recorded once Redis accepts writes again.
+func TestInvalidationRefusedOutOfMemory(t *testing.T) {
+	srv := redistest.Start(t, "--maxmemory-policy", "volatile-lru")
+	ctx := context.Background()
+	d := newDB()
+	a := newInstance(t, clientOf(t, srv.Addr()), "oom", d)
+	b := newInstance(t, clientOf(t, srv.Addr()), "oom", d)
+	a.waitUp(t)
+	b.waitUp(t)
+	const id = 7
+	mustGet(t, b, id) // in b's memory tier
+
+	admin := srv.Client()
+	filler := strings.Repeat("x", 64<<10)
+	for i := range 64 {
+		require.NoError(t, admin.Set(ctx, fmt.Sprintf("filler:%d", i), filler, 0).Err())
+	}
+	info, err := admin.Info(ctx, "memory").Result()
+	require.NoError(t, err)
+	used := regexp.MustCompile(`used_memory:(\d+)`).FindStringSubmatch(info)[1]
+	n, _ := strconv.Atoi(used)
+	require.NoError(t, admin.ConfigSet(ctx, "maxmemory", strconv.Itoa(n/2)).Err())
+
+	v := d.write(id)
+	err = a.cache.Invalidate(ctx, zoo.Tag("item", id))
+	require.Error(t, err, "Redis is out of memory: the invalidation cannot have been recorded")
+	assert.ErrorIs(t, err, store.ErrUnavailable)
+	eventually(t, 2*time.Second, func() bool { return mustGet(t, b, id) == v },
+		"b kept serving what a's refused invalidation expired")
+
+	for i := range 64 {
+		require.NoError(t, admin.Del(ctx, fmt.Sprintf("filler:%d", i)).Err())
+	}
+	c := newInstance(t, clientOf(t, srv.Addr()), "oom", d, zoo.WithConsistency(zoo.Strict))
+	eventually(t, 5*time.Second, func() bool {
+		vs, err := admin.HGet(ctx, "{zoo:oom}:v", "t:item:7").Result()
+		return err == nil && vs != ""
+	}, "the refused invalidation was never recorded once Redis had memory again")
+	assert.Equal(t, v, mustGet(t, c, id))
+}
+
+// The tag versions evicted (or deleted) under a running namespace: an
+// instance that did not hear the invalidations they recorded must not serve
+// what those invalidations expired, from its memory tier or from Redis.
+func TestVersionsLost(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	d := newDB()
+	ids := []int64{1, 2, 3}
+	w := newInstance(t, clientOf(t, srv.Addr()), "lost", d, zoo.WithConsistency(zoo.Strict))
+	s := deaf{&observed{Store: redisstore.New(clientOf(t, srv.Addr()), redisstore.WithLogger(quiet()))}}
+	c, err := zoo.New(zoo.WithStore(s), zoo.WithNamespace("lost"), zoo.WithLogger(quiet()), zoo.WithConsistency(zoo.Strict))
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	r := &instance{cache: c, store: s.observed, db: d, m: c.Method(zoo.MethodSpec{Package: "test", Interface: "Repo", Method: "Get"})}
+	w.waitUp(t)
+	r.waitUp(t)
+	for _, id := range ids {
+		mustGet(t, r, id) // in r's memory tier and in Redis
+		w.update(ctx, id) // recorded in the versions; r does not hear it
+	}
+	require.NoError(t, srv.Client().Del(ctx, "{zoo:lost}:v").Err())
+	assert.Zero(t, staleReads(t, r, ids), "an instance served entries whose versions were evicted")
+}
+
+// A policy that may evict keys without a TTL is reported at start.
+func TestEvictionPolicyWarning(t *testing.T) {
+	srv := redistest.Start(t, "--maxmemory-policy", "allkeys-lru")
+	var logs strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), nil))
+	s := redisstore.New(clientOf(t, srv.Addr()), redisstore.WithLogger(logger))
+	c, err := zoo.New(zoo.WithStore(s), zoo.WithNamespace("policy"), zoo.WithLogger(quiet()))
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	eventually(t, 2*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(logs.String(), "maxmemory-policy=allkeys-lru")
+	}, "no warning about allkeys-lru")
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -162,6 +162,34 @@ func isServerError(err error) bool {
 	return errors.As(err, &rerr) && !errors.Is(err, context.DeadlineExceeded)
 }
 
+// hint tells the other instances of tags that Redis refused to record
+// (out of memory, Redis still reads and publishes): they stop serving what
+// they hold under them, at a version after the last one issued.
+func (s *Store) hint(ctx context.Context, k keys, tags []string, min hlc.Timestamp) error {
+	return s.attempt(ctx, func(ctx context.Context) error {
+		last, err := s.client.Get(ctx, k.clock).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		v := min
+		if lv, err := parseVersion(last); err == nil && lv > v {
+			v = lv
+		}
+		msg, err := msgpack.Marshal(append([]string{formatVersion(v + 1)}, tags...))
+		if err != nil {
+			return err
+		}
+		return s.client.Publish(ctx, k.channel, msg).Err()
+	})
+}
+
+// isOutOfMemory reports whether err is Redis refusing a write over its
+// maxmemory (an OOM error reply).
+func isOutOfMemory(err error) bool {
+	var rerr redis.Error
+	return errors.As(err, &rerr) && strings.HasPrefix(rerr.Error(), "OOM ")
+}
+
 func (s *Store) isClosed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -240,7 +268,7 @@ func (s *Store) getFresh(ctx context.Context, key string, again bool) (*store.En
 			s.fields.Invalidate(key)
 			return nil, nil
 		}
-		if ok, err := s.serverChecked(ctx); !ok {
+		if ok, err := s.versionsKept(ctx, versions); !ok {
 			if err == nil && again {
 				return s.getFresh(ctx, key, false)
 			}
@@ -316,7 +344,7 @@ func (s *Store) check(ctx context.Context, key string, e *store.Entry, again boo
 	if err != nil {
 		return false, err
 	}
-	if ok, err := s.serverChecked(ctx); !ok {
+	if ok, err := s.versionsKept(ctx, versions); !ok {
 		if err == nil && again {
 			return s.check(ctx, key, e, false)
 		}
@@ -439,6 +467,15 @@ func (s *Store) Invalidate(ctx context.Context, tags []string, min hlc.Timestamp
 		v, err = invalidateScript.Run(ctx, s.client, []string{k.clock, k.versions}, args...).Text()
 		return err
 	})
+	if isOutOfMemory(err) {
+		// Nothing was recorded. The caller replays the invalidation;
+		// meanwhile the other instances are told, which Redis still allows.
+		if herr := s.hint(ctx, k, tags, min); herr != nil {
+			s.logger.Warn("zoo: redisstore: could not tell other instances of an invalidation Redis refused",
+				slog.String("error", herr.Error()))
+		}
+		return 0, fmt.Errorf("zoo: redisstore: %w: invalidation not recorded: %w", store.ErrUnavailable, err)
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -129,6 +129,8 @@ local e = redis.call('HMGET', KEYS[1], 'v', 'a', 't')
 if not e[1] then return false end
 local fields = paths(cmsgpack.unpack(e[3]), {'h'})
 local vs = redis.call('HMGET', KEYS[2], unpack(fields))
+-- No horizon: the versions were evicted or deleted; nothing is provable.
+if not vs[1] then return false end
 for i = 1, #fields do
   if vs[i] and vs[i] > e[2] then return false end
 end

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -49,6 +50,7 @@ const pingEvery = time.Second
 // them, and reports EventUp.
 func (s *Store) watch(ctx context.Context, k keys, fn func(store.Event)) {
 	fn(store.Event{Kind: store.EventDown})
+	s.checkEvictionPolicy(ctx)
 	up := false
 	backoff := minBackoff
 	for ctx.Err() == nil {
@@ -74,6 +76,26 @@ func (s *Store) watch(ctx context.Context, k keys, fn func(store.Event)) {
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// checkEvictionPolicy warns, loudly, when Redis may evict keys without a
+// TTL: the tag versions and the clock have none, and losing them forgets
+// invalidations (a new epoch then starts, at the cost of the whole cache).
+// Servers that refuse CONFIG GET (managed Redis, ACLs) are not checked.
+func (s *Store) checkEvictionPolicy(ctx context.Context) {
+	var policy map[string]string
+	err := s.do(ctx, func(ctx context.Context) error {
+		var err error
+		policy, err = s.client.ConfigGet(ctx, "maxmemory-policy").Result()
+		return err
+	})
+	if err != nil {
+		return
+	}
+	if p := policy["maxmemory-policy"]; strings.HasPrefix(p, "allkeys-") {
+		s.logger.Error("zoo: redisstore: Redis may evict the tag versions, which have no TTL; each eviction of them costs the whole cache (a new epoch). Use a volatile-* policy or noeviction",
+			slog.String("maxmemory-policy", p))
 	}
 }
 
