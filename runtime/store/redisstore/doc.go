@@ -31,6 +31,14 @@
 // within a second, starts the check.) The price is a cold cache after every
 // restart or failover, even one that lost nothing.
 //
+// Replication is asynchronous: a master that dies before its replicas
+// received an invalidation loses it, and the promoted replica starts a new
+// epoch (nothing is served stale) but cannot replay it to instances that
+// read only their memory tier until they hear of the epoch. With Sentinel
+// or Cluster, [WithReplicas] makes Invalidate wait (WAIT) until n replicas
+// acknowledged it; one fewer replicas acknowledged fails with
+// store.ErrUnavailable and is replayed.
+//
 //	{zoo:ns}:e:<key>   entry: a hash of the codec frame (v), asOf (a),
 //	                   tags (t) and the versions of its tags when stored (tv)
 //	{zoo:ns}:v         tag versions: field t:<tag path> → version; field h

@@ -275,3 +275,25 @@ func TestEvictionPolicyWarning(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// WithReplicas: Invalidate returns once a replica acknowledged it, and
+// fails with store.ErrUnavailable (the cache replays it) when none did.
+func TestInvalidateWaitsForReplicas(t *testing.T) {
+	master := redistest.Start(t)
+	replica := redistest.StartReplica(t, master)
+	ctx := context.Background()
+	s := redisstore.New(clientOf(t, master.Addr()), redisstore.WithLogger(quiet()),
+		redisstore.WithReplicas(1, 100*time.Millisecond))
+	c, err := zoo.New(zoo.WithStore(s), zoo.WithNamespace("wait"), zoo.WithLogger(quiet()))
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+
+	require.NoError(t, c.Invalidate(ctx, "item:1"))
+	v, err := replica.Client().HGet(ctx, "{zoo:wait}:v", "t:item:1").Result()
+	require.NoError(t, err, "Invalidate returned before the replica had the invalidation")
+	assert.NotEmpty(t, v)
+
+	replica.StopReplication()
+	err = c.Invalidate(ctx, "item:2")
+	assert.ErrorIs(t, err, store.ErrUnavailable, "no replica acknowledged, yet Invalidate succeeded")
+}

@@ -47,6 +47,10 @@ type Store struct {
 	client  redis.UniversalClient
 	codec   codec.Codec
 	timeout time.Duration
+	// replicas and replicaWait: Invalidate waits for this many replicas to
+	// acknowledge (WAIT), for at most replicaWait.
+	replicas    int
+	replicaWait time.Duration
 	logger  *slog.Logger
 	breaker *breaker
 
@@ -93,6 +97,19 @@ type Option func(*Store)
 // WithTimeout bounds every command; a command that takes longer fails and
 // the cache answers from the repository. The default is [DefaultTimeout].
 func WithTimeout(d time.Duration) Option { return func(s *Store) { s.timeout = d } }
+
+// WithReplicas makes Invalidate wait until n replicas have acknowledged
+// the invalidation (Redis's WAIT), for at most wait (which the store's
+// timeout bounds too). An invalidation fewer replicas acknowledged fails
+// with store.ErrUnavailable and is replayed by the cache; it holds on the
+// master meanwhile. Without it, a master that dies before its replica
+// received an invalidation loses it: with Sentinel (or Cluster) failover,
+// set n to the number of replicas a promotion may pick from that must not
+// lose one. (A promoted replica also starts a new epoch; see the package
+// doc: WAIT keeps the invalidations, not the cache.)
+func WithReplicas(n int, wait time.Duration) Option {
+	return func(s *Store) { s.replicas, s.replicaWait = n, wait }
+}
 
 // WithCodec sets how entries are framed; see codec.Codec.
 func WithCodec(c codec.Codec) Option { return func(s *Store) { s.codec = c } }
@@ -160,6 +177,33 @@ func (s *Store) attempt(ctx context.Context, op func(ctx context.Context) error)
 func isServerError(err error) bool {
 	var rerr redis.Error
 	return errors.As(err, &rerr) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// invalidateAndWait runs the invalidation script and WAIT in one pipeline:
+// WAIT counts the replicas that acknowledged the writes of its connection.
+func (s *Store) invalidateAndWait(ctx context.Context, k keys, args []any) (string, error) {
+	run := func(eval func(context.Context, redis.Scripter, []string, ...any) *redis.Cmd) (*redis.Cmd, *redis.Cmd, error) {
+		pipe := s.client.Pipeline()
+		cmd := eval(ctx, pipe, []string{k.clock, k.versions}, args...)
+		wait := pipe.Do(ctx, "WAIT", s.replicas, s.replicaWait.Milliseconds())
+		_, err := pipe.Exec(ctx)
+		return cmd, wait, err
+	}
+	cmd, wait, err := run(invalidateScript.EvalSha)
+	if err != nil && redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+		cmd, wait, err = run(invalidateScript.Eval)
+	}
+	if err != nil {
+		if cmd.Err() != nil {
+			return "", cmd.Err()
+		}
+		return "", err
+	}
+	if n, err := wait.Int64(); err != nil || n < int64(s.replicas) {
+		return "", fmt.Errorf("zoo: redisstore: %w: the invalidation reached %d of %d replicas within %v",
+			store.ErrUnavailable, n, s.replicas, s.replicaWait)
+	}
+	return cmd.Text()
 }
 
 // hint tells the other instances of tags that Redis refused to record
@@ -464,6 +508,10 @@ func (s *Store) Invalidate(ctx context.Context, tags []string, min hlc.Timestamp
 	var v string
 	err := s.attempt(ctx, func(ctx context.Context) error {
 		var err error
+		if s.replicas > 0 {
+			v, err = s.invalidateAndWait(ctx, k, args)
+			return err
+		}
 		v, err = invalidateScript.Run(ctx, s.client, []string{k.clock, k.versions}, args...).Text()
 		return err
 	})
