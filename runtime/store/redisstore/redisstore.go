@@ -51,8 +51,8 @@ type Store struct {
 	// acknowledge (WAIT), for at most replicaWait.
 	replicas    int
 	replicaWait time.Duration
-	logger  *slog.Logger
-	breaker *breaker
+	logger      *slog.Logger
+	breaker     *breaker
 
 	// fields remembers, by key, the version fields of the entries read in
 	// strict mode, so that the next strict read needs no script.
