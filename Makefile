@@ -1,6 +1,6 @@
 # Run `make help` for the list of targets.
 
-.PHONY: help test run ci generate check-generated bench bench-check bench-peers bench-runtime redis-commands fuzz
+.PHONY: help test run ci generate check-generated bench bench-check bench-peers bench-runtime redis-commands reliability fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ bench-runtime: ## the runtime's own ratios (hit vs floor, memo, invalidate, prun
 
 redis-commands: ## Redis commands and round trips per cold miss, hit and invalidation (own redis-server)
 	go test -count=1 -run '^TestRedisCommandsPerCall$$' -v ./runtime/store/redisstore | grep '^ *|'
+
+reliability: ## the fault matrix on real redis-servers, 6 s per run (about 3 minutes); rewrites RELIABILITY.md
+	ZOO_RELIABILITY_OUT=$(CURDIR)/RELIABILITY.md ZOO_RELIABILITY_DURATION=6s go test -count=1 -timeout 20m -run '^TestFaultMatrix$$' -v ./internal/history | grep -E '^(---|ok|FAIL)|matrix_test'
 
 bench-peers: ## zoogen against its peers; rewrites BENCHMARKS.md (about 7 minutes)
 	./bench/run.sh

@@ -12,8 +12,9 @@ import (
 type Kind int
 
 const (
-	Read  Kind = iota // a read through the cache
-	Write             // a write through the decorator: the database, then the invalidation
+	Read   Kind = iota // a read through the cache
+	Write              // a write through the decorator: the database, then the invalidation
+	Failed             // a read that returned an error to its caller (not checked)
 )
 
 // Op is one operation of a history, with when it started and ended as the
@@ -46,6 +47,8 @@ func (v Violation) String() string {
 // Report is what Check finds in a history.
 type Report struct {
 	Reads, Writes int
+	// Failed counts the reads that returned an error to their caller.
+	Failed int
 	// Violations are the stale reads, worst (longest lag) first.
 	Violations []Violation
 	// MaxLag is the longest lag of a stale read, 0 without any.
@@ -93,6 +96,8 @@ func Check(ops []Op) Report {
 		case Read:
 			reads = append(reads, op)
 			r.Reads++
+		case Failed:
+			r.Failed++
 		}
 	}
 	// For each row: writes by end time, with the running maximum version

@@ -31,8 +31,8 @@ type Config struct {
 
 // Run drives the clients with random reads, writes and invalidations for
 // cfg.Duration and returns the history. Reads that fail (an injected
-// error, a panic, a timeout, a cancellation) are left out of it: they
-// returned nothing to check.
+// error, a timeout, a cancellation) are kept as Failed: they returned
+// nothing to check. Reads that panic are left out.
 func Run(ctx context.Context, clients []Client, cfg Config) []Op {
 	deadline := time.Now().Add(cfg.Duration)
 	var mu sync.Mutex
@@ -97,7 +97,7 @@ func read(ctx context.Context, cl Client, cfg Config, row int64) (op Op, ok bool
 	start := time.Now().UnixNano()
 	r, err := cl.Rows.Get(rctx, row)
 	if err != nil {
-		return Op{}, false
+		return Op{Kind: Failed, Client: cl.Name, Row: row, Start: start, End: time.Now().UnixNano()}, true
 	}
 	return Op{Kind: Read, Client: cl.Name, Row: row, Version: r.Version, Start: start, End: time.Now().UnixNano()}, true
 }

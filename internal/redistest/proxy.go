@@ -43,6 +43,15 @@ func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 // Port is the proxy's port.
 func (p *Proxy) Port() int { return p.ln.Addr().(*net.TCPAddr).Port }
 
+// Retarget sends new connections to addr and closes the open ones, as a
+// virtual IP or a Sentinel-aware proxy does after a failover.
+func (p *Proxy) Retarget(addr string) {
+	p.mu.Lock()
+	p.target = addr
+	p.mu.Unlock()
+	p.Reset()
+}
+
 // Freeze stops forwarding: reads are held, nothing is written, no
 // connection is closed. New connections are accepted and held too.
 func (p *Proxy) Freeze() { p.set(true) }
@@ -92,7 +101,10 @@ func (p *Proxy) accept() {
 		if err != nil {
 			return
 		}
-		server, err := net.Dial("tcp", p.target)
+		p.mu.Lock()
+		target := p.target
+		p.mu.Unlock()
+		server, err := net.Dial("tcp", target)
 		if err != nil {
 			client.Close()
 			continue
@@ -153,5 +165,7 @@ func (p *Proxy) pipe(dst, src net.Conn) {
 
 // String names the proxy and its target, for test logs.
 func (p *Proxy) String() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	return "proxy :" + strconv.Itoa(p.Port()) + " -> " + p.target
 }
