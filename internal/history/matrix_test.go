@@ -25,13 +25,14 @@ import (
 // RELIABILITY.md (ZOO_RELIABILITY_OUT, ZOO_RELIABILITY_DURATION); the test
 // command runs it short.
 
-// rig is what a fault acts on: the servers, and the proxy every instance
-// reaches Redis through (a virtual IP, for the failover).
+// rig is what a fault acts on: the servers, and the proxies the instances
+// reach Redis through (one each: a virtual IP for the failover, a link to
+// cut for a partition).
 type rig struct {
 	t       *testing.T
 	master  *redistest.Server
 	replica *redistest.Server
-	proxy   *redistest.Proxy
+	proxies []*redistest.Proxy
 	clocks  []*skewedClock
 	// replicaPromoted: the replica is the master now.
 	replicaPromoted bool
@@ -82,7 +83,9 @@ var matrix = []fault{
 			r.master.Kill()
 			r.replica.Promote()
 			r.replicaPromoted = true
-			r.proxy.Retarget(r.replica.Addr())
+			for _, p := range r.proxies {
+				p.Retarget(r.replica.Addr())
+			}
 		}},
 	{name: "FLUSHDB", what: "FLUSHDB under running instances",
 		inject: func(r *rig) { _ = r.admin().FlushDB(context.Background()).Err() }},
@@ -100,12 +103,12 @@ var matrix = []fault{
 		inject: func(r *rig) { _ = r.admin().Do(context.Background(), "DEBUG", "SLEEP", "0.5").Err() }},
 	{name: "Subscriptions killed", what: "CLIENT KILL TYPE pubsub",
 		inject: func(r *rig) { _ = r.admin().Do(context.Background(), "CLIENT", "KILL", "TYPE", "pubsub").Err() }},
-	{name: "Silent partition", what: "every link frozen for 1 s without a reset (packets dropped)",
+	{name: "Silent partition", what: "one instance's link frozen for 1 s without a reset (packets dropped), the others writing",
 		window: 3 * time.Second,
 		inject: func(r *rig) {
-			r.proxy.Freeze()
+			r.proxies[2].Freeze()
 			time.Sleep(time.Second)
-			r.proxy.Thaw()
+			r.proxies[2].Thaw()
 		}},
 }
 
@@ -148,13 +151,13 @@ func runFault(t *testing.T, f fault, mode zoo.Consistency, d time.Duration) row 
 	if f.replica {
 		r.replica = redistest.StartReplica(t, r.master)
 	}
-	r.proxy = redistest.StartProxy(t, r.master.Addr())
 	db := history.NewDB(history.Faults{})
 	var clients []history.Client
 	for i := range 3 {
 		r.clocks = append(r.clocks, &skewedClock{})
+		r.proxies = append(r.proxies, redistest.StartProxy(t, r.master.Addr()))
 		// The client as the README builds it: go-redis's defaults.
-		rc := redis.NewClient(&redis.Options{Addr: r.proxy.Addr()})
+		rc := redis.NewClient(&redis.Options{Addr: r.proxies[i].Addr()})
 		t.Cleanup(func() { rc.Close() })
 		name := string(rune('a' + i))
 		c, err := zoo.New(zoo.WithStore(redisstore.New(rc, redisstore.WithLogger(quiet()))),
@@ -216,7 +219,7 @@ commit %s, %s, %v per run, %v in all. The test command runs the same matrix
 for 1.5 s per run and fails on any stale read beyond what the mode allows.
 
 Each run: three instances of a service (4 workers each) on a
-redis-server of its own, reached through a TCP proxy (a virtual IP), with
+redis-server of its own, each reaching it through a TCP proxy of its own, with
 go-redis's default client options; reads, writes through the generated
 decorator and bare invalidations over 8 rows; one fault injected a third of
 the way in. **Stale** counts reads that returned a version older than one
