@@ -62,7 +62,10 @@ type Cache struct {
 	// watchUp is set while a shared store's invalidations reach this
 	// cache: only then is an entry validated against the local trie alone.
 	watchUp atomic.Bool
-	wasUp   bool // a shared store has reported EventUp before; event goroutine only
+	// pruneNow asks the prune loop for a prune before its next tick: the
+	// trie is full.
+	pruneNow chan struct{}
+	wasUp    bool // a shared store has reported EventUp before; event goroutine only
 
 	// Flights: the loads in progress, one per key (flight.go).
 	mu      sync.Mutex
@@ -103,10 +106,11 @@ func New(opts ...Option) (*Cache, error) {
 		return nil, err
 	}
 	c := &Cache{
-		cfg:     cfg,
-		clock:   hlc.NewClock(hlc.WithSource(cfg.now)),
-		flights: make(map[string]any),
-		stop:    make(chan struct{}),
+		cfg:      cfg,
+		clock:    hlc.NewClock(hlc.WithSource(cfg.now)),
+		flights:  make(map[string]any),
+		stop:     make(chan struct{}),
+		pruneNow: make(chan struct{}, 1),
 	}
 	c.logs.Logger = cfg.logger
 	c.maxTTL.Store(int64(cfg.ttl))
@@ -253,6 +257,17 @@ func (c *Cache) invalidate(ctx context.Context, m *Method, tags []string) error 
 func (c *Cache) stamp(tags []string, v hlc.Timestamp) {
 	if len(tags) == 0 {
 		c.trie.InvalidateAll(v)
+		return
+	}
+	if c.trie.Len() >= c.cfg.maxTagNodes {
+		// Full: the tags may need nodes the bound has no room for (a flood
+		// of distinct tags, a hostile message). Expiring everything loaded
+		// before v adds none and is never stale; pruning makes room again.
+		c.trie.InvalidateAll(v)
+		select {
+		case c.pruneNow <- struct{}{}:
+		default: // a prune is due already
+		}
 		return
 	}
 	for _, tag := range tags {

@@ -22,6 +22,8 @@ func (c *Cache) pruneLoop() {
 			return
 		case <-t.C:
 			c.prune()
+		case <-c.pruneNow:
+			c.prune()
 		}
 	}
 }

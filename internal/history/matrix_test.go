@@ -58,7 +58,7 @@ type fault struct {
 	// refuses to record an invalidation and only the message telling the
 	// other instances protects them.
 	strictWindow time.Duration
-	inject func(r *rig)
+	inject       func(r *rig)
 }
 
 var matrix = []fault{

@@ -17,6 +17,11 @@ import (
 // strict read made after a new dial is not trusted until a script has
 // checked the server.
 
+// serverChecks bounds the reads a strict read makes while connections
+// keep being dialed under it (the pool growing, the subscription
+// reconnecting): past it, the read is a miss.
+const serverChecks = 3
+
 // dialCounter is a go-redis hook counting the connections a client dials.
 type dialCounter struct{ n atomic.Uint64 }
 

@@ -285,12 +285,12 @@ func (s *Store) Get(ctx context.Context, key string) (*store.Entry, error) {
 // versions with two pipelined HMGETs; the first time, or when the entry's
 // tags have changed, one script reads and checks both.
 func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) {
-	return s.getFresh(ctx, key, true)
+	return s.getFresh(ctx, key, serverChecks)
 }
 
-// getFresh is GetFresh; again allows one more read when the first went
-// over a connection to a server not checked yet.
-func (s *Store) getFresh(ctx context.Context, key string, again bool) (*store.Entry, error) {
+// getFresh is GetFresh; again is how many more reads it may make when one
+// went over a connection to a server not checked yet.
+func (s *Store) getFresh(ctx context.Context, key string, again int) (*store.Entry, error) {
 	k := s.currentKeys()
 	if fields, ok := s.fields.GetIfPresent(key); ok {
 		var frame string
@@ -313,8 +313,8 @@ func (s *Store) getFresh(ctx context.Context, key string, again bool) (*store.En
 			return nil, nil
 		}
 		if ok, err := s.versionsKept(ctx, versions); !ok {
-			if err == nil && again {
-				return s.getFresh(ctx, key, false)
+			if err == nil && again > 0 {
+				return s.getFresh(ctx, key, again-1)
 			}
 			return nil, err
 		}
@@ -346,8 +346,8 @@ func (s *Store) getFresh(ctx context.Context, key string, again bool) (*store.En
 		return nil, err
 	}
 	if ok, err := s.serverChecked(ctx); !ok {
-		if err == nil && again {
-			return s.getFresh(ctx, key, false)
+		if err == nil && again > 0 {
+			return s.getFresh(ctx, key, again-1)
 		}
 		return nil, err
 	}
@@ -365,12 +365,12 @@ func (s *Store) getFresh(ctx context.Context, key string, again bool) (*store.En
 // e's tags, in one round trip, without the value (strict reads of a value
 // kept in the cache's memory tier).
 func (s *Store) Check(ctx context.Context, key string, e *store.Entry) (bool, error) {
-	return s.check(ctx, key, e, true)
+	return s.check(ctx, key, e, serverChecks)
 }
 
-// check is Check; again allows one more read when the first went over a
-// connection to a server not checked yet.
-func (s *Store) check(ctx context.Context, key string, e *store.Entry, again bool) (bool, error) {
+// check is Check; again is how many more reads it may make when one went
+// over a connection to a server not checked yet.
+func (s *Store) check(ctx context.Context, key string, e *store.Entry, again int) (bool, error) {
 	k := s.currentKeys()
 	fields := s.checkFields(key, e.Tags)
 	var asOf string
@@ -389,8 +389,8 @@ func (s *Store) check(ctx context.Context, key string, e *store.Entry, again boo
 		return false, err
 	}
 	if ok, err := s.versionsKept(ctx, versions); !ok {
-		if err == nil && again {
-			return s.check(ctx, key, e, false)
+		if err == nil && again > 0 {
+			return s.check(ctx, key, e, again-1)
 		}
 		return false, err
 	}

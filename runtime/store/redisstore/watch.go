@@ -142,11 +142,12 @@ func (s *Store) receive(ctx context.Context, sub *redis.PubSub, k keys, fn func(
 			*up = true
 			fn(store.Event{Kind: store.EventUp, Version: now})
 		case *redis.Message:
+			// A message is a hint that anyone who may PUBLISH can send:
+			// its version is checked against what Redis recorded.
 			ev, ok := s.decodeMessage(m.Payload)
 			if ok && len(ev.Tags) == 0 {
-				// "Everything changed": a new epoch. Anyone who may
-				// publish can send this; the horizon recorded in Redis
-				// is what is applied.
+				// "Everything changed": a new epoch. The horizon
+				// recorded in Redis is what is applied.
 				ev.Version, ok = s.horizon(ctx, k)
 			}
 			if ok {
