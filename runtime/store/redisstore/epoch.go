@@ -47,9 +47,17 @@ func (d *dialCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 // state) and reports false: the caller reads again.
 func (s *Store) serverChecked(ctx context.Context) (bool, error) {
 	n := s.dials.n.Load()
-	if n == s.checkedDials.Load() {
+	if n <= s.checkedDials.Load() {
 		return true, nil
 	}
+	// One check at a time: a burst of reads while the pool grows makes
+	// one check, not one each.
+	s.checking.Lock()
+	defer s.checking.Unlock()
+	if n <= s.checkedDials.Load() {
+		return false, nil // checked meanwhile: read again
+	}
+	n = s.dials.n.Load()
 	if _, err := s.Now(ctx); err != nil {
 		return false, err
 	}

@@ -65,6 +65,7 @@ type Store struct {
 	// when the server was last checked (serverChecked).
 	dials        *dialCounter
 	checkedDials atomic.Uint64
+	checking     sync.Mutex // held by the one serverChecked that checks
 
 	mu      sync.Mutex
 	ns      string
