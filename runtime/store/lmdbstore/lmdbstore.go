@@ -575,7 +575,7 @@ func (s *Store) Get(_ context.Context, key string) (*store.Entry, error) {
 		return nil, wrap(err)
 	}
 	if corruptErr != nil {
-		s.noteCorrupt(bad, corruptErr)
+		s.noteCorrupt(bad, key, corruptErr)
 		return nil, fmt.Errorf("zoo: lmdbstore: %w", corruptErr)
 	}
 	return e, nil
@@ -634,8 +634,11 @@ func (s *Store) Check(_ context.Context, key string, e *store.Entry) (bool, erro
 // entry.
 func (s *Store) decodeEntry(val []byte, key string, hashed bool, now time.Time) (*store.Entry, error) {
 	expMs, full, frame, err := parseValue(val)
-	if err != nil || hashed != (full != nil) {
-		return nil, fmt.Errorf("%w: lmdbstore: %d bytes that are not an entry", store.ErrCorrupt, len(val))
+	if err == nil && hashed != (full != nil) {
+		err = errBadValue
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: lmdbstore: %d bytes that are not an entry: %w", store.ErrCorrupt, len(val), err)
 	}
 	if expMs != neverExpires && uint64(max(now.UnixMilli(), 0)) > expMs {
 		return nil, nil // expired: no need to decode
@@ -809,11 +812,11 @@ func (s *Store) Corrupt() uint64 { return s.corrupt.Load() }
 
 // noteCorrupt counts, logs and schedules the deletion of an undecodable
 // value.
-func (s *Store) noteCorrupt(lkey []byte, err error) {
+func (s *Store) noteCorrupt(lkey []byte, key string, err error) {
 	s.corrupt.Add(1)
 	s.bad.add(lkey)
 	s.logs.Warn("zoo: lmdbstore: an undecodable entry in the file; treated as a miss and deleted",
-		slog.String("error", err.Error()))
+		slog.String("key", key), slog.String("error", err.Error()))
 }
 
 // Stats describes a store's file.
