@@ -84,3 +84,7 @@ func (s *Store) PutHashed(key, other string, frame []byte) error {
 	val := encodeValue(other, true, neverExpires, frame)
 	return s.write(func(txn *lmdb.Txn) error { return txn.Put(s.entries, lkey, val, 0) })
 }
+
+// SlowChecks returns the number of Checks that read the file rather than
+// answer from what the store remembers.
+func (s *Store) SlowChecks() uint64 { return s.slowChecks.Load() }

@@ -38,6 +38,7 @@ var (
 	metaLease  = []byte("lease")  // no timestamp Now returned is later than this
 	metaSeq    = []byte("seq")    // the sequence number of the last log record
 	metaReaped = []byte("reaped") // Unix ms of the last expiry sweep, by any process
+	metaGen    = []byte("gen")    // the change count of the last write that bumped it (see genCounter)
 )
 
 // metaHorizon is the meta key of a namespace's horizon: entries of the
