@@ -209,6 +209,9 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	if err := checkBoot(dir, cfg.logger); err != nil {
 		return nil, fmt.Errorf("zoo: lmdbstore: %w", err)
 	}
+	if err := checkFile(dir, cfg.logger); err != nil {
+		return nil, fmt.Errorf("zoo: lmdbstore: verifying %s: %w", dir, err)
+	}
 	gen, err := openGen(dir)
 	if err != nil {
 		return nil, fmt.Errorf("zoo: lmdbstore: %w", err)
