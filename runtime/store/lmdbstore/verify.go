@@ -54,7 +54,7 @@ type dbInfo struct {
 func readDB(b []byte) dbInfo {
 	le := binary.LittleEndian
 	return dbInfo{
-		depth: le.Uint16(b[6:]),
+		depth:  le.Uint16(b[6:]),
 		branch: le.Uint64(b[8:]), leaf: le.Uint64(b[16:]), overflow: le.Uint64(b[24:]),
 		entries: le.Uint64(b[32:]), root: le.Uint64(b[40:]),
 	}
