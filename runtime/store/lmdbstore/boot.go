@@ -55,10 +55,8 @@ func checkBoot(dir string, logger *slog.Logger) error {
 	if _, err := os.Stat(data); err == nil {
 		logger.Warn("zoo: lmdbstore: the host has rebooted since the cache file was last used; starting from an empty file",
 			slog.String("dir", dir))
-		for _, name := range []string{"data.mdb", "lock.mdb"} {
-			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
-			}
+		if err := resetFiles(dir); err != nil {
+			return err
 		}
 	}
 	tmp := path + ".tmp"
@@ -69,6 +67,41 @@ func checkBoot(dir string, logger *slog.Logger) error {
 		return fmt.Errorf("recording the boot id: %w", err)
 	}
 	return nil
+}
+
+// resetFiles removes the LMDB files of the store in dir, so that the
+// environment is opened on an empty file. Called with the directory
+// locked, when no process has the environment open.
+func resetFiles(dir string) error {
+	for _, name := range []string{"data.mdb", "lock.mdb"} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkFile verifies the data file in dir before LMDB maps it (see
+// verifyFile), and removes a damaged one, so that the store starts from an
+// empty file instead of crashing the process: a cache file may be thrown
+// away. Called with the directory locked. A file another process has open
+// is left as it is: it cannot be read whole while that process writes, nor
+// be replaced under it.
+func checkFile(dir string, logger *slog.Logger) error {
+	if !hostLayout() {
+		return nil
+	}
+	unused, err := envUnused(dir)
+	if err != nil || !unused {
+		return err
+	}
+	err = verifyFile(filepath.Join(dir, "data.mdb"))
+	if !errors.Is(err, errDamaged) {
+		return err
+	}
+	logger.Warn("zoo: lmdbstore: the cache file is damaged; starting from an empty file",
+		slog.String("dir", dir), slog.String("reason", err.Error()))
+	return resetFiles(dir)
 }
 
 // fileSize returns the size of the data file and the bytes it occupies on

@@ -19,22 +19,26 @@
 //	          '#'+SHA-256(key), and the value holds the full key, checked
 //	          on every read
 //	          value: kind byte, expiry (8 bytes, Unix ms, big-endian;
-//	          2⁶⁴-1 never), [full key,] codec frame (runtime/store/codec)
+//	          2⁶⁴-1 never), [full key,] codec frame (runtime/store/codec),
+//	          CRC-32C (Castagnoli, 4 bytes, big-endian) of what precedes it
 //	expiry    expiry (8 bytes) + entries key → empty: the order in which
 //	          the reaper deletes and a full map evicts
 //	versions  'p'+len(ns)+ns+tag path → version (8 bytes, an
 //	          hlc.Timestamp); long ones hashed as entries are, the value
 //	          then followed by the unhashed key
-//	meta      format, last (the last version issued), lease (no timestamp
-//	          Now returned is later), seq (the last log record), h:ns (the
-//	          horizon of a namespace), reaped (when expired entries were
-//	          last deleted)
+//	meta      format (zoo-lmdbstore/2), last (the last version issued),
+//	          lease (no timestamp Now returned is later), seq (the last log
+//	          record), h:ns (the horizon of a namespace), reaped (when
+//	          expired entries were last deleted), gen (the change count of
+//	          the last write that counted, see below)
 //	log       seq (8 bytes) → MessagePack [ns, version, [tags]]: every
 //	          invalidation, trimmed to 100,000 records (fewer in small maps)
 //
 // versions and meta end with the key 0xff, so that a cursor seeking a key
-// always lands somewhere. Beside them, boot_id records the boot the file was last opened in, and
-// zoo.lock serialises opening processes.
+// always lands somewhere. Beside them, boot_id records the boot the file
+// was last opened in, zoo.lock serialises opening processes, and zoo.gen
+// holds the change counter that strict checks read (one page, mapped by
+// every process).
 //
 // # Consistency
 //
@@ -54,6 +58,27 @@
 // after Invalidate returned, in any process, never sees what it
 // invalidated. [Store.Set] refuses, in its write transaction, an entry one
 // of whose tags was invalidated since its load began (the stale set).
+//
+// # Strict reads of copies
+//
+// A cache in strict mode keeps the values GetFresh returned in its memory
+// tier and asks [Store.Check] before serving one. Every write transaction
+// that can make a copy unservable (an invalidation, a raised horizon, an
+// entry deleted, evicted, reaped or stored again) adds one to the change
+// counter in zoo.gen before it commits and records the count in the meta
+// key gen in the same transaction. Check remembers a copy it found fresh
+// with the counter it read before its read transaction began, when that
+// transaction's snapshot records the same count (every counted write up to
+// it committed, none since begun); while the counter has not moved, Check
+// confirms the copy with one atomic read and no transaction. A moved
+// counter, or a write in progress, costs the full check: one read
+// transaction over the entry's header and its tags' versions, never the
+// value. Writes that cannot make a copy unservable (an entry stored under
+// a new key, the clock's lease) do not count. A process that dies in a
+// counted write leaves the counter ahead of gen until the next counted
+// write: checks read the file meanwhile. The store remembers up to 16,384
+// copies (a table indexed by key hash, weak pointers that keep no entry
+// alive).
 //
 // Each attached store polls the log's sequence number (every 2ms by
 // default, one read transaction) and delivers the new records of its
@@ -124,11 +149,33 @@
 //
 // # Corrupt bytes
 //
-// A value that is not an entry (foreign or damaged bytes) is a miss for
-// the cache: Get counts it ([Store.Corrupt]), logs it (once per ten
-// seconds, with a count), leaves it to the reaper to delete, and returns an
-// error wrapping [store.ErrCorrupt], which the cache treats as a miss. A version that is
-// not eight bytes reads as later than any, so that it makes entries stale,
-// never fresh; a log record that does not decode makes the stores that
-// read it read every version instead.
+// Every entry value ends with a CRC-32C of the rest, checked on every read.
+// A value that fails it, or is not an entry (foreign or damaged bytes), is
+// a miss for the cache: Get counts it ([Store.Corrupt]), logs it at Warn
+// with its key (once per ten seconds, with a count), leaves it to the
+// reaper to delete, and returns an error wrapping [store.ErrCorrupt],
+// which the cache treats as a miss. A version that is not eight bytes
+// reads as later than any, so that it makes entries stale, never fresh; a
+// log record that does not decode makes the stores that read it read
+// every version instead.
+//
+// # Damaged files
+//
+// LMDB trusts the page numbers, offsets and sizes it finds in the file: a
+// damaged page makes it fault (SIGSEGV, SIGBUS) inside cgo, which kills the
+// process, and would at every start. So [Open], when no other process has
+// the environment open (it tries LMDB's own exclusive lock on lock.mdb),
+// reads the file with plain reads before LMDB maps it and checks its
+// structure: both meta pages (magic, version, page size), and every page
+// of the free-page tree, the main tree and each database (page numbers
+// within the file, each page reached once, free-space bounds, node offsets
+// and key and data sizes within their page, overflow runs within the file,
+// depths and counts as recorded). A damaged file is removed, as after a
+// reboot, with a warning saying where the damage is, and the store starts
+// from an empty file: losing a cache file is fine, crashing is not. The
+// check reads every page but the overflow pages' contents once; values
+// are checked by their checksums when read. A file other processes have
+// open is not checked (it cannot be read whole while they write, nor
+// replaced under them); on hosts that are not 64-bit little-endian, or
+// without fcntl locks, it is not checked either.
 package lmdbstore

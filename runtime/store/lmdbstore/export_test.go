@@ -1,6 +1,8 @@
 package lmdbstore
 
 import (
+	"path/filepath"
+
 	"github.com/PowerDNS/lmdb-go/lmdb"
 
 	"github.com/zoogen/zoogen/runtime/store"
@@ -84,3 +86,10 @@ func (s *Store) PutHashed(key, other string, frame []byte) error {
 	val := encodeValue(other, true, neverExpires, frame)
 	return s.write(func(txn *lmdb.Txn) error { return txn.Put(s.entries, lkey, val, 0) })
 }
+
+// SlowChecks returns the number of Checks that read the file rather than
+// answer from what the store remembers.
+func (s *Store) SlowChecks() uint64 { return s.slowChecks.Load() }
+
+// VerifyFile checks the data file in dir as Open does before mapping it.
+func VerifyFile(dir string) error { return verifyFile(filepath.Join(dir, "data.mdb")) }

@@ -44,6 +44,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(workerEnv) != "" {
 		os.Exit(runWorker())
 	}
+	if os.Getenv(openChildEnv) != "" {
+		os.Exit(runOpenChild())
+	}
 	os.Exit(m.Run())
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -18,8 +19,8 @@ import (
 
 // formatVersion names the layout below. A file of another layout is refused
 // rather than read or overwritten: a process of another build may be using
-// it.
-const formatVersion = "zoo-lmdbstore/1"
+// it. Layout 2 added the checksum of entry values.
+const formatVersion = "zoo-lmdbstore/2"
 
 // Names of the databases (DBIs) in the environment.
 const (
@@ -37,6 +38,7 @@ var (
 	metaLease  = []byte("lease")  // no timestamp Now returned is later than this
 	metaSeq    = []byte("seq")    // the sequence number of the last log record
 	metaReaped = []byte("reaped") // Unix ms of the last expiry sweep, by any process
+	metaGen    = []byte("gen")    // the change count of the last write that bumped it (see genCounter)
 )
 
 // metaHorizon is the meta key of a namespace's horizon: entries of the
@@ -56,12 +58,20 @@ var endKey = []byte{0xff}
 
 // Kinds of stored entry values (the first byte).
 const (
-	valueDirect = 0x01 // header, codec frame
-	valueHashed = 0x02 // header, uvarint key length, key, codec frame
+	valueDirect = 0x01 // header, codec frame, checksum
+	valueHashed = 0x02 // header, uvarint key length, key, codec frame, checksum
 )
 
 // valueHeaderLen is the kind byte and the expiry.
 const valueHeaderLen = 1 + 8
+
+// checksumLen is the length of the CRC-32C (Castagnoli) that ends every
+// entry value, computed over the bytes before it.
+const checksumLen = 4
+
+// castagnoli is the CRC-32C table: the polynomial CPUs compute in
+// hardware (SSE 4.2, ARMv8), a few bytes per cycle.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // neverExpires is the expiry-index time of an entry without expiry: after
 // every other, so that eviction takes it last and the reaper never.
@@ -71,8 +81,12 @@ const neverExpires = math.MaxUint64
 // byte and in meta keys.
 const maxNamespace = 255
 
-// errBadValue is what parseValue returns for bytes that are not an entry.
-var errBadValue = errors.New("bad entry value")
+// errBadValue is what parseValue returns for bytes that are not an entry;
+// errChecksum for bytes whose checksum does not match them.
+var (
+	errBadValue = errors.New("bad entry value")
+	errChecksum = errors.New("entry value fails its checksum")
+)
 
 // entryKey appends to dst the key under which key is stored in the entries
 // database: the key itself when it fits beside an expiry in the index, or
@@ -104,7 +118,7 @@ func indexKey(dst []byte, expMs uint64, lkey []byte) []byte {
 
 // encodeValue returns the stored form of an entry.
 func encodeValue(key string, hashed bool, expMs uint64, frame []byte) []byte {
-	n := valueHeaderLen + len(frame)
+	n := valueHeaderLen + len(frame) + checksumLen
 	if hashed {
 		n += binary.MaxVarintLen64 + len(key)
 	}
@@ -119,18 +133,24 @@ func encodeValue(key string, hashed bool, expMs uint64, frame []byte) []byte {
 		v = binary.AppendUvarint(v, uint64(len(key)))
 		v = append(v, key...)
 	}
-	return append(v, frame...)
+	v = append(v, frame...)
+	return binary.BigEndian.AppendUint32(v, crc32.Checksum(v, castagnoli))
 }
 
 // parseValue reads a stored entry value: its expiry index time, the full
-// key of a hashed entry (nil for a direct one), and the codec frame. It
-// never panics, whatever val holds.
+// key of a hashed entry (nil for a direct one), and the codec frame. Bytes
+// whose checksum does not match are errChecksum, bytes of no known kind
+// errBadValue. It never panics, whatever val holds.
 func parseValue(val []byte) (expMs uint64, fullKey, frame []byte, err error) {
-	if len(val) < valueHeaderLen {
+	if len(val) < valueHeaderLen+checksumLen {
 		return 0, nil, nil, errBadValue
 	}
-	expMs = binary.BigEndian.Uint64(val[1:9])
-	rest := val[valueHeaderLen:]
+	body := val[:len(val)-checksumLen]
+	if crc32.Checksum(body, castagnoli) != binary.BigEndian.Uint32(val[len(body):]) {
+		return 0, nil, nil, errChecksum
+	}
+	expMs = binary.BigEndian.Uint64(body[1:9])
+	rest := body[valueHeaderLen:]
 	switch val[0] {
 	case valueDirect:
 		return expMs, nil, rest, nil

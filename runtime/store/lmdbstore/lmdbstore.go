@@ -52,7 +52,12 @@ type Store struct {
 	rw     sync.RWMutex // read-held by every operation; write-held by Close and remap
 	closed bool         // guarded by rw
 	wmu    sync.Mutex   // this process's write transactions, one at a time
+	dirty  bool         // guarded by wmu: the running write bumps gen
 	txns   chan *rtxn   // reset read transactions, ready to renew
+
+	gen        *genCounter // nil where processes cannot share one
+	memos      *memos
+	slowChecks atomic.Uint64 // Checks that read the file
 
 	ns atomic.Pointer[namespace]
 
@@ -204,12 +209,21 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	if err := checkBoot(dir, cfg.logger); err != nil {
 		return nil, fmt.Errorf("zoo: lmdbstore: %w", err)
 	}
+	if err := checkFile(dir, cfg.logger); err != nil {
+		return nil, fmt.Errorf("zoo: lmdbstore: verifying %s: %w", dir, err)
+	}
+	gen, err := openGen(dir)
+	if err != nil {
+		return nil, fmt.Errorf("zoo: lmdbstore: %w", err)
+	}
 	s := &Store{
 		dir:     dir,
 		release: release,
 		cfg:     cfg,
 		codec:   cfg.codec,
 		txns:    make(chan *rtxn, max(8, 4*runtime.GOMAXPROCS(0))),
+		gen:     gen,
+		memos:   newMemos(),
 		stop:    make(chan struct{}),
 	}
 	s.logs.Logger = cfg.logger
@@ -218,6 +232,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		if s.env != nil {
 			s.env.Close()
 		}
+		_ = gen.close()
 		return nil, fmt.Errorf("zoo: lmdbstore: opening %s: %w", dir, err)
 	}
 	s.bg.Go(s.reapLoop)
@@ -329,6 +344,11 @@ func (s *Store) openEnv() error {
 		switch {
 		case isNotFound(err):
 			if err := txn.Put(s.meta, metaFormat, []byte(formatVersion), 0); err != nil {
+				return err
+			}
+			// A new file, in a directory whose counter may have counted
+			// the writes of an older one: it starts at the count.
+			if err := txn.Put(s.meta, metaGen, u64(s.gen.load()), 0); err != nil {
 				return err
 			}
 		case err != nil:
@@ -491,7 +511,11 @@ func (s *Store) writeOnce(fn lmdb.TxnOp) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	return s.env.Update(func(txn *lmdb.Txn) error { // locks the goroutine to its thread meanwhile
+		s.dirty = false
 		if err := fn(txn); err != nil {
+			return err
+		}
+		if err := s.bump(txn); err != nil {
 			return err
 		}
 		s.measure(txn)
@@ -575,7 +599,7 @@ func (s *Store) Get(_ context.Context, key string) (*store.Entry, error) {
 		return nil, wrap(err)
 	}
 	if corruptErr != nil {
-		s.noteCorrupt(bad, corruptErr)
+		s.noteCorrupt(bad, key, corruptErr)
 		return nil, fmt.Errorf("zoo: lmdbstore: %w", corruptErr)
 	}
 	return e, nil
@@ -601,15 +625,33 @@ func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) 
 }
 
 // Check reports whether the file still holds under key the entry e is a
-// copy of, and no invalidation recorded in the file makes it stale: one
-// read transaction that reads the entry's header (its expiry, which stands
-// for its identity: an entry stored again under key expires at another
-// millisecond) and the versions of e's paths, never the value (strict
+// copy of, and no invalidation recorded in the file makes it stale (strict
 // reads of a value kept in the cache's memory tier).
+//
+// A copy found fresh is remembered with the change counter of the file
+// (see genCounter): while no process has since begun a write that
+// invalidates, raises a horizon or deletes or replaces an entry, Check
+// answers from memory, with no transaction. Otherwise it reads, in one
+// read transaction, the entry's header (its expiry, which stands for its
+// identity: an entry stored again under key expires at another
+// millisecond) and the versions of e's paths, never the value.
 func (s *Store) Check(_ context.Context, key string, e *store.Entry) (bool, error) {
+	slot := s.memos.slot(key)
+	m := slot.Load()
+	s.rw.RLock()
+	if s.closed {
+		s.rw.RUnlock()
+		return false, errClosed
+	}
+	gen := s.gen.load() // before the transaction begins
+	s.rw.RUnlock()
+	if m.fresh(key, e, gen) {
+		return true, nil
+	}
+	s.slowChecks.Add(1)
 	ns := s.ns.Load()
 	want := expiryMillis(e.Expires.UnixMilli(), e.Expires.IsZero())
-	fresh := false
+	fresh, keep := false, false
 	err := s.read(func(r *rtxn) error {
 		_, _, val, err := s.entryIn(r, key)
 		if val == nil || err != nil {
@@ -620,11 +662,24 @@ func (s *Store) Check(_ context.Context, key string, e *store.Entry) (bool, erro
 			return nil // corrupt or replaced: Get tells which
 		}
 		stale, err := s.checkVersions(r.lookup, &r.buf, ns, e, false)
-		fresh = !stale
-		return err
+		if stale || err != nil {
+			return err
+		}
+		fresh = true
+		if s.gen != nil {
+			g, _, err := r.lookup(curMeta, metaGen)
+			if err != nil {
+				return err
+			}
+			keep = readU64(g) == gen // every counted write is in the snapshot
+		}
+		return nil
 	})
 	if err != nil {
 		return false, wrap(err)
+	}
+	if keep {
+		s.memos.remember(key, e, gen)
 	}
 	return fresh, nil
 }
@@ -634,8 +689,11 @@ func (s *Store) Check(_ context.Context, key string, e *store.Entry) (bool, erro
 // entry.
 func (s *Store) decodeEntry(val []byte, key string, hashed bool, now time.Time) (*store.Entry, error) {
 	expMs, full, frame, err := parseValue(val)
-	if err != nil || hashed != (full != nil) {
-		return nil, fmt.Errorf("%w: lmdbstore: %d bytes that are not an entry", store.ErrCorrupt, len(val))
+	if err == nil && hashed != (full != nil) {
+		err = errBadValue
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: lmdbstore: %d bytes that are not an entry: %w", store.ErrCorrupt, len(val), err)
 	}
 	if expMs != neverExpires && uint64(max(now.UnixMilli(), 0)) > expMs {
 		return nil, nil // expired: no need to decode
@@ -751,6 +809,7 @@ func (s *Store) unindex(txn *lmdb.Txn, lkey []byte) error {
 	if err != nil {
 		return err
 	}
+	s.changed() // an entry is replaced or deleted
 	expMs, _, _, err := parseValue(old)
 	if err != nil {
 		return nil // corrupt: it has no index record to find
@@ -799,6 +858,7 @@ func (s *Store) Close() error {
 		(<-s.txns).abort()
 	}
 	err := s.env.Close()
+	err = errors.Join(err, s.gen.close())
 	s.release()
 	return wrap(err)
 }
@@ -809,11 +869,11 @@ func (s *Store) Corrupt() uint64 { return s.corrupt.Load() }
 
 // noteCorrupt counts, logs and schedules the deletion of an undecodable
 // value.
-func (s *Store) noteCorrupt(lkey []byte, err error) {
+func (s *Store) noteCorrupt(lkey []byte, key string, err error) {
 	s.corrupt.Add(1)
 	s.bad.add(lkey)
 	s.logs.Warn("zoo: lmdbstore: an undecodable entry in the file; treated as a miss and deleted",
-		slog.String("error", err.Error()))
+		slog.String("key", key), slog.String("error", err.Error()))
 }
 
 // Stats describes a store's file.

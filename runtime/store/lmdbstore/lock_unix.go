@@ -3,6 +3,8 @@
 package lmdbstore
 
 import (
+	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -38,4 +40,29 @@ func diskUsage(fi fs.FileInfo) int64 {
 		return st.Blocks * 512
 	}
 	return fi.Size()
+}
+
+// envUnused reports whether no process has the LMDB environment in dir
+// open: LMDB holds a shared lock on the first byte of lock.mdb while an
+// environment is open, so an exclusive lock on it can only be had when
+// none is. The lock is released at once; called with the directory
+// locked (lockDir), so that no process opens the environment meanwhile.
+func envUnused(dir string) (bool, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "lock.mdb"), os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close() // releases the lock, if taken
+	lk := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: io.SeekStart, Start: 0, Len: 1}
+	err = syscall.FcntlFlock(f.Fd(), syscall.F_SETLK, &lk)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, syscall.EAGAIN), errors.Is(err, syscall.EACCES):
+		return false, nil
+	}
+	return false, err
 }

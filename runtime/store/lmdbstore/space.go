@@ -151,6 +151,7 @@ func (s *Store) deleteOldest(txn *lmdb.Txn, n int, until uint64) (int, error) {
 		if err := txn.Del(s.entries, lkey, nil); err != nil {
 			return deleted, err
 		}
+		s.changed()
 		deleted++
 	}
 	return deleted, nil

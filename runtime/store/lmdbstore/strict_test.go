@@ -4,11 +4,13 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	zoo "github.com/zoogen/zoogen/runtime"
+	"github.com/zoogen/zoogen/runtime/hlc"
 	"github.com/zoogen/zoogen/runtime/store"
 	"github.com/zoogen/zoogen/runtime/store/lmdbstore"
 )
@@ -67,4 +69,84 @@ func TestStrictCopyAfterOtherProcessInvalidates(t *testing.T) {
 		v, _ := b.update(1)
 		require.Equal(t, v, get(), "iteration %d: the copy was served after the invalidation returned", i)
 	}
+}
+
+// TestCheckRemembers: a copy Check found fresh is confirmed again without
+// reading the file while nothing that could make it unservable has been
+// written, in this process or another; each such write (an invalidation of
+// one of its paths, another process's invalidation, a raised horizon, the
+// entry deleted or stored again) makes the next Check read the file and
+// answer false. Writes that cannot (an entry stored under another key, an
+// unrelated invalidation) cost one read, never a wrong answer.
+func TestCheckRemembers(t *testing.T) {
+	h := newHost(t)
+	s := open(t, h.store)
+	require.NoError(t, s.Attach("shop", func(store.Event) {}))
+	ctx := context.Background()
+	const key = "shop|item|1"
+	copyOf := func() *store.Entry {
+		now, err := s.Now(ctx)
+		require.NoError(t, err)
+		require.NoError(t, s.Set(ctx, key, entry(int64(1), now, "org:1:item:1")))
+		e, err := s.GetFresh(ctx, key)
+		require.NoError(t, err)
+		require.NotNil(t, e)
+		return e
+	}
+	check := func(e *store.Entry) (fresh bool, read bool) {
+		before := s.SlowChecks()
+		fresh, err := s.Check(ctx, key, e)
+		require.NoError(t, err)
+		return fresh, s.SlowChecks() != before
+	}
+	remembered := func(e *store.Entry) {
+		t.Helper()
+		fresh, _ := check(e)
+		require.True(t, fresh)
+		for range 100 {
+			fresh, read := check(e)
+			require.True(t, fresh)
+			require.False(t, read, "a copy checked fresh is read again with nothing written")
+		}
+	}
+	changes := []struct {
+		name  string
+		write func()
+	}{
+		{"invalidate", func() { _, err := s.Invalidate(ctx, []string{"org:1"}, 0); require.NoError(t, err) }},
+		{"other process invalidates", func() { h.start("B", workerConfig{ns: "shop"}).do("update 99") }},
+		{"delete", func() { require.NoError(t, s.Delete(ctx, key)) }},
+		{"set again", func() {
+			now, err := s.Now(ctx)
+			require.NoError(t, err)
+			again := entry(int64(1), now, "org:1:item:1")
+			again.Expires = again.Expires.Add(time.Hour) // an entry's expiry stands for its identity
+			require.NoError(t, s.Set(ctx, key, again))
+		}},
+		{"prune", func() { require.NoError(t, s.Prune(ctx, -time.Minute)) }}, // last: nothing is fresh after it
+	}
+	// Writes that change nothing a copy depends on leave it remembered.
+	e := copyOf()
+	remembered(e)
+	require.NoError(t, s.Set(ctx, "shop|item|2", entry(int64(2), hlc.FromTime(time.Now()), "org:1:item:2")))
+	_, err := s.Now(ctx)
+	require.NoError(t, err)
+	_, read := check(e)
+	assert.False(t, read, "storing another key's entry forgets nothing")
+
+	for _, c := range changes {
+		e := copyOf()
+		remembered(e)
+		c.write()
+		fresh, read := check(e)
+		assert.True(t, read, "%s: the file is read", c.name)
+		if c.name == "other process invalidates" {
+			// item:99 is not a path of e's: still fresh, and remembered again.
+			assert.True(t, fresh, c.name)
+			remembered(e)
+			continue
+		}
+		assert.False(t, fresh, "%s: the copy is no longer confirmed", c.name)
+	}
+
 }

@@ -82,6 +82,7 @@ func (s *Store) Invalidate(_ context.Context, tags []string, min hlc.Timestamp) 
 			return err
 		}
 		v = max(last+1, lease+1, hlc.FromTime(time.Now()), min+1)
+		s.changed()
 		if err := txn.Put(s.meta, metaLast, u64(uint64(v)), 0); err != nil {
 			return err
 		}
@@ -178,6 +179,7 @@ func (s *Store) Prune(ctx context.Context, maxAge time.Duration) error {
 			h = old
 			return nil
 		}
+		s.changed()
 		return txn.Put(s.meta, ns.horizon, u64(uint64(h)), 0)
 	})
 	if err != nil {
