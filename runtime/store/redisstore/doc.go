@@ -41,6 +41,11 @@
 // is back they read every version again before reporting [store.EventUp],
 // so that no invalidation is lost to a reconnect.
 //
+// Receivers drop a message with a tag longer than 4 KiB or more than 10,000
+// tags, so Invalidate refuses such a tag with an error before touching
+// Redis, and splits a call with more tags into several script calls, one
+// message each: each chunk is atomic, the call as a whole is not.
+//
 // # Failures
 //
 // Every command has a timeout ([WithTimeout]). After consecutive failures a
