@@ -62,6 +62,10 @@ type Store struct {
 	closed  bool
 	stop    context.CancelFunc
 	watcher sync.WaitGroup
+
+	// onBackoff, if set (by tests, before Attach), is told each wait of the
+	// subscription before it resubscribes.
+	onBackoff func(time.Duration)
 }
 
 // keys are the Redis names of one namespace.

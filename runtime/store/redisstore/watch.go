@@ -65,10 +65,17 @@ func (s *Store) watch(ctx context.Context, k keys, fn func(store.Event)) {
 			return
 		}
 		if up {
+			// The subscription was healthy: the loss is a new one, so the
+			// first retry comes after minBackoff, not after what earlier
+			// losses grew the backoff to.
+			backoff = minBackoff
 			up = false
 			fn(store.Event{Kind: store.EventDown})
 			s.logger.Warn("zoo: redisstore: invalidation subscription lost; validating in Redis until it is back",
 				slog.String("error", errString(err)))
+		}
+		if s.onBackoff != nil {
+			s.onBackoff(backoff)
 		}
 		select {
 		case <-ctx.Done():
