@@ -611,7 +611,9 @@ func (s *Store) Report(ctx context.Context, instance string, stats []byte, ttl t
 	if err != nil {
 		return err
 	}
-	return s.do(ctx, func(ctx context.Context) error { return s.client.HSet(ctx, k.reports(), instance, b).Err() })
+	return s.do(ctx, func(ctx context.Context) error {
+		return reportScript.Run(ctx, s.client, []string{k.reports()}, instance, b, time.Now().UnixMilli(), ttl.Milliseconds()).Err()
+	})
 }
 
 // Reports returns the statistics every live instance of the namespace
