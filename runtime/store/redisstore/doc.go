@@ -64,6 +64,16 @@
 // is back they read every version again before reporting [store.EventUp],
 // so that no invalidation is lost to a reconnect.
 //
+// Receivers drop a message with a tag longer than 4 KiB or more than 10,000
+// tags, so Invalidate refuses such a tag with an error before touching
+// Redis, and splits a call with more tags into several script calls, one
+// message each: each chunk is atomic, the call as a whole is not.
+//
+// The subscription is pinged after 1 s of silence and ended when nothing
+// comes back within 1 s more, so a dead link, or one that silently stops
+// forwarding, is reported as [store.EventDown] within 2 s (3 s with a
+// command in flight); the cache then validates in Redis, as after a kill.
+//
 // # Failures
 //
 // Every command has a timeout ([WithTimeout]). After consecutive failures a

@@ -73,6 +73,10 @@ type Store struct {
 	closed  bool
 	stop    context.CancelFunc
 	watcher sync.WaitGroup
+
+	// onBackoff, if set (by tests, before Attach), is told each wait of the
+	// subscription before it resubscribes.
+	onBackoff func(time.Duration)
 }
 
 // keys are the Redis names of one namespace.
@@ -499,7 +503,45 @@ func (s *Store) Now(ctx context.Context) (hlc.Timestamp, error) {
 // Invalidate records tags as invalidated at a new version and publishes it.
 // It always tries Redis, even while the breaker is open: an invalidation is
 // worth a timeout.
+//
+// A tag longer than 4 KiB is refused with an error before Redis is touched.
+// More than 10,000 tags are split into several script calls, each publishing
+// one message within the receivers' limits: each call is atomic on its own,
+// the whole is not, and an error part-way leaves the earlier chunks applied.
 func (s *Store) Invalidate(ctx context.Context, tags []string, min hlc.Timestamp) (hlc.Timestamp, error) {
+	// Receivers drop a message whose tag is longer than maxTagLen or that
+	// carries more than maxMessageTags tags: refuse the first before anything
+	// reaches Redis, and split the second into messages within the limit, so
+	// nothing is acknowledged that other instances would drop.
+	for _, t := range tags {
+		if len(t) > maxTagLen {
+			return 0, fmt.Errorf("redisstore: invalidate: tag of %d bytes is longer than the limit of %d", len(t), maxTagLen)
+		}
+	}
+	// Each chunk is one script call, atomic on its own; a later chunk's
+	// version is at least an earlier one's, so the last version covers all.
+	var last hlc.Timestamp
+	for first := true; first || len(tags) > 0; first = false {
+		n := len(tags)
+		if n > maxMessageTags {
+			n = maxMessageTags
+		}
+		floor := min
+		if last > floor {
+			floor = last
+		}
+		v, err := s.invalidateChunk(ctx, tags[:n], floor)
+		if err != nil {
+			return 0, err
+		}
+		last, tags = v, tags[n:]
+	}
+	return last, nil
+}
+
+// invalidateChunk runs the invalidation script for tags, at most
+// maxMessageTags of them, publishing one message.
+func (s *Store) invalidateChunk(ctx context.Context, tags []string, min hlc.Timestamp) (hlc.Timestamp, error) {
 	k := s.currentKeys()
 	args := make([]any, 0, 2+len(tags))
 	args = append(args, formatVersion(min), k.channel)
@@ -693,7 +735,9 @@ func (s *Store) Report(ctx context.Context, instance string, stats []byte, ttl t
 	if err != nil {
 		return err
 	}
-	return s.do(ctx, func(ctx context.Context) error { return s.client.HSet(ctx, k.reports(), instance, b).Err() })
+	return s.do(ctx, func(ctx context.Context) error {
+		return reportScript.Run(ctx, s.client, []string{k.reports()}, instance, b, time.Now().UnixMilli(), ttl.Milliseconds()).Err()
+	})
 }
 
 // Reports returns the statistics every live instance of the namespace

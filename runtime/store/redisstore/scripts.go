@@ -172,3 +172,28 @@ for i = 2, #ARGV do
 end
 return n
 `)
+
+// reportScript stores one instance's report, removes the reports past their
+// TTL (so the hash does not gain a field per instance ever started), and
+// keeps the hash no longer than the longest TTL of a report in it, so a
+// namespace with no live instance loses it.
+//
+// KEYS: reports. ARGV: instance, report, now (Unix ms), ttl (ms).
+var reportScript = redis.NewScript(`
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local now = tonumber(ARGV[3])
+local keep = tonumber(ARGV[4])
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local ok, r = pcall(cjson.decode, all[i+1])
+  if not ok or type(r) ~= 'table' or type(r.at) ~= 'number' or type(r.ttl) ~= 'number' or now - r.at > r.ttl then
+    redis.call('HDEL', KEYS[1], all[i])
+  else
+    local left = r.at + r.ttl - now
+    if left > keep then keep = left end
+  end
+end
+if keep < 1 then keep = 1 end
+redis.call('PEXPIRE', KEYS[1], keep)
+return 1
+`)

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -41,7 +42,9 @@ const (
 )
 
 // pingEvery is how long the subscription may stay silent before it is
-// pinged: a dead connection is noticed within about twice this.
+// pinged, and how long the PING may go unanswered before the subscription
+// is ended: a dead or silently partitioned link is noticed within twice
+// this.
 const pingEvery = time.Second
 
 // watch keeps a subscription to the invalidation channel, delivering what
@@ -65,10 +68,17 @@ func (s *Store) watch(ctx context.Context, k keys, fn func(store.Event)) {
 			return
 		}
 		if up {
+			// The subscription was healthy: the loss is a new one, so the
+			// first retry comes after minBackoff, not after what earlier
+			// losses grew the backoff to.
+			backoff = minBackoff
 			up = false
 			fn(store.Event{Kind: store.EventDown})
 			s.logger.Warn("zoo: redisstore: invalidation subscription lost; validating in Redis until it is back",
 				slog.String("error", errString(err)))
+		}
+		if s.onBackoff != nil {
+			s.onBackoff(backoff)
 		}
 		select {
 		case <-ctx.Done():
@@ -110,18 +120,27 @@ func errString(err error) string {
 // confirmation (the first, and those go-redis makes when it reconnects on
 // its own) is followed by a full read of the versions before EventUp.
 func (s *Store) receive(ctx context.Context, sub *redis.PubSub, k keys, fn func(store.Event), up *bool) error {
+	// pinged is set when a PING has been written and nothing has come back
+	// since: a second silent pingEvery means the link no longer forwards
+	// (a partition that resets nothing), and the subscription is ended.
+	pinged := false
 	for ctx.Err() == nil {
 		msg, err := sub.ReceiveTimeout(ctx, pingEvery)
 		if err != nil {
 			var netErr interface{ Timeout() bool }
 			if errors.As(err, &netErr) && netErr.Timeout() {
+				if pinged {
+					return fmt.Errorf("redisstore: subscription: no reply to PING within %v", pingEvery)
+				}
 				if err := sub.Ping(ctx); err != nil {
 					return err
 				}
+				pinged = true
 				continue
 			}
 			return err
 		}
+		pinged = false
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if *up {
