@@ -107,12 +107,14 @@ func TestInterfaceFieldsComeBackGeneric(t *testing.T) {
 
 func TestChanFuncComplexCannotBeEncoded(t *testing.T) {
 	for name, v := range map[string]any{
-		"chan":           struct{ C chan int }{},
-		"func":           struct{ F func() }{},
-		"complex":        struct{ Z complex128 }{},
-		"unexported ok":  struct{ c chan int }{},
-		"skipped ok":     struct{ C chan int `msgpack:"-"` }{},
-		"in a slice":     []func(){nil},
+		"chan":          struct{ C chan int }{},
+		"func":          struct{ F func() }{},
+		"complex":       struct{ Z complex128 }{},
+		"unexported ok": struct{ c chan int }{},
+		"skipped ok": struct {
+			C chan int `msgpack:"-"`
+		}{},
+		"in a slice":      []func(){nil},
 		"chan at the top": make(chan int),
 	} {
 		_, err := EncodeValue(v)
