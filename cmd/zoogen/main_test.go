@@ -308,3 +308,15 @@ func TestBrokenInterfaceTypesAreErrors(t *testing.T) {
 	assert.Contains(t, stderr, "Store: its signature does not type-check")
 	assert.NoFileExists(t, filepath.Join(shop, "repo_zoo.go"))
 }
+
+// TestCodecWarningsDoNotFail: a cached result with an unexported field is
+// generated, with a warning on stderr that names the field.
+func TestCodecWarningsDoNotFail(t *testing.T) {
+	dir := module(t)
+	shop := filepath.Join(dir, "shop")
+	writeSource(t, dir, strings.Replace(source, "struct{ ID, StoreID int64 }", "struct {\n\tID, StoreID int64\n\tnote      string\n}", 1))
+	_, stderr, code := zoogen(t, shop)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "zoogen: warning: repo.go:15:2: Get: result *Product: field note is unexported; a shared store (LMDB, Redis) does not keep it\n", stderr)
+	assert.FileExists(t, filepath.Join(shop, "repo_zoo.go"))
+}
