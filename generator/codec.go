@@ -25,22 +25,22 @@ const sharedStores = "a shared store (LMDB, Redis)"
 // reports whether m has no error.
 func (p *parser) codecCheck(pkg *types.Package, m *model.Method, results []types.Type) bool {
 	w := &codecWalker{pkg: pkg}
-	for _, t := range results {
-		w.result = typeString(t, pkg)
+	for i, t := range results {
+		w.index, w.result = i, typeString(t, pkg)
 		w.seen = nil
 		w.walk(t, "", false)
 	}
 	// The time.Time fields of a result make one warning, at the first.
-	times := map[string][]string{} // result → paths of its time.Time fields
+	times := make([][]string, len(results)) // the paths of each result's time.Time fields
 	for _, f := range w.findings {
 		if f.time && f.path != "" {
-			times[f.result] = append(times[f.result], f.path)
+			times[f.index] = append(times[f.index], f.path)
 		}
 	}
 	ok := true
 	for _, f := range w.findings {
 		msg := "result " + f.result
-		switch paths := times[f.result]; {
+		switch paths := times[f.index]; {
 		case f.time && f.path == "":
 			msg += " is a time.Time; " + timeLoss
 		case f.time && f.path != paths[0]:
@@ -64,7 +64,8 @@ func (p *parser) codecCheck(pkg *types.Package, m *model.Method, results []types
 	return ok
 }
 
-// timeLoss is what a shared store does to a time.Time.
+// timeLoss and timesLoss say what a shared store does to a time.Time, and
+// to several.
 const (
 	timeLoss  = sharedStores + " keeps its instant, not its location: it comes back in time.Local (compare with Equal)"
 	timesLoss = sharedStores + " keeps their instant, not their location: they come back in time.Local (compare with Equal)"
@@ -73,7 +74,8 @@ const (
 // codecWalker walks one method's result types; see codecCheck.
 type codecWalker struct {
 	pkg    *types.Package // the package types are spelled relative to
-	result string         // the result being walked, as messages spell it
+	index  int            // the result being walked, in the method's results
+	result string         // its type, as messages spell it
 	// seen holds the named types walked for the current result, so that a
 	// recursive type is walked once and a type reached by several paths
 	// is reported once, at the first.
@@ -83,7 +85,8 @@ type codecWalker struct {
 
 // codecFinding is one thing a result loses through the codec.
 type codecFinding struct {
-	result string // the result's type
+	index  int    // the result, in the method's results
+	result string // its type
 	path   string // the field, from the result: Items[i].note; "" for the result itself
 	msg    string // what happens to it, after "field <path>"
 	fatal  bool   // an error rather than a warning
@@ -91,7 +94,7 @@ type codecFinding struct {
 }
 
 func (w *codecWalker) report(path string, fatal bool, format string, args ...any) {
-	w.findings = append(w.findings, codecFinding{result: w.result, path: path, msg: fmt.Sprintf(format, args...), fatal: fatal})
+	w.findings = append(w.findings, codecFinding{index: w.index, result: w.result, path: path, msg: fmt.Sprintf(format, args...), fatal: fatal})
 }
 
 // walk walks a value of type t at path. addressable says whether msgpack
@@ -103,7 +106,7 @@ func (w *codecWalker) walk(t types.Type, path string, addressable bool) {
 		return // known only at run time
 	}
 	if isNamed(t, "time", "Time") {
-		w.findings = append(w.findings, codecFinding{result: w.result, path: path, time: true})
+		w.findings = append(w.findings, codecFinding{index: w.index, result: w.result, path: path, time: true})
 		return
 	}
 	if named, ok := types.Unalias(t).(*types.Named); ok {
