@@ -26,6 +26,7 @@ type parser struct {
 	fset     *token.FileSet
 	scan     *scanner // the run's file scanner, shared with load
 	reporter          // the run's problems
+	warnings reporter // problems that do not stop the run
 
 	// annotations maps the position of an interface method's name to the
 	// annotations in its doc comment, across every loaded package, so that
@@ -37,8 +38,15 @@ type parser struct {
 	funcTypes map[token.Pos]*ast.FuncType
 }
 
-// parse builds the model of every package.
-func parse(cfg Config, fset *token.FileSet, pkgs []*packages.Package, scan *scanner) ([]*model.Package, Errors) {
+// warnf records a problem at pos, concerning method, that does not stop
+// the run.
+func (p *parser) warnf(pos Pos, method, format string, args ...any) {
+	p.warnings.errorf(pos, method, format, args...)
+}
+
+// parse builds the model of every package. It returns the problems that
+// stop the run, and apart the warnings.
+func parse(cfg Config, fset *token.FileSet, pkgs []*packages.Package, scan *scanner) ([]*model.Package, Errors, Errors) {
 	p := &parser{
 		cfg: cfg, fset: fset, scan: scan,
 		annotations: map[token.Pos][]*annotation{},
@@ -58,7 +66,7 @@ func parse(cfg Config, fset *token.FileSet, pkgs []*packages.Package, scan *scan
 			out = append(out, m)
 		}
 	}
-	return out, p.sorted()
+	return out, p.sorted(), p.warnings.sorted()
 }
 
 // pos returns the model's position of pos, its file relative to Config.Dir.
@@ -325,6 +333,7 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 				m.CacheErrors = append(m.CacheErrors, ref)
 			}
 		}
+		ok = p.codecCheck(pkg.Types, m, scope.resultTypes) && ok
 		if !p.deps(pkg, m, ann, scope) || !ok {
 			return nil
 		}

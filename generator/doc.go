@@ -24,7 +24,13 @@
 //
 // [Generate] returns the files it would write ([Result]) and writes nothing;
 // [Write] writes the ones whose bytes changed and [Check] lists the stale
-// ones. The zoogen command is a thin shell around the three.
+// ones. [Graph] prints which cached reads each write expires (graph.go).
+// The zoogen command is a thin shell around them.
+//
+// The checker also walks every cached result type as the codec of the
+// shared stores encodes it (codec.go): what LMDB or Redis would not keep
+// (an unexported field, a time.Time's location) is a warning, what they
+// cannot hold at all (a channel, a function) an error.
 //
 // # Annotations
 //

@@ -71,19 +71,30 @@ func Model(cfg Config, patterns ...string) ([]byte, error) {
 // warnings of the load go to cfg.Warn, whether the run fails or not.
 func buildModel(cfg Config, patterns []string, scan *scanner) ([]*model.Package, []*packages.Package, error) {
 	pkgs, fset, warnings, err := load(cfg, patterns, scan)
-	if cfg.Warn != nil {
-		for _, w := range warnings {
-			cfg.Warn(w)
-		}
-	}
 	if err != nil {
+		warn(cfg, warnings)
 		return nil, nil, err
 	}
-	mpkgs, errs := parse(cfg, fset, pkgs, scan)
+	mpkgs, errs, parseWarnings := parse(cfg, fset, pkgs, scan)
+	var all reporter
+	for _, w := range append(warnings, parseWarnings...) {
+		all.add(w)
+	}
+	warn(cfg, all.sorted())
 	if len(errs) > 0 {
 		return nil, nil, errs
 	}
 	return mpkgs, pkgs, nil
+}
+
+// warn passes each of warnings to cfg.Warn, if it is set.
+func warn(cfg Config, warnings Errors) {
+	if cfg.Warn == nil {
+		return
+	}
+	for _, w := range warnings {
+		cfg.Warn(w)
+	}
 }
 
 // Write brings the files on disk in line with results: it writes the files

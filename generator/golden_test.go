@@ -42,7 +42,9 @@ func TestGolden(t *testing.T) {
 			t.Parallel()
 			dir := filepath.Join(testdata, name)
 			errorsFile := filepath.Join(dir, "errors.txt")
-			results, err := Generate(Config{Dir: dir})
+			var warnings strings.Builder
+			results, err := Generate(Config{Dir: dir, Warn: func(w *Error) { warnings.WriteString(w.Error() + "\n") }})
+			compareWarnings(t, dir, warnings.String())
 			if err != nil {
 				var errs Errors
 				require.True(t, errors.As(err, &errs), "not a list of input problems: %v", err)
@@ -75,6 +77,30 @@ func TestGolden(t *testing.T) {
 			assert.Empty(t, Check(results), "Check disagrees with the comparison")
 		})
 	}
+}
+
+// compareWarnings compares the warnings of a case with its warnings.txt,
+// which lists them one a line; a case without one has none. -update
+// rewrites (or removes) the file.
+func compareWarnings(t *testing.T, dir, got string) {
+	t.Helper()
+	file := filepath.Join(dir, "warnings.txt")
+	if *update {
+		if got == "" {
+			if err := os.Remove(file); err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+		} else {
+			require.NoError(t, os.WriteFile(file, []byte(got), 0o644))
+		}
+	}
+	want, err := os.ReadFile(file)
+	if os.IsNotExist(err) {
+		assert.Empty(t, got, "zoogen warned, and the case has no warnings.txt")
+		return
+	}
+	require.NoError(t, err)
+	assert.Equal(t, string(want), got, "warnings differ from %s", file)
 }
 
 // TestGoldenBuildAndRun compiles the golden cases in their own module, vets

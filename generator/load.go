@@ -29,7 +29,10 @@ type Config struct {
 	// run, once each and in position order, before Generate or Model
 	// returns: a type error outside the interfaces zoogen decorates, which
 	// are generated from their own types whether the rest of the package
-	// type-checks or not.
+	// type-checks or not; a cached result that loses something through the
+	// codec of the shared stores (an unexported field, a time.Time's
+	// location), whose decorator works but whose values come back changed
+	// from LMDB or Redis.
 	Warn func(*Error)
 }
 

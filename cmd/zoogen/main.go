@@ -8,6 +8,10 @@
 //
 //	-check        write nothing; exit 1 and list the files that are stale
 //	-debug-model  print the model the annotations produce, as JSON
+//	-graph        write nothing; print, for each //zoo:invalidate method, the
+//	              cached reads its tags expire and through which tag prefix,
+//	              and the cached reads no write invalidates; -graph=dot
+//	              prints it as Graphviz dot
 //	-tags list    build tags to load the packages with
 //
 // Problems are reported as file:line:col: Method: message, every one of a

@@ -308,3 +308,38 @@ func TestBrokenInterfaceTypesAreErrors(t *testing.T) {
 	assert.Contains(t, stderr, "Store: its signature does not type-check")
 	assert.NoFileExists(t, filepath.Join(shop, "repo_zoo.go"))
 }
+
+// TestCodecWarningsDoNotFail: a cached result with an unexported field is
+// generated, with a warning on stderr that names the field.
+func TestCodecWarningsDoNotFail(t *testing.T) {
+	dir := module(t)
+	shop := filepath.Join(dir, "shop")
+	writeSource(t, dir, strings.Replace(source, "struct{ ID, StoreID int64 }", "struct {\n\tID, StoreID int64\n\tnote      string\n}", 1))
+	_, stderr, code := zoogen(t, shop)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "zoogen: warning: repo.go:15:2: Get: result *Product: field note is unexported; a shared store (LMDB, Redis) does not keep it\n", stderr)
+	assert.FileExists(t, filepath.Join(shop, "repo_zoo.go"))
+}
+
+// TestGraph: -graph prints the dependency graph as text, -graph=dot as
+// Graphviz, and neither writes a file; another format is a usage error.
+func TestGraph(t *testing.T) {
+	dir := module(t)
+	shop := filepath.Join(dir, "shop")
+	stdout, stderr, code := zoogen(t, shop, "-graph")
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "package example.com/m/shop\n\n"+
+		"write Repo.Save\n"+
+		"  invalidates store:<p.StoreID>:product:<p.ID>\n"+
+		"    expires Repo.Get through store:<sid>:product:<pid>\n", stdout)
+
+	stdout, stderr, code = zoogen(t, dir, "-graph=dot", "./...")
+	require.Equal(t, 0, code, stderr)
+	assert.True(t, strings.HasPrefix(stdout, "digraph zoogen {\n"), stdout)
+	assert.Contains(t, stdout, `"example.com/m/shop.Repo.Save" -> "example.com/m/shop.Repo.Get" [label="store:<p.StoreID>:product:<p.ID>"];`)
+	assert.NoFileExists(t, filepath.Join(shop, "repo_zoo.go"), "graph mode writes nothing")
+
+	_, stderr, code = zoogen(t, shop, "-graph=svg")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "-graph=dot")
+}

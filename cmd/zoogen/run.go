@@ -19,8 +19,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	check := fs.Bool("check", false, "write nothing; exit 1 and list the files that are stale")
 	debugModel := fs.Bool("debug-model", false, "print the model the annotations produce, as JSON")
 	tags := fs.String("tags", "", "comma-separated build tags to load the packages with")
+	var graph graphFlag
+	fs.Var(&graph, "graph", "write nothing; print which cached reads each write expires, and those no write does (-graph=dot for Graphviz)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: zoogen [-check] [-debug-model] [-tags list] [packages]\n\n"+
+		fmt.Fprintf(stderr, "usage: zoogen [-check] [-debug-model] [-graph[=dot]] [-tags list] [packages]\n\n"+
 			"zoogen writes a <file>_zoo.go caching decorator beside each file with\n"+
 			"//zoo:cache or //zoo:invalidate annotations. Without packages it works on\n"+
 			"the package in the current directory, as go generate runs it.\n\n")
@@ -42,6 +44,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, err)
 		}
 		fmt.Fprintf(stdout, "%s\n", out)
+		return 0
+	}
+	if graph != "" {
+		out, err := generator.Graph(cfg, generator.GraphFormat(graph), fs.Args()...)
+		if err != nil {
+			return fail(stderr, err)
+		}
+		stdout.Write(out)
 		return 0
 	}
 	results, err := generator.Generate(cfg, fs.Args()...)
@@ -88,4 +98,29 @@ func relative(path string) string {
 		return rel
 	}
 	return path
+}
+
+// graphFlag is -graph: a boolean flag that also takes a format, so that
+// -graph prints text and -graph=dot Graphviz dot. The zero value is off.
+type graphFlag generator.GraphFormat
+
+// String returns the format, "" when off.
+func (g *graphFlag) String() string { return string(*g) }
+
+// IsBoolFlag lets -graph stand alone, as flag.Value allows.
+func (g *graphFlag) IsBoolFlag() bool { return true }
+
+// Set takes true (the flag alone) or text, dot, or false.
+func (g *graphFlag) Set(s string) error {
+	switch s {
+	case "true", string(generator.GraphText):
+		*g = graphFlag(generator.GraphText)
+	case string(generator.GraphDot):
+		*g = graphFlag(generator.GraphDot)
+	case "false":
+		*g = ""
+	default:
+		return fmt.Errorf("want -graph (text) or -graph=dot, not -graph=%s", s)
+	}
+	return nil
 }

@@ -49,6 +49,43 @@
 // map[string]bool and map[string]any, and writes other map types in Go's
 // iteration order.
 //
+// # What a value keeps
+//
+// The memory store holds Go values; LMDB and Redis hold this encoding, and
+// a value read back from them is what msgpack v5 decodes, which is not
+// always what was cached. zoogen warns at generate time about result types
+// that lose something (and refuses those that cannot be encoded at all);
+// keeps_test.go checks every rule below with a real round trip:
+//
+//   - Exported fields are kept, by name or by the name their msgpack tag
+//     gives (`msgpack:"id"`). A field tagged `msgpack:"-"` is left out, and
+//     `msgpack:",omitempty"` leaves a zero value out; both come back zero.
+//   - Unexported fields are not kept: they come back as zero values on
+//     every instance but the one that loaded the value. A struct with no
+//     exported field comes back as its zero value.
+//   - An embedded struct, exported or not, embedded by value, is inlined:
+//     its exported fields are kept. An embedded pointer to an exported
+//     struct is kept too. An unexported type embedded any other way (a
+//     pointer to an unexported struct, an unexported non-struct type) is
+//     encoded but cannot be decoded: every read of it is a miss.
+//   - time.Time keeps its instant to the nanosecond, not its location or
+//     its monotonic reading: it comes back in time.Local (the zero time in
+//     UTC). Compare times with Equal, not ==.
+//   - nil and empty differ and survive: a nil slice, map or pointer comes
+//     back nil, an empty slice or map comes back empty and not nil.
+//   - An interface-typed field (any, or one with methods) is decoded into
+//     generic values: a struct comes back as a map[string]any, integers as
+//     the smallest type that holds them.
+//   - A type with a value-receiver EncodeMsgpack, MarshalMsgpack,
+//     MarshalBinary or MarshalText method is encoded by it (and decoded by
+//     the matching method). With a pointer receiver, msgpack calls it only
+//     on an addressable value (behind a pointer, a slice element, a field
+//     of either): as a result itself, a field of a struct value or a map
+//     value, encoding fails.
+//   - Channels, functions and complex numbers cannot be encoded: such a
+//     value is served but never stored in LMDB or Redis (the failed write
+//     is logged and counted as a fail-open).
+//
 // # Untrusted input
 //
 // [Codec.Decode] and [Raw.Decode] treat their input as untrusted: bytes that
