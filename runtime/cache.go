@@ -259,18 +259,19 @@ func (c *Cache) stamp(tags []string, v hlc.Timestamp) {
 		c.trie.InvalidateAll(v)
 		return
 	}
-	if c.trie.Len() >= c.cfg.maxTagNodes {
-		// Full: the tags may need nodes the bound has no room for (a flood
-		// of distinct tags, a hostile message). Expiring everything loaded
-		// before v adds none and is never stale; pruning makes room again.
-		c.trie.InvalidateAll(v)
-		select {
-		case c.pruneNow <- struct{}{}:
-		default: // a prune is due already
-		}
-		return
-	}
 	for _, tag := range tags {
+		if c.trie.Len() >= c.cfg.maxTagNodes {
+			// Full: the tag may need nodes the bound has no room for (a
+			// flood of distinct tags, a hostile message). Expiring
+			// everything loaded before v adds none and is never stale;
+			// pruning makes room again.
+			c.trie.InvalidateAll(v)
+			select {
+			case c.pruneNow <- struct{}{}:
+			default: // a prune is due already
+			}
+			return
+		}
 		c.trie.Invalidate(tag, v)
 	}
 }
