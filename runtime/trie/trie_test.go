@@ -376,6 +376,17 @@ func TestFreshAgreesWithValid(t *testing.T) {
 	other.Invalidate("x", 500)
 	assert.False(t, other.Fresh(&m4, []string{"x"}, 400), "a memo of another trie is not trusted")
 	assert.True(t, tr.Fresh(&m4, []string{"x"}, 400))
+
+	// Two tries at the same generation: the memo's generation is its
+	// owner's, never another trie's.
+	var a, b trie.Trie
+	var m5 trie.Memo
+	require.True(t, a.Fresh(&m5, []string{"y"}, 400))
+	a.Invalidate("z", 1)
+	b.Invalidate("y", 500)
+	require.Equal(t, a.Generation(), b.Generation())
+	require.True(t, a.Fresh(&m5, []string{"y"}, 400))
+	assert.False(t, b.Fresh(&m5, []string{"y"}, 400), "a memo of another trie at the same generation")
 }
 
 // BenchmarkPruneStep measures one prune step of PruneBudget nodes in a trie
