@@ -63,7 +63,7 @@ type Memo struct {
 	// owner is the trie the memo belongs to, kept in the memo itself so
 	// that a hit reads nothing outside the entry but the trie's counters.
 	owner atomic.Pointer[Trie]
-	gen   atomic.Uint64 // the generation at which the entry was last found fresh
+	gen   atomic.Uint64 // 1 + the generation at which the entry was last found fresh
 	sum   atomic.Uint64 // the sum of its counters when it was last walked and found fresh
 	slots atomic.Pointer[[]uint16]
 }
@@ -81,35 +81,43 @@ type Memo struct {
 // before the walk, so a sum that includes an invalidation was followed by a
 // walk that saw it, and is never remembered for a stale entry.
 func (t *Trie) Fresh(m *Memo, tags []string, asOf hlc.Timestamp) bool {
+	// The horizon and the root need no look here: a rise of either moves
+	// the generation.
+	if m.Holds(t) {
+		return true
+	}
+	return t.fresh(m, tags, asOf)
+}
+
+// Holds reports whether t found m's entry fresh at its current generation,
+// when [Trie.Fresh] returns true at once. It is small enough to inline: a
+// caller on a hot path asks it first and calls Fresh only when it is false.
+func (m *Memo) Holds(t *Trie) bool {
+	return m.owner.Load() == t && m.gen.Load() == t.gen.Load()+1
+}
+
+// fresh is Fresh past its first test. It loads the generation before it
+// looks at anything else: the generation it remembers is one at which
+// every check passed.
+func (t *Trie) fresh(m *Memo, tags []string, asOf hlc.Timestamp) bool {
+	gen := t.gen.Load()
 	if uint64(asOf) < t.horizon.Load() || t.root.version.Load() > uint64(asOf) {
 		return false
 	}
-	if m.owner.Load() != t {
-		return t.claim(m, tags, asOf)
-	}
-	gen := t.gen.Load()
-	if m.gen.Load() == gen {
-		return true
-	}
-	return t.recheck(m, tags, asOf, gen)
-}
-
-// claim makes m this trie's memo if it is no trie's yet, and checks the
-// entry; the memo of another trie is left alone, and the tags walked.
-func (t *Trie) claim(m *Memo, tags []string, asOf hlc.Timestamp) bool {
-	if !m.owner.CompareAndSwap(nil, t) && m.owner.Load() != t {
-		return t.Valid(tags, asOf)
+	if m.owner.Load() != t && !m.owner.CompareAndSwap(nil, t) && m.owner.Load() != t {
+		return t.Valid(tags, asOf) // another trie's memo
 	}
 	if m.slots.Load() == nil {
 		slots := slotsOf(tags)
 		m.slots.CompareAndSwap(nil, &slots)
 	}
-	return t.recheck(m, tags, asOf, t.gen.Load())
+	return t.recheck(m, tags, asOf, gen)
 }
 
 // recheck is Fresh for an entry of this trie's memo whose generation
 // moved: it sums the entry's counters, walks the tags if the sum moved,
-// and remembers gen if the entry is fresh.
+// and remembers gen if the entry is fresh (as gen+1, so that the zero memo
+// matches no generation).
 func (t *Trie) recheck(m *Memo, tags []string, asOf hlc.Timestamp, gen uint64) bool {
 	slots := m.slots.Load()
 	if slots == nil { // the claimer has not stored them yet
@@ -125,6 +133,6 @@ func (t *Trie) recheck(m *Memo, tags []string, asOf hlc.Timestamp, gen uint64) b
 		}
 		m.sum.Store(sum)
 	}
-	m.gen.Store(gen)
+	m.gen.Store(gen + 1)
 	return true
 }
