@@ -154,7 +154,7 @@ func BenchmarkHitVsFloor(b *testing.B) {
 				_, ok := floor(1, 2, pid)
 				return ok
 			}})
-			sideBySide(b, procs, keys, variants)
+			sideBySide(b, procs, keys, "hit", variants)
 		})
 	}
 }
@@ -166,10 +166,11 @@ type hitVariant struct {
 	hit  func(pid int64) bool
 }
 
-// sideBySide runs the variants in turn, a round of hits of each per
-// iteration, on procs goroutines, and reports their times per hit and
-// their ratios to the last variant, the floor.
-func sideBySide(b *testing.B, procs int, keys int64, variants []hitVariant) {
+// sideBySide runs the variants in turn, a round of calls of each per
+// iteration, on procs goroutines, and reports their times per call
+// ("<variant>-ns/<per>") and their ratios to the last variant, the floor
+// ("<variant>/<floor>").
+func sideBySide(b *testing.B, procs int, keys int64, per string, variants []hitVariant) {
 	const round = 4096 // hits per goroutine
 	spent := make([]time.Duration, len(variants))
 	var rounds int
@@ -200,9 +201,9 @@ func sideBySide(b *testing.B, procs int, keys int64, variants []hitVariant) {
 	hits := float64(rounds * round * procs)
 	floor := spent[len(spent)-1]
 	for i, v := range variants {
-		b.ReportMetric(float64(spent[i].Nanoseconds())/hits, v.name+"-ns/hit")
+		b.ReportMetric(float64(spent[i].Nanoseconds())/hits, v.name+"-ns/"+per)
 		if i < len(variants)-1 {
-			b.ReportMetric(float64(spent[i])/float64(floor), v.name+"/otter")
+			b.ReportMetric(float64(spent[i])/float64(floor), v.name+"/"+variants[len(variants)-1].name)
 		}
 	}
 	b.ReportMetric(0, "ns/op") // a round of every variant: meaningless
@@ -211,28 +212,13 @@ func sideBySide(b *testing.B, procs int, keys int64, variants []hitVariant) {
 // BenchmarkInvalidate measures Invalidate with n entries cached, each under
 // its own product tag, and as many tag nodes in the trie, invalidating tags
 // spread over the whole trie in turn: the cost barely depends on n.
+// BenchmarkInvalidateVsSmall measures the same in alternation, for a ratio
+// that holds on a busy machine.
 func BenchmarkInvalidate(b *testing.B) {
 	ctx := context.Background()
 	for _, n := range []int{1_000, 300_000} {
 		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
-			c := newCache(b, zoo.WithStore(memstore.New(memstore.WithMaxEntries(n))))
-			m := productMethod(c)
-			r := &repo{}
-			for i := range n {
-				sid, pid := int64(i/1000), int64(i%1000)
-				if err := c.Invalidate(ctx, zoo.Tag("org", 1, "store", sid, "product", pid)); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := r.getProduct(ctx, m, 1, sid, pid); err != nil {
-					b.Fatal(err)
-				}
-			}
-			// 1024 tags, one every n/1024 entries.
-			tags := make([]string, 1024)
-			for i := range tags {
-				e := i * n / len(tags)
-				tags[i] = zoo.Tag("org", 1, "store", e/1000, "product", e%1000)
-			}
+			c, tags := invalidateCache(b, n)
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
@@ -243,6 +229,47 @@ func BenchmarkInvalidate(b *testing.B) {
 			}
 		})
 	}
+}
+
+// invalidateCache returns a cache of n entries, each under its own product
+// tag, with as many tag nodes in its trie, and 1024 of the tags, one every
+// n/1024 entries.
+func invalidateCache(b *testing.B, n int) (*zoo.Cache, []string) {
+	ctx := context.Background()
+	c := newCache(b, zoo.WithStore(memstore.New(memstore.WithMaxEntries(n))))
+	m := productMethod(c)
+	r := &repo{}
+	for i := range n {
+		sid, pid := int64(i/1000), int64(i%1000)
+		if err := c.Invalidate(ctx, zoo.Tag("org", 1, "store", sid, "product", pid)); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.getProduct(ctx, m, 1, sid, pid); err != nil {
+			b.Fatal(err)
+		}
+	}
+	tags := make([]string, 1024)
+	for i := range tags {
+		e := i * n / len(tags)
+		tags[i] = zoo.Tag("org", 1, "store", e/1000, "product", e%1000)
+	}
+	return c, tags
+}
+
+// BenchmarkInvalidateVsSmall runs BenchmarkInvalidate's caches of 300k and
+// 1k entries in alternation, in rounds of 4096 invalidations each, and
+// reports each one's time per invalidation and the ratio of the large to
+// the small ("300k/1k").
+func BenchmarkInvalidateVsSmall(b *testing.B) {
+	ctx := context.Background()
+	var variants []hitVariant
+	for _, n := range []int{300_000, 1_000} {
+		c, tags := invalidateCache(b, n)
+		variants = append(variants, hitVariant{fmt.Sprintf("%dk", n/1000), func(i int64) bool {
+			return c.Invalidate(ctx, tags[i&1023]) == nil
+		}})
+	}
+	sideBySide(b, 1, 1024, "invalidate", variants)
 }
 
 // BenchmarkHitWhileInvalidating compares hits on 1024 entries of 1, 3 or 5

@@ -50,7 +50,7 @@ func lookupLocal[T any](ctx context.Context, m *Method, key string) (T, bool) {
 	c := m.c
 	if c.local != nil && c.readPath() != readInStore {
 		e, _ := c.local.Get(ctx, key)
-		if e != nil && c.fresh(e) {
+		if e != nil && (e.Memo.Holds(&c.trie) || c.fresh(e)) {
 			return kept[T](ctx, m, e)
 		}
 	}

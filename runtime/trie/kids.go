@@ -2,108 +2,157 @@ package trie
 
 import (
 	"hash/maphash"
-	"slices"
+	"math/bits"
+	"math/rand/v2"
 	"sync/atomic"
 )
 
-// kids is the table of a node's children: a hash table whose buckets are
-// immutable slices, replaced whole on write (copy-on-write). Readers load
-// the table and one bucket without a lock; writers, serialised by Trie.mu,
-// copy one bucket per insert or delete, and the whole table when it grows,
-// so that a node with many children costs O(1) amortised per insert.
+// kids is the table of a node's children: an open-addressing hash table,
+// probed linearly, of pointers to the children, each of which holds its own
+// segment, the segment's hash and, for a segment of up to 8 bytes, the
+// segment itself packed in a word; each cell also holds its child's hash. A
+// lookup loads the table, a cell and the child it looks for: no bucket to
+// follow, no other child to load, and for short segments no string to
+// compare.
+//
+// Readers probe without a lock. A cell goes from empty to a child and from
+// a child to a tombstone, never back, so a reader sees a child or passes
+// it, and stops at the first empty cell. Writers, serialised by Trie.mu,
+// fill slots in place and replace the whole table when it would be more
+// than three quarters full (tombstones count) or a quarter of it is
+// tombstones, so that an insert costs O(1) amortised and a probe always
+// ends at an empty cell.
 type kids struct {
-	buckets []atomic.Pointer[[]kid]
-	n       int // children in the table; guarded by Trie.mu
+	slots []cell
+	n     int // children in the table; guarded by Trie.mu
+	dead  int // tombstones; guarded by Trie.mu
 }
 
-type kid struct {
-	seg  string
-	node *node
+// cell is one place of a table: a child and its hash, so that a probe passes
+// the children of other segments without loading them. The hash is stored
+// before the child and loaded after it.
+type cell struct {
+	hash atomic.Uint64
+	c    atomic.Pointer[node]
 }
 
-// maxLoad is the mean bucket length above which a table doubles.
-const maxLoad = 4
+// tombstone fills the cell of a removed child.
+var tombstone = new(node)
 
-var seed = maphash.MakeSeed()
+// The seeds of segment hashes, random per process so that no one can choose
+// segments that collide.
+var (
+	seed               = maphash.MakeSeed()
+	shortSeed, lenSeed = rand.Uint64(), rand.Uint64()
+)
 
-func (k *kids) bucket(seg string) *atomic.Pointer[[]kid] {
-	if len(k.buckets) == 1 {
-		return &k.buckets[0]
+// keyOf returns the hash of a segment and, for a segment of at most 8
+// bytes, the segment packed in a word (0 otherwise).
+func keyOf(seg string) (h, word uint64) {
+	if len(seg) > 8 {
+		return maphash.String(seed, seg), 0
 	}
-	return &k.buckets[maphash.String(seed, seg)&uint64(len(k.buckets)-1)]
+	for i := 0; i < len(seg); i++ {
+		word |= uint64(seg[i]) << (8 * i)
+	}
+	hi, lo := bits.Mul64(word^shortSeed, uint64(len(seg))^lenSeed)
+	return hi ^ lo, word
 }
 
-func (k *kids) get(seg string) *node {
-	b := k.bucket(seg).Load()
-	if b == nil {
-		return nil
+// is reports whether c is the child of segment seg, of key h and word.
+func (c *node) is(seg string, h, word uint64) bool {
+	if c.hash != h || len(c.seg) != len(seg) || c == tombstone {
+		return false
 	}
-	for _, e := range *b {
-		if e.seg == seg {
-			return e.node
+	if len(seg) <= 8 {
+		return c.word == word
+	}
+	return c.seg == seg
+}
+
+func (k *kids) get(seg string, h, word uint64) *node {
+	mask := uint64(len(k.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := &k.slots[i]
+		c := s.c.Load()
+		if c == nil {
+			return nil
+		}
+		if s.hash.Load() == h && c.is(seg, h, word) {
+			return c
 		}
 	}
-	return nil
 }
 
-// add returns the table with c added under seg, which it does not hold: k
-// itself, or a larger copy the caller publishes. Called with Trie.mu held.
-func (k *kids) add(seg string, c *node) *kids {
-	if k == nil {
-		k = &kids{buckets: make([]atomic.Pointer[[]kid], 1)}
-	} else if k.n >= maxLoad*len(k.buckets) {
-		k = k.grown()
+// add returns the table with c added, which it does not hold: k itself, or
+// a larger copy the caller publishes. Called with Trie.mu held.
+func (k *kids) add(c *node) *kids {
+	if k == nil || 4*(k.n+k.dead+1) > 3*len(k.slots) {
+		k = k.rebuilt(1)
 	}
-	b := k.bucket(seg)
-	var nb []kid
-	if old := b.Load(); old != nil {
-		nb = slices.Clip(append(slices.Clone(*old), kid{seg, c}))
-	} else {
-		nb = []kid{{seg, c}}
-	}
-	b.Store(&nb)
+	k.put(c)
 	k.n++
 	return k
 }
 
-// grown returns a copy of k with twice as many buckets. Called with Trie.mu
-// held.
-func (k *kids) grown() *kids {
-	g := &kids{buckets: make([]atomic.Pointer[[]kid], 2*len(k.buckets)), n: k.n}
-	parts := make([][]kid, len(g.buckets))
-	for i := range k.buckets {
-		if b := k.buckets[i].Load(); b != nil {
-			for _, e := range *b {
-				j := maphash.String(seed, e.seg) & uint64(len(g.buckets)-1)
-				parts[j] = append(parts[j], e)
+// put stores c in the first free cell of its probe. Called with Trie.mu
+// held, on a table with a free cell.
+func (k *kids) put(c *node) {
+	mask := uint64(len(k.slots) - 1)
+	for i := c.hash & mask; ; i = (i + 1) & mask {
+		if s := k.slots[i].c.Load(); s == nil || s == tombstone {
+			if s == tombstone {
+				k.dead--
 			}
+			k.slots[i].hash.Store(c.hash)
+			k.slots[i].c.Store(c)
+			return
 		}
 	}
-	for j, p := range parts {
-		if p != nil {
-			p = slices.Clip(p)
-			g.buckets[j].Store(&p)
-		}
-	}
-	return g
 }
 
-// remove drops the child under seg, if any. Called with Trie.mu held.
-func (k *kids) remove(seg string) {
-	b := k.bucket(seg)
-	old := b.Load()
-	if old == nil {
-		return
+// rebuilt returns a new table holding k's children (k may be nil), with
+// room for extra more at half load at most. Called with Trie.mu held.
+func (k *kids) rebuilt(extra int) *kids {
+	n := extra
+	if k != nil {
+		n += k.n
 	}
-	i := slices.IndexFunc(*old, func(e kid) bool { return e.seg == seg })
-	if i < 0 {
-		return
+	size := 2
+	for size < 2*n {
+		size *= 2
 	}
-	if len(*old) == 1 {
-		b.Store(nil)
-	} else {
-		nb := slices.Delete(slices.Clone(*old), i, i+1)
-		b.Store(&nb)
+	r := &kids{slots: make([]cell, size)}
+	if k != nil {
+		for i := range k.slots {
+			if c := k.slots[i].c.Load(); c != nil && c != tombstone {
+				r.put(c)
+			}
+		}
+		r.n = k.n
 	}
-	k.n--
+	return r
+}
+
+// remove drops child c, if the table holds it, and returns the table: k
+// itself, or a smaller copy without tombstones the caller publishes. found
+// reports whether c was there. Called with Trie.mu held.
+func (k *kids) remove(c *node) (_ *kids, found bool) {
+	mask := uint64(len(k.slots) - 1)
+	for i := c.hash & mask; ; i = (i + 1) & mask {
+		s := k.slots[i].c.Load()
+		if s == nil {
+			return k, false
+		}
+		if s == c {
+			k.slots[i].c.Store(tombstone)
+			k.n--
+			k.dead++
+			break
+		}
+	}
+	if k.n > 0 && 4*k.dead > len(k.slots) {
+		return k.rebuilt(0), true
+	}
+	return k, true
 }

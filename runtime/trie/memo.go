@@ -60,16 +60,12 @@ func slotsOf(tags []string) []uint16 {
 // belongs to one entry (one list of tags, one asOf) and to the first Trie
 // that checks it; the zero Memo is ready to use. It must not be copied.
 type Memo struct {
-	gen  atomic.Uint64 // the generation at which the entry was last found fresh
-	sum  atomic.Uint64 // the sum of its counters when it was last walked and found fresh
-	idxs atomic.Pointer[memoIndex]
-}
-
-// memoIndex is what a Memo computes once: the counters of its entry's
-// paths, and the trie they belong to.
-type memoIndex struct {
-	t     *Trie
-	slots []uint16
+	// owner is the trie the memo belongs to, kept in the memo itself so
+	// that a hit reads nothing outside the entry but the trie's counters.
+	owner atomic.Pointer[Trie]
+	gen   atomic.Uint64 // 1 + the generation at which the entry was last found fresh
+	sum   atomic.Uint64 // the sum of its counters when it was last walked and found fresh
+	slots atomic.Pointer[[]uint16]
 }
 
 // Fresh is [Trie.Valid] for an entry that keeps a memo: an entry is fresh
@@ -85,27 +81,50 @@ type memoIndex struct {
 // before the walk, so a sum that includes an invalidation was followed by a
 // walk that saw it, and is never remembered for a stale entry.
 func (t *Trie) Fresh(m *Memo, tags []string, asOf hlc.Timestamp) bool {
+	// The horizon and the root need no look here: a rise of either moves
+	// the generation.
+	if m.Holds(t) {
+		return true
+	}
+	return t.fresh(m, tags, asOf)
+}
+
+// Holds reports whether t found m's entry fresh at its current generation,
+// when [Trie.Fresh] returns true at once. It is small enough to inline: a
+// caller on a hot path asks it first and calls Fresh only when it is false.
+func (m *Memo) Holds(t *Trie) bool {
+	return m.owner.Load() == t && m.gen.Load() == t.gen.Load()+1
+}
+
+// fresh is Fresh past its first test. It loads the generation before it
+// looks at anything else: the generation it remembers is one at which
+// every check passed.
+func (t *Trie) fresh(m *Memo, tags []string, asOf hlc.Timestamp) bool {
+	gen := t.gen.Load()
 	if uint64(asOf) < t.horizon.Load() || t.root.version.Load() > uint64(asOf) {
 		return false
 	}
-	ix := m.idxs.Load()
-	if ix == nil || ix.t != t {
-		if ix != nil { // another trie's memo
-			return t.Valid(tags, asOf)
-		}
-		ix = &memoIndex{t: t, slots: slotsOf(tags)}
-		if !m.idxs.CompareAndSwap(nil, ix) {
-			if ix = m.idxs.Load(); ix.t != t {
-				return t.Valid(tags, asOf)
-			}
-		}
+	if m.owner.Load() != t && !m.owner.CompareAndSwap(nil, t) && m.owner.Load() != t {
+		return t.Valid(tags, asOf) // another trie's memo
 	}
-	gen := t.gen.Load()
-	if m.gen.Load() == gen {
-		return true
+	if m.slots.Load() == nil {
+		slots := slotsOf(tags)
+		m.slots.CompareAndSwap(nil, &slots)
+	}
+	return t.recheck(m, tags, asOf, gen)
+}
+
+// recheck is Fresh for an entry of this trie's memo whose generation
+// moved: it sums the entry's counters, walks the tags if the sum moved,
+// and remembers gen if the entry is fresh (as gen+1, so that the zero memo
+// matches no generation).
+func (t *Trie) recheck(m *Memo, tags []string, asOf hlc.Timestamp, gen uint64) bool {
+	slots := m.slots.Load()
+	if slots == nil { // the claimer has not stored them yet
+		return t.Valid(tags, asOf)
 	}
 	var sum uint64
-	for _, s := range ix.slots {
+	for _, s := range *slots {
 		sum += t.stamps[s].Load()
 	}
 	if sum != m.sum.Load() {
@@ -114,6 +133,6 @@ func (t *Trie) Fresh(m *Memo, tags []string, asOf hlc.Timestamp) bool {
 		}
 		m.sum.Store(sum)
 	}
-	m.gen.Store(gen)
+	m.gen.Store(gen + 1)
 	return true
 }

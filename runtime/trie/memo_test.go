@@ -11,9 +11,8 @@ import (
 // walks counts the walks Fresh would need: it reports whether the memo's
 // sum moved, which is when Fresh walks.
 func walks(t *Trie, m *Memo) bool {
-	ix := m.idxs.Load()
 	var sum uint64
-	for _, s := range ix.slots {
+	for _, s := range *m.slots.Load() {
 		sum += t.stamps[s].Load()
 	}
 	return sum != m.sum.Load()

@@ -36,18 +36,70 @@ type Trie struct {
 
 type node struct {
 	version atomic.Uint64
-	// kids are the node's children, nil until the first is added; writers
-	// replace them under Trie.mu, readers load them without a lock.
-	kids atomic.Pointer[kids]
+	// first is one of the node's children, kept in the node itself: most
+	// nodes have one child, and reach it without a table. kids are the
+	// others, nil until there are any. Writers change both under Trie.mu;
+	// readers load them without a lock. A child is in one of them.
+	first atomic.Pointer[node]
+	kids  atomic.Pointer[kids]
+	// seg is the node's segment in its parent, hash its hash and word the
+	// segment packed, if it is short (see keyOf); immutable.
+	seg  string
+	hash uint64
+	word uint64
 }
 
 func (n *node) child(seg string) *node {
-	k := n.kids.Load()
+	f, k := n.first.Load(), n.kids.Load()
+	if f == nil && k == nil {
+		return nil
+	}
+	h, word := keyOf(seg)
+	if f != nil && f.is(seg, h, word) {
+		return f
+	}
 	if k == nil {
 		return nil
 	}
-	return k.get(seg)
+	return k.get(seg, h, word)
 }
+
+// addChild adds c, which n does not hold, to n's children. Called with
+// Trie.mu held.
+func (n *node) addChild(c *node) {
+	if n.first.Load() == nil {
+		n.first.Store(c)
+		return
+	}
+	old := n.kids.Load()
+	if k := old.add(c); k != old {
+		n.kids.Store(k)
+	}
+}
+
+// removeChild removes c from n's children and reports whether n held it.
+// Called with Trie.mu held.
+func (n *node) removeChild(c *node) bool {
+	if n.first.Load() == c {
+		n.first.Store(nil)
+		return true
+	}
+	old := n.kids.Load()
+	if old == nil {
+		return false
+	}
+	k, found := old.remove(c)
+	if k.n == 0 {
+		k = nil
+	}
+	if k != old {
+		n.kids.Store(k)
+	}
+	return found
+}
+
+// leaf reports whether n has no children.
+func (n *node) leaf() bool { return n.first.Load() == nil && n.kids.Load() == nil }
 
 // stamp raises the node's version to v; versions never go down.
 func (n *node) stamp(v hlc.Timestamp) {
@@ -70,11 +122,10 @@ func (t *Trie) Invalidate(tag string, v hlc.Timestamp) {
 		seg, rest, more = strings.Cut(rest, string(Sep))
 		c := n.child(seg)
 		if c == nil {
-			c = new(node)
-			old := n.kids.Load()
-			if k := old.add(seg, c); k != old {
-				n.kids.Store(k)
-			}
+			// The node keeps a copy of its segment, not the caller's tag.
+			c = &node{seg: strings.Clone(seg)}
+			c.hash, c.word = keyOf(seg)
+			n.addChild(c)
 			t.nodes.Add(1)
 		}
 		n = c
@@ -197,13 +248,13 @@ func (t *Trie) raise(h hlc.Timestamp) {
 // frame is a node of the sweep in progress whose children are being
 // visited: a snapshot of their table, and the position in it.
 type frame struct {
-	n      *node
-	seg    string // n's segment in its parent
-	k      *kids  // n's children when the sweep reached n
-	bucket int    // the bucket of k being visited
-	cur    []kid  // that bucket when the sweep reached it
-	next   int    // the next child in cur
+	n     *node
+	first *node // n's first child when the sweep reached n, until visited
+	k     *kids // n's other children when the sweep reached n
+	next  int   // the next slot of k to visit
 }
+
+func frameOf(n *node) frame { return frame{n: n, first: n.first.Load(), k: n.kids.Load()} }
 
 // step visits at most budget nodes of the sweep, in post-order, removing
 // those older than the horizon that have no children. Called with pruneMu
@@ -213,28 +264,24 @@ func (t *Trie) step(budget int) (visited, removed int, done bool) {
 	defer t.mu.Unlock()
 	horizon := t.horizon.Load()
 	if len(t.sweep) == 0 {
-		t.sweep = append(t.sweep, frame{n: &t.root, k: t.root.kids.Load()})
+		t.sweep = append(t.sweep, frameOf(&t.root))
 	}
 	for visited < budget {
 		f := &t.sweep[len(t.sweep)-1]
-		if c, seg, ok := f.advance(); ok {
+		if c := f.advance(); c != nil {
 			visited++
-			t.sweep = append(t.sweep, frame{n: c, seg: seg, k: c.kids.Load()})
+			t.sweep = append(t.sweep, frameOf(c))
 			continue
 		}
 		// Every child of f.n has been visited: f.n itself may go.
-		n, seg := f.n, f.seg
+		n := f.n
 		t.sweep = t.sweep[:len(t.sweep)-1]
-		if k := n.kids.Load(); k != nil && k.n == 0 {
-			n.kids.Store(nil)
-		}
 		if len(t.sweep) == 0 {
 			t.sweep = nil
 			t.nodes.Add(-int64(removed))
 			return visited, removed, true
 		}
-		if n.kids.Load() == nil && n.version.Load() < horizon {
-			t.sweep[len(t.sweep)-1].n.kids.Load().remove(seg)
+		if n.leaf() && n.version.Load() < horizon && t.sweep[len(t.sweep)-1].n.removeChild(n) {
 			removed++
 		}
 	}
@@ -242,24 +289,23 @@ func (t *Trie) step(budget int) (visited, removed int, done bool) {
 	return visited, removed, false
 }
 
-// advance returns the next child of f's snapshot, if any.
-func (f *frame) advance() (*node, string, bool) {
+// advance returns the next child of f's snapshot, or nil.
+func (f *frame) advance() *node {
+	if c := f.first; c != nil {
+		f.first = nil
+		return c
+	}
 	if f.k == nil {
-		return nil, "", false
+		return nil
 	}
-	for f.next >= len(f.cur) {
-		if f.bucket >= len(f.k.buckets) {
-			return nil, "", false
+	for f.next < len(f.k.slots) {
+		c := f.k.slots[f.next].c.Load()
+		f.next++
+		if c != nil && c != tombstone {
+			return c
 		}
-		f.cur, f.next = nil, 0
-		if b := f.k.buckets[f.bucket].Load(); b != nil {
-			f.cur = *b
-		}
-		f.bucket++
 	}
-	e := f.cur[f.next]
-	f.next++
-	return e.node, e.seg, true
+	return nil
 }
 
 // Walk calls fn for every node at or below prefix ("" for the whole trie)
@@ -286,23 +332,23 @@ func walk(n *node, tag string, fn func(string, hlc.Timestamp) bool) bool {
 			return false
 		}
 	}
+	visit := func(c *node) bool {
+		child := tag + string(Sep) + c.seg
+		if tag == "" {
+			child = c.seg
+		}
+		return walk(c, child, fn)
+	}
+	if c := n.first.Load(); c != nil && !visit(c) {
+		return false
+	}
 	k := n.kids.Load()
 	if k == nil {
 		return true
 	}
-	for i := range k.buckets {
-		b := k.buckets[i].Load()
-		if b == nil {
-			continue
-		}
-		for _, e := range *b {
-			child := tag + string(Sep) + e.seg
-			if tag == "" {
-				child = e.seg
-			}
-			if !walk(e.node, child, fn) {
-				return false
-			}
+	for i := range k.slots {
+		if c := k.slots[i].c.Load(); c != nil && c != tombstone && !visit(c) {
+			return false
 		}
 	}
 	return true

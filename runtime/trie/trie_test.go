@@ -3,6 +3,7 @@ package trie_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -376,6 +377,17 @@ func TestFreshAgreesWithValid(t *testing.T) {
 	other.Invalidate("x", 500)
 	assert.False(t, other.Fresh(&m4, []string{"x"}, 400), "a memo of another trie is not trusted")
 	assert.True(t, tr.Fresh(&m4, []string{"x"}, 400))
+
+	// Two tries at the same generation: the memo's generation is its
+	// owner's, never another trie's.
+	var a, b trie.Trie
+	var m5 trie.Memo
+	require.True(t, a.Fresh(&m5, []string{"y"}, 400))
+	a.Invalidate("z", 1)
+	b.Invalidate("y", 500)
+	require.Equal(t, a.Generation(), b.Generation())
+	require.True(t, a.Fresh(&m5, []string{"y"}, 400))
+	assert.False(t, b.Fresh(&m5, []string{"y"}, 400), "a memo of another trie at the same generation")
 }
 
 // BenchmarkPruneStep measures one prune step of PruneBudget nodes in a trie
@@ -392,4 +404,48 @@ func BenchmarkPruneStep(b *testing.B) {
 		nodes += visited
 	}
 	b.ReportMetric(float64(nodes)/float64(b.N), "nodes/step")
+}
+
+// TestManyChildrenPrunedAndAdded: a node's table of children keeps every
+// child through growth, removals (tombstones) and the rebuilds they cause,
+// and tells apart segments that pack into the same word or differ past 8
+// bytes.
+func TestManyChildrenPrunedAndAdded(t *testing.T) {
+	var tr trie.Trie
+	const n = 1000
+	seg := func(i int) string { return strconv.Itoa(i) }
+	for i := range n {
+		v := hlc.Timestamp(10) // even children are old, odd ones young
+		if i%2 == 1 {
+			v = 1000
+		}
+		tr.Invalidate("p:"+seg(i), v)
+	}
+	require.Equal(t, n+1, tr.Len())
+	tr.Prune(500) // drops the even children: half of the table turns to tombstones
+	require.Equal(t, n/2+1, tr.Len())
+	for i := range n {
+		want := hlc.Timestamp(1000)
+		if i%2 == 0 {
+			want = 0
+		}
+		require.Equal(t, want, tr.Version("p:"+seg(i)), "child %d", i)
+	}
+	assert.Equal(t, hlc.Timestamp(0), tr.Version("p:absent"), "a probe for an absent child ends")
+	for i := 0; i < n; i += 2 {
+		tr.Invalidate("p:"+seg(i), 2000)
+	}
+	require.Equal(t, n+1, tr.Len())
+	walked := 0
+	tr.Walk("p", func(string, hlc.Timestamp) bool { walked++; return true })
+	assert.Equal(t, n, walked)
+
+	// Segments that pack alike, or share their first 8 bytes.
+	tr.Invalidate("q:a", 3000)
+	assert.Equal(t, hlc.Timestamp(0), tr.Version("q:a\x00"), "a trailing NUL is another segment")
+	tr.Invalidate("q:abcdefgh-1", 3001)
+	tr.Invalidate("q:abcdefgh", 3002)
+	assert.Equal(t, hlc.Timestamp(3001), tr.Version("q:abcdefgh-1"))
+	assert.Equal(t, hlc.Timestamp(3002), tr.Version("q:abcdefgh"))
+	assert.Equal(t, hlc.Timestamp(0), tr.Version("q:abcdefgh-2"))
 }

@@ -42,13 +42,13 @@ func benchStore(b *testing.B) (*Store, []string) {
 	return s, keys
 }
 
-func benchOtter(b *testing.B) (*otter.Cache[string, *store.Entry], []string) {
+func benchOtter(b *testing.B) (*otter.Cache[string, item], []string) {
 	keys, entries := benchData()
 	cfg := config{maxEntries: DefaultMaxEntries}
 	c := otter.Must((&Store{}).otterOptions(&cfg))
 	b.Cleanup(func() { c.StopAllGoroutines() })
 	for i, k := range keys {
-		c.Set(k, entries[i])
+		c.Set(k, itemOf(entries[i]))
 	}
 	return c, keys
 }
@@ -71,7 +71,7 @@ func BenchmarkOtterGet(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if e, _ := c.GetIfPresent(keys[i&(benchKeys-1)]); e == nil {
+		if it, _ := c.GetIfPresent(keys[i&(benchKeys-1)]); it.e == nil {
 			b.Fatal("miss")
 		}
 		i++
@@ -99,7 +99,7 @@ func BenchmarkOtterGetParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			if e, _ := c.GetIfPresent(keys[i&(benchKeys-1)]); e == nil {
+			if it, _ := c.GetIfPresent(keys[i&(benchKeys-1)]); it.e == nil {
 				panic("miss")
 			}
 			i++

@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"errors"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -44,7 +45,7 @@ const Resolution = 10 * time.Millisecond
 // Get returns the very *store.Entry that Set stored, without copying it:
 // callers must not change an entry once they have handed it to Set.
 type Store struct {
-	cache     *otter.Cache[string, *store.Entry]
+	cache     *otter.Cache[string, item]
 	now       func() time.Time
 	coarse    *otter.CoarseClock // the clock Get reads, or nil with WithClock
 	closed    atomic.Bool
@@ -73,15 +74,44 @@ func New(opts ...Option) *Store {
 	return s
 }
 
+// item is what the store keeps in otter for an entry: the entry, and its
+// Expires in Unix nanoseconds (never: math.MaxInt64), so that a hit checks
+// expiry with one integer comparison and without reading the entry.
+type item struct {
+	e   *store.Entry
+	exp int64
+}
+
+// itemOf returns the item that keeps e. An Expires past what Unix
+// nanoseconds hold (the year 2262) counts as never, one before them (1677)
+// as long gone.
+func itemOf(e *store.Entry) item {
+	switch t := e.Expires; {
+	case t.IsZero() || !t.Before(maxNano):
+		return item{e: e, exp: math.MaxInt64}
+	case t.Before(minNano):
+		return item{e: e, exp: math.MinInt64}
+	default:
+		return item{e: e, exp: t.UnixNano()}
+	}
+}
+
+// The range of times that Unix nanoseconds hold.
+var (
+	maxNano = time.Unix(0, math.MaxInt64)
+	minNano = time.Unix(0, math.MinInt64)
+)
+
 // otterOptions translates cfg into otter's terms. Every combination it
 // returns is valid, so otter.Must cannot panic. Otter keeps no expiry and
 // reads no clock: the store checks Expires itself on Get and sweeps expired
 // entries out, so that a hit costs what a lookup in a cache bounded by size
 // alone costs.
-func (s *Store) otterOptions(cfg *config) *otter.Options[string, *store.Entry] {
-	o := &otter.Options[string, *store.Entry]{OnAtomicDeletion: s.onDeletion}
-	if cfg.weigher != nil {
-		o.MaximumWeight, o.Weigher = cfg.maxWeight, cfg.weigher
+func (s *Store) otterOptions(cfg *config) *otter.Options[string, item] {
+	o := &otter.Options[string, item]{OnAtomicDeletion: s.onDeletion}
+	if w := cfg.weigher; w != nil {
+		o.MaximumWeight = cfg.maxWeight
+		o.Weigher = func(key string, it item) uint32 { return w(key, it.e) }
 	} else {
 		o.MaximumSize = cfg.maxEntries
 	}
@@ -97,10 +127,8 @@ func (s *Store) nowNano() int64 {
 	return s.now().UnixNano()
 }
 
-// expiredAt reports whether e has expired at now, in Unix nanoseconds.
-func expiredAt(e *store.Entry, now int64) bool {
-	return !e.Expires.IsZero() && !time.Unix(0, now).Before(e.Expires)
-}
+// expiredAt reports whether it has expired at now, in Unix nanoseconds.
+func (it item) expiredAt(now int64) bool { return now >= it.exp }
 
 // SweepEvery is how often a [Store] removes the entries that have expired
 // (those that Get has stopped returning): until then they count towards the
@@ -126,20 +154,20 @@ func (s *Store) sweepLoop() {
 // entry it removes.
 func (s *Store) sweep() {
 	now := s.nowNano()
-	for k, e := range s.cache.All() {
-		if !expiredAt(e, now) {
+	for k, it := range s.cache.All() {
+		if !it.expiredAt(now) {
 			continue
 		}
-		s.cache.ComputeIfPresent(k, func(cur *store.Entry) (*store.Entry, otter.ComputeOp) {
-			if expiredAt(cur, now) {
-				return nil, otter.InvalidateOp
+		s.cache.ComputeIfPresent(k, func(cur item) (item, otter.ComputeOp) {
+			if cur.expiredAt(now) {
+				return item{}, otter.InvalidateOp
 			}
 			return cur, otter.CancelOp
 		})
 	}
 }
 
-func (s *Store) onDeletion(e otter.DeletionEvent[string, *store.Entry]) {
+func (s *Store) onDeletion(e otter.DeletionEvent[string, item]) {
 	if e.Cause == otter.CauseOverflow {
 		s.evictions.Add(1)
 	}
@@ -151,11 +179,11 @@ func (s *Store) Get(_ context.Context, key string) (*store.Entry, error) {
 	if s.closed.Load() {
 		return nil, errClosed
 	}
-	e, _ := s.cache.GetIfPresent(key)
-	if e != nil && expiredAt(e, s.nowNano()) {
+	it, _ := s.cache.GetIfPresent(key)
+	if it.e == nil || it.expiredAt(s.nowNano()) {
 		return nil, nil
 	}
-	return e, nil
+	return it.e, nil
 }
 
 // Set stores e under key, replacing what was there. The store keeps key and
@@ -173,7 +201,7 @@ func (s *Store) Set(_ context.Context, key string, e *store.Entry) error {
 		s.cache.Invalidate(key)
 		return nil
 	}
-	s.cache.Set(key, e)
+	s.cache.Set(key, itemOf(e))
 	return nil
 }
 

@@ -60,6 +60,8 @@ type Store struct {
 	// checked remembers, by key, the version fields of the copy Check
 	// last checked.
 	checked *otter.Cache[string, *checked]
+	// pipes are pipelines for Check to reuse (redis.Pipeliner).
+	pipes sync.Pool
 
 	// dials counts the client's connections; checkedDials is the count
 	// when the server was last checked (serverChecked).
@@ -376,14 +378,17 @@ func (s *Store) Check(ctx context.Context, key string, e *store.Entry) (bool, er
 // check is Check; again is how many more reads it may make when one went
 // over a connection to a server not checked yet.
 func (s *Store) check(ctx context.Context, key string, e *store.Entry, again int) (bool, error) {
-	k := s.currentKeys()
-	fields := s.checkFields(key, e.Tags)
+	c := s.checkCommands(key, s.currentKeys(), e.Tags)
 	var asOf string
 	var versions []any
 	err := s.do(ctx, func(ctx context.Context) error {
-		pipe := s.client.Pipeline()
-		acmd := pipe.HGet(ctx, k.entry(key), "a")
-		vcmd := pipe.HMGet(ctx, k.versions, fields...)
+		pipe := s.pipeline()
+		defer s.pipes.Put(pipe)
+		acmd := redis.NewStringCmd(ctx, c.hget...)
+		vcmd := redis.NewSliceCmd(ctx, c.hmget...)
+		if err := pipe.BatchProcess(ctx, acmd, vcmd); err != nil {
+			return err
+		}
 		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 			return err
 		}
@@ -411,24 +416,44 @@ func (s *Store) check(ctx context.Context, key string, e *store.Entry, again int
 	return true, nil
 }
 
-// checked is what Check remembers of a key: the version fields of the tags
-// of the copy it last checked (the copy's Tags, by identity: a copy is
-// never modified).
-type checked struct {
-	tags   []string
-	fields []string
+// pipeline returns a pipeline of the pool, empty; callers put it back
+// after its Exec. Reusing pipelines saves a strict hit the allocation of
+// one and of its method values.
+func (s *Store) pipeline() redis.Pipeliner {
+	if p, ok := s.pipes.Get().(redis.Pipeliner); ok {
+		return p
+	}
+	return s.client.Pipeline()
 }
 
-// checkFields returns the version fields of tags, the Tags of a copy of
-// key's entry, computing them once per copy.
-func (s *Store) checkFields(key string, tags []string) []string {
-	if c, ok := s.checked.GetIfPresent(key); ok && len(c.tags) == len(tags) &&
+// checked is what Check remembers of a key: the commands that check the
+// copy it last checked (the copy's Tags, by identity: a copy is never
+// modified), built once with their arguments boxed, for the keys of one
+// epoch. The commands' arguments are only read, by any number of Checks at
+// once.
+type checked struct {
+	tags     []string
+	versions string // the versions hash the commands read (keys.versions)
+	hget     []any  // HGET <entry> a: the copy's asOf
+	hmget    []any  // HMGET <versions> <fields...>: the versions of its paths
+}
+
+// checkCommands returns the commands that check a copy of key's entry
+// whose Tags are tags, building them once per copy and epoch.
+func (s *Store) checkCommands(key string, k keys, tags []string) *checked {
+	if c, ok := s.checked.GetIfPresent(key); ok && c.versions == k.versions && len(c.tags) == len(tags) &&
 		(len(tags) == 0 || &c.tags[0] == &tags[0]) {
-		return c.fields
+		return c
 	}
 	fields := versionFields(tags)
-	s.checked.Set(key, &checked{tags: tags, fields: fields})
-	return fields
+	hmget := make([]any, 0, 2+len(fields))
+	hmget = append(hmget, "hmget", k.versions)
+	for _, f := range fields {
+		hmget = append(hmget, f)
+	}
+	c := &checked{tags: tags, versions: k.versions, hget: []any{"hget", k.entry(key), "a"}, hmget: hmget}
+	s.checked.Set(key, c)
+	return c
 }
 
 // versionFields returns the fields of the versions hash that decide whether

@@ -2,6 +2,8 @@ package redisstore_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -97,4 +99,50 @@ func TestStrictCopyAfterInvalidate(t *testing.T) {
 		v := b.update(ctx, 1)
 		require.Equal(t, v, mustGet(t, a, 1), "iteration %d: the copy was served after the invalidation returned", i)
 	}
+}
+
+// TestCheckAllocations: a Check of a copy it has checked before reuses the
+// commands it built for it and a pooled pipeline, so it allocates what
+// go-redis and the timeout's context need, not the arguments again; many
+// Checks at once share those commands (go test -race watches them).
+func TestCheckAllocations(t *testing.T) {
+	client := sharedClient(t)
+	s := redisstore.New(client)
+	require.NoError(t, s.Attach(namespace(t, client), func(store.Event) {}))
+	defer s.Close()
+	ctx := context.Background()
+	asOf, err := s.Now(ctx)
+	require.NoError(t, err)
+	require.NoError(t, s.Set(ctx, "k", &store.Entry{Value: "v", AsOf: asOf, Expires: time.Now().Add(time.Hour),
+		Tags: []string{"org:1:store:2:product:3", "featured"}}))
+	e, err := s.GetFresh(ctx, "k")
+	require.NoError(t, err)
+	require.NotNil(t, e)
+	check := func() {
+		fresh, err := s.Check(ctx, "k", e)
+		if err != nil || !fresh {
+			panic(fmt.Sprint("check: ", fresh, err))
+		}
+	}
+	check()
+	allocs := testing.AllocsPerRun(200, check)
+	t.Logf("%.1f allocations per Check", allocs)
+	// Building the commands anew costs ~15 more: HGET and HMGET with their
+	// arguments boxed, the entry's key, a pipeline and its method values.
+	assert.LessOrEqual(t, allocs, 20.0)
+
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 50 {
+				check()
+			}
+		})
+	}
+	wg.Wait()
+	_, err = s.Invalidate(ctx, []string{"org:1:store:2"}, 0)
+	require.NoError(t, err)
+	fresh, err := s.Check(ctx, "k", e)
+	require.NoError(t, err)
+	assert.False(t, fresh, "the reused commands read the versions as they are now")
 }
