@@ -215,7 +215,11 @@ func BenchmarkInvalidate(b *testing.B) {
 	ctx := context.Background()
 	for _, n := range []int{1_000, 300_000} {
 		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
-			c := newCache(b, zoo.WithStore(memstore.New(memstore.WithMaxEntries(n))))
+			s, err := memstore.New(memstore.WithMaxEntries(n))
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := newCache(b, zoo.WithStore(s))
 			m := productMethod(c)
 			r := &repo{}
 			for i := range n {
