@@ -236,7 +236,11 @@ func BenchmarkInvalidate(b *testing.B) {
 // n/1024 entries.
 func invalidateCache(b *testing.B, n int) (*zoo.Cache, []string) {
 	ctx := context.Background()
-	c := newCache(b, zoo.WithStore(memstore.New(memstore.WithMaxEntries(n))))
+	s, err := memstore.New(memstore.WithMaxEntries(n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := newCache(b, zoo.WithStore(s))
 	m := productMethod(c)
 	r := &repo{}
 	for i := range n {

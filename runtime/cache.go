@@ -126,7 +126,11 @@ func New(opts ...Option) (*Cache, error) {
 	c.tracer = tp.Tracer("github.com/zoogen/zoogen/runtime")
 	switch s := cfg.store.(type) {
 	case nil:
-		c.local = memstore.New(memstore.WithClock(cfg.clock))
+		local, err := memstore.New(memstore.WithClock(cfg.clock))
+		if err != nil {
+			return nil, fmt.Errorf("zoo: the memory store: %w", err)
+		}
+		c.local = local
 	case *memstore.Store:
 		c.local = s
 	default:
@@ -143,7 +147,11 @@ func New(opts ...Option) (*Cache, error) {
 			}
 		}
 		if tier > 0 {
-			c.local = memstore.New(memstore.WithMaxEntries(tier), memstore.WithClock(cfg.clock))
+			local, err := memstore.New(memstore.WithMaxEntries(tier), memstore.WithClock(cfg.clock))
+			if err != nil {
+				return nil, fmt.Errorf("zoo: the local tier: %w", err)
+			}
+			c.local = local
 			if c.shared != nil {
 				c.checker = checker
 			}

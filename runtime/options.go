@@ -34,6 +34,7 @@ type config struct {
 	pruneEvery  time.Duration
 	consistency Consistency
 	localTier   int           // entries; -1: the default for the mode
+	tierSet     bool          // WithLocalTier was given
 	lockTTL     time.Duration // 0: no distributed lock
 	stats       bool
 	tracer      trace.TracerProvider
@@ -56,7 +57,7 @@ func defaultConfig() config {
 }
 
 // WithStore sets where entries live; the default is an in-memory store
-// (memstore.New()). The cache owns the store: [Cache.Close] closes it.
+// (memstore.New's). The cache owns the store: [Cache.Close] closes it.
 //
 // A store shared by several processes (store.Shared: Redis, LMDB) makes the
 // cache take its timestamps from the store, record its invalidations there
@@ -97,7 +98,10 @@ func WithConsistency(m Consistency) Option { return func(c *config) { c.consiste
 // memstore.DefaultMaxEntries, except in [Strict] mode on a store that
 // cannot confirm a copy without sending it (store.Checker), where it is
 // off. In Strict mode, the store confirms each copy before it is served.
-func WithLocalTier(entries int) Option { return func(c *config) { c.localTier = entries } }
+// A negative size is an error.
+func WithLocalTier(entries int) Option {
+	return func(c *config) { c.localTier, c.tierSet = entries, true }
+}
 
 // DefaultLockTTL is how long a process holds the lock of a key it loads;
 // see [WithLoadLock].
@@ -180,8 +184,10 @@ func WithMaxValueSize(n int) Option { return func(c *config) { c.maxValue = n } 
 // [WithTTL], and a [MethodSpec] asking for more gets MaxTTL.
 const MaxTTL = 100 * 365 * 24 * time.Hour
 
-// ErrBadOption is wrapped by the errors New returns for invalid options.
-var ErrBadOption = errors.New("zoo: bad option")
+// ErrBadOption is wrapped by the errors New returns for invalid options,
+// and by those of memstore.New and zoohttp.Middleware: it is
+// store.ErrBadOption.
+var ErrBadOption = store.ErrBadOption
 
 func (c *config) validate() error {
 	var errs []error
@@ -202,6 +208,9 @@ func (c *config) validate() error {
 	}
 	if c.consistency != Local && c.consistency != Strict {
 		errs = append(errs, fmt.Errorf("%w: unknown consistency %d", ErrBadOption, c.consistency))
+	}
+	if c.tierSet && c.localTier < 0 {
+		errs = append(errs, fmt.Errorf("%w: local tier size %d is negative", ErrBadOption, c.localTier))
 	}
 	if c.maxValue < 0 {
 		errs = append(errs, fmt.Errorf("%w: max value size %d is negative", ErrBadOption, c.maxValue))

@@ -17,7 +17,8 @@ import (
 // rest evicted.
 func TestMemoryStoreHoldsItsBoundUnderOverload(t *testing.T) {
 	const maxEntries = 1000
-	s := memstore.New(memstore.WithMaxEntries(maxEntries))
+	s, err := memstore.New(memstore.WithMaxEntries(maxEntries))
+	require.NoError(t, err)
 	c := newCache(t, zoo.WithStore(s))
 	m := c.Method(zoo.MethodSpec{Interface: "R", Method: "Get"})
 	ctx := context.Background()

@@ -45,7 +45,9 @@ func countedMethod(c *zoo.Cache) (*zoo.Method, *atomic.Int64, func(context.Conte
 }
 
 func newCountingCache(t *testing.T) (*zoo.Cache, *countingStore) {
-	s := &countingStore{Store: memstore.New()}
+	mem, err := memstore.New()
+	require.NoError(t, err)
+	s := &countingStore{Store: mem}
 	return newCache(t, zoo.WithStore(s)), s
 }
 

@@ -18,7 +18,10 @@ import (
 // measured with the same keys.
 func TestKeyMatchesDecorator(t *testing.T) {
 	ctx := context.Background()
-	s := memstore.New()
+	s, err := memstore.New()
+	if err != nil {
+		t.Fatal(err)
+	}
 	c, err := zoo.New(zoo.WithStore(s))
 	if err != nil {
 		t.Fatal(err)

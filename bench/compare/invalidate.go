@@ -76,7 +76,11 @@ type zoogenInvalidator struct {
 }
 
 func newZoogenInvalidator(capacity int) (Invalidator, error) {
-	c, err := zoo.New(zoo.WithStore(memstore.New(memstore.WithMaxEntries(capacity))))
+	s, err := memstore.New(memstore.WithMaxEntries(capacity))
+	if err != nil {
+		return nil, err
+	}
+	c, err := zoo.New(zoo.WithStore(s))
 	if err != nil {
 		return nil, err
 	}

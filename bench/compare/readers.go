@@ -151,7 +151,11 @@ type zoogenReader struct {
 func newZoogen(db *shop.DB, capacity int) (Reader, error) {
 	var opts []zoo.Option
 	if capacity != memstore.DefaultMaxEntries {
-		opts = append(opts, zoo.WithStore(memstore.New(memstore.WithMaxEntries(capacity))))
+		s, err := memstore.New(memstore.WithMaxEntries(capacity))
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, zoo.WithStore(s))
 	}
 	c, err := zoo.New(opts...)
 	if err != nil {

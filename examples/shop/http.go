@@ -19,14 +19,17 @@ import (
 // middleware under the same tags as the repository's entries, so that a
 // price update through the repository expires the page too; the cache's
 // debug page; and Prometheus metrics.
-func newServer(repo catalog.Repo, cache *zoo.Cache) http.Handler {
+func newServer(repo catalog.Repo, cache *zoo.Cache) (http.Handler, error) {
 	mux := http.NewServeMux()
-	page := zoohttp.Middleware(cache, zoohttp.Options{
-		Name: "product-page",
-		Tags: func(r *http.Request) []string {
+	page, err := zoohttp.Middleware(cache,
+		zoohttp.WithName("product-page"),
+		zoohttp.WithTags(func(r *http.Request) []string {
 			return []string{zoo.Tag("org", r.PathValue("oid"), "store", r.PathValue("sid"), "product", r.PathValue("pid"))}
-		},
-	})
+		}),
+	)
+	if err != nil {
+		return nil, err
+	}
 	mux.Handle("GET /orgs/{oid}/stores/{sid}/products/{pid}", page(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		oid, sid, pid, ok := ids(w, r)
 		if !ok {
@@ -66,7 +69,7 @@ func newServer(repo catalog.Repo, cache *zoo.Cache) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(zooprom.NewCollector(cache))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	return mux
+	return mux, nil
 }
 
 func ids(w http.ResponseWriter, r *http.Request) (oid, sid, pid int64, ok bool) {

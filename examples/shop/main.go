@@ -216,7 +216,11 @@ func scenario(ctx context.Context, cfg config, w io.Writer) (figures, error) {
 
 	if cfg.http != "" {
 		fmt.Fprintf(w, "\nserving on %s: /orgs/1/stores/2/products/27, /debug/zoo/, /metrics (Ctrl-C stops)\n", cfg.http)
-		srv := &http.Server{Addr: cfg.http, Handler: newServer(repo, cache)}
+		h, err := newServer(repo, cache)
+		if err != nil {
+			return f, err
+		}
+		srv := &http.Server{Addr: cfg.http, Handler: h}
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 		defer stop()
 		go func() {

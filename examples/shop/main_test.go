@@ -57,7 +57,11 @@ func TestServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cache.Close()
-	srv := httptest.NewServer(newServer(catalog.NewCachedRepo(db, cache), cache))
+	h, err := newServer(catalog.NewCachedRepo(db, cache), cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 
 	get := func(path string) (int, string, string) {

@@ -12,6 +12,11 @@ import (
 // ErrClosed is returned by a store's methods after Close.
 var ErrClosed = errors.New("zoo: store closed")
 
+// ErrBadOption is wrapped by the errors that constructors (of a cache, a
+// store, an HTTP middleware) return for an option with an invalid value.
+// The runtime package exports it as zoo.ErrBadOption.
+var ErrBadOption = errors.New("zoo: bad option")
+
 // Store keeps cache entries by key. Implementations are safe for concurrent
 // use.
 //

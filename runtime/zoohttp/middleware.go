@@ -3,34 +3,18 @@ package zoohttp
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
-	"time"
+	"sync/atomic"
 
 	zoo "github.com/zoogen/zoogen/runtime"
 )
-
-// Options configure [Middleware].
-type Options struct {
-	// Name names the cached route in keys and statistics ("product"). Routes
-	// cached in one cache need different names.
-	Name string
-	// Tags returns the tags a response depends on, from the request (its
-	// path values, typically). Handlers can add more while they run, with
-	// zoo.AddDeps(r.Context(), ...).
-	Tags func(r *http.Request) []string
-	// Key returns what tells responses apart; the default is the path and
-	// the query. Include whatever else the handler varies on (a header, the
-	// user), or do not cache the route.
-	Key func(r *http.Request) string
-	// TTL overrides the cache's TTL.
-	TTL time.Duration
-	// MaxBody bounds the responses that are cached; larger ones are served
-	// and not cached. The default is 1 MiB.
-	MaxBody int
-}
 
 // Response is a cached response. It is exported for MessagePack, which
 // stores responses in Redis and LMDB.
@@ -39,6 +23,13 @@ type Response struct {
 	Header http.Header
 	Body   []byte
 	ETag   string
+	// Vary lists the request headers the response varies on (its Vary
+	// header, canonical and sorted).
+	Vary []string
+	// VaryValues is a digest of the values the request that loaded the
+	// response had for them; only requests with the same values are served
+	// it.
+	VaryValues string
 }
 
 // errUncacheable carries a response that must not be cached, nor shared
@@ -48,90 +39,227 @@ type errUncacheable struct{ resp *Response }
 func (errUncacheable) Error() string { return "zoohttp: response not cacheable" }
 
 // Middleware returns a middleware that caches the GET and HEAD responses of
-// the handler it wraps in c.
+// the handler it wraps in c, configured by opts. It returns an error
+// wrapping zoo.ErrBadOption, naming the option and its value, when an
+// option is invalid.
+//
+// What is cached follows RFC 9111's rules for a shared cache, and the doc
+// of this package lists them: in short, only complete 2xx responses to
+// GET, that set no cookie, are not marked no-store or private and do not
+// say Vary: *; never a response to a request that carries Authorization or
+// Cookie unless [WithUser] says who it is from. A response's Vary header is
+// honoured: the entry records the request's values of the headers it names
+// (as a hash), and a request whose values differ is a miss.
 //
 // Concurrent requests for one key run the handler once; a response that
-// turns out not to be cacheable is never shared: the other requests run the
-// handler themselves. A request with Cache-Control: no-store neither reads
-// nor fills the cache; no-cache skips the read.
-func Middleware(c *zoo.Cache, opts Options) func(http.Handler) http.Handler {
-	if opts.Name == "" {
-		opts.Name = "http"
+// turns out not to be cacheable, or that varies on a header whose value
+// differs, is never shared: the other requests run the handler themselves.
+// A request with Cache-Control: no-store neither reads nor fills the cache;
+// no-cache or max-age=0 skips the cache (the handler answers it).
+func Middleware(c *zoo.Cache, opts ...Option) (func(http.Handler) http.Handler, error) {
+	if c == nil {
+		return nil, fmt.Errorf("%w: zoohttp: nil cache", zoo.ErrBadOption)
 	}
-	if opts.Key == nil {
-		opts.Key = func(r *http.Request) string { return r.URL.EscapedPath() + "?" + r.URL.RawQuery }
+	cfg := defaultConfig()
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&cfg)
+		}
 	}
-	if opts.MaxBody <= 0 {
-		opts.MaxBody = 1 << 20
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
-	m := c.Method(zoo.MethodSpec{Package: "net/http", Interface: "Middleware", Method: opts.Name, TTL: opts.TTL})
+	mw := &middleware{cfg: cfg, m: c.Method(zoo.MethodSpec{
+		Package: "net/http", Interface: "Middleware", Method: cfg.name, TTL: cfg.ttl,
+	})}
 	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodGet && r.Method != http.MethodHead {
-				next.ServeHTTP(w, r)
-				return
-			}
-			cc := r.Header.Get("Cache-Control")
-			if hasDirective(cc, "no-store") {
-				next.ServeHTTP(w, r)
-				return
-			}
-			key := zoo.KeyString(m.Key(nil), opts.Key(r))
-			if !hasDirective(cc, "no-cache") {
-				if resp, ok := zoo.Lookup[*Response](r.Context(), m, key); ok {
-					serve(w, r, resp, "hit")
-					return
-				}
-			}
-			if r.Method == http.MethodHead {
-				// A handler may answer HEAD without a body: never fill the
-				// cache from it.
-				next.ServeHTTP(w, r)
-				return
-			}
-			ran := false
-			resp, err := zoo.Load(r.Context(), m, key, func(ctx context.Context) (*Response, error) {
-				ran = true
-				if opts.Tags != nil {
-					zoo.AddDeps(ctx, opts.Tags(r)...)
-				}
-				rec := &recorder{header: http.Header{}, status: http.StatusOK, max: opts.MaxBody}
-				next.ServeHTTP(rec, r.WithContext(ctx))
-				resp := &Response{Status: rec.status, Header: rec.header, Body: rec.body.Bytes()}
-				if !cacheable(rec) {
-					return nil, errUncacheable{resp}
-				}
-				if resp.Header.Get("ETag") == "" {
-					v, _ := zoo.LoadVersion(ctx)
-					resp.ETag = fmt.Sprintf(`"zoo-%x"`, uint64(v))
-				}
-				return resp, nil
-			})
-			var unc errUncacheable
-			switch {
-			case err == nil:
-				serve(w, r, resp, "miss")
-			case errors.As(err, &unc) && ran:
-				write(w, unc.resp, "uncacheable")
-			case errors.As(err, &unc):
-				// Another request's response: not ours to see.
-				next.ServeHTTP(w, r)
-			case r.Context().Err() != nil:
-				// The client went away.
-			default:
-				http.Error(w, err.Error(), http.StatusInternalServerError)
-			}
-		})
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { mw.serveHTTP(w, r, next) })
+	}, nil
+}
+
+// middleware is one route's cache. It is immutable and safe for concurrent
+// use.
+type middleware struct {
+	cfg config
+	m   *zoo.Method
+}
+
+func (mw *middleware) serveHTTP(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		next.ServeHTTP(w, r)
+		return
+	}
+	cc := headerList(r.Header, "Cache-Control")
+	key, ok := mw.key(r)
+	if !ok || hasDirective(cc, "no-store") || hasDirective(cc, "no-cache") || directiveValue(cc, "max-age") == "0" {
+		bypass(w, r, next)
+		return
+	}
+	ctx := r.Context()
+	resp, ok, miss := zoo.Find[*Response](ctx, mw.m, key)
+	if ok && usable(resp, r) {
+		serve(w, r, resp, "hit")
+		return
+	}
+	if r.Method == http.MethodHead {
+		// A handler may answer HEAD without a body: never fill the cache
+		// from it.
+		next.ServeHTTP(w, r)
+		return
+	}
+	var ran atomic.Bool // read after Load returns early, while the load may run on
+	resp, err := zoo.LoadMiss(ctx, mw.m, key, miss, func(ctx context.Context) (*Response, error) {
+		ran.Store(true)
+		if mw.cfg.tags != nil {
+			zoo.AddDeps(ctx, mw.cfg.tags(r)...)
+		}
+		rec := &recorder{header: http.Header{}, status: http.StatusOK, max: mw.cfg.maxBody}
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		resp := &Response{Status: rec.status, Header: rec.header, Body: rec.body.Bytes()}
+		names, star := varyNames(rec.header)
+		if star || !storable(rec, r) {
+			return nil, errUncacheable{resp}
+		}
+		resp.Vary, resp.VaryValues = names, varyValues(names, r)
+		if resp.Header.Get("ETag") == "" {
+			v, _ := zoo.LoadVersion(ctx)
+			resp.ETag = fmt.Sprintf(`"zoo-%x"`, uint64(v))
+		}
+		return resp, nil
+	})
+	var unc errUncacheable
+	switch {
+	case err == nil && (ran.Load() || usable(resp, r)):
+		serve(w, r, resp, "miss")
+	case err == nil:
+		// Another request's response, for other values of the headers it
+		// varies on: not ours to see.
+		next.ServeHTTP(w, r)
+	case errors.As(err, &unc) && ran.Load():
+		write(w, unc.resp, "uncacheable")
+	case errors.As(err, &unc):
+		// Another request's response: not ours to see.
+		next.ServeHTTP(w, r)
+	case ctx.Err() != nil:
+		// The client went away.
+	default:
+		http.Error(w, err.Error(), http.StatusInternalServerError)
 	}
 }
 
-// cacheable reports whether a recorded response may be cached: a complete
-// 2xx response that sets no cookie and does not forbid storing.
-func cacheable(rec *recorder) bool {
-	cc := rec.header.Get("Cache-Control")
+// key returns the key of r's entry, or false when r must not be cached:
+// it carries credentials that [WithUser] does not account for.
+func (mw *middleware) key(r *http.Request) ([]byte, bool) {
+	var carries credentials
+	if _, ok := r.Header["Authorization"]; ok {
+		carries |= authorization
+	}
+	if _, ok := r.Header["Cookie"]; ok {
+		carries |= cookie
+	}
+	if carries&^mw.cfg.covers != 0 {
+		return nil, false
+	}
+	k := zoo.KeyString(mw.m.Key(nil), mw.cfg.key(r))
+	if mw.cfg.user == nil {
+		return k, true
+	}
+	id, ok := mw.cfg.user(r)
+	if !ok {
+		return nil, false
+	}
+	return zoo.KeyString(k, id), true
+}
+
+// bypass passes a request the cache must not answer to the handler.
+func bypass(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	w.Header().Set("Cache-Status", "zoo; bypass")
+	next.ServeHTTP(w, r)
+}
+
+// storable reports whether a recorded response to r may be cached: a
+// complete 2xx response that sets no cookie and does not forbid storing,
+// and, for a request with Authorization, one that allows a shared cache to
+// store it (RFC 9111, section 3.5).
+func storable(rec *recorder, r *http.Request) bool {
+	cc := headerList(rec.header, "Cache-Control")
 	return rec.status >= 200 && rec.status < 300 && !rec.overflow &&
 		len(rec.header.Values("Set-Cookie")) == 0 &&
-		!hasDirective(cc, "no-store") && !hasDirective(cc, "private")
+		!hasDirective(cc, "no-store") && !hasDirective(cc, "private") &&
+		(!hasAuthorization(r) || sharedAllowed(cc))
+}
+
+// usable reports whether a stored response may answer r: r's values of the
+// headers the response varies on are those it was stored for, and a
+// request with Authorization is answered only by a response that allows a
+// shared cache to (RFC 9111, section 3.5).
+func usable(resp *Response, r *http.Request) bool {
+	if resp == nil || slices.Contains(resp.Vary, "*") || resp.VaryValues != varyValues(resp.Vary, r) {
+		return false
+	}
+	return !hasAuthorization(r) || sharedAllowed(headerList(resp.Header, "Cache-Control"))
+}
+
+func hasAuthorization(r *http.Request) bool {
+	_, ok := r.Header["Authorization"]
+	return ok
+}
+
+// sharedAllowed reports whether a response's Cache-Control lets a shared
+// cache store and reuse a response to a request with Authorization.
+func sharedAllowed(cc string) bool {
+	return hasDirective(cc, "public") || hasDirective(cc, "s-maxage") || hasDirective(cc, "must-revalidate")
+}
+
+// varyNames returns the request headers a response varies on, canonical,
+// sorted and without repeats, and whether it varies on "*".
+func varyNames(h http.Header) (names []string, star bool) {
+	for _, v := range h.Values("Vary") {
+		for name := range strings.SplitSeq(v, ",") {
+			name = strings.TrimSpace(name)
+			switch name {
+			case "":
+				continue
+			case "*":
+				star = true
+				continue
+			}
+			names = append(names, http.CanonicalHeaderKey(name))
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names), star
+}
+
+// varyValues returns a digest of r's values of the headers names, so that
+// an entry can be matched with requests without keeping their values
+// (credentials, for Vary: Authorization) in the store. No header and an
+// empty one differ.
+func varyValues(names []string, r *http.Request) string {
+	if len(names) == 0 {
+		return ""
+	}
+	h := sha256.New()
+	for _, name := range names {
+		vs, ok := r.Header[name]
+		if !ok {
+			h.Write([]byte{0})
+			continue
+		}
+		h.Write([]byte{1})
+		for _, v := range vs {
+			h.Write(strconv.AppendInt(nil, int64(len(v)), 10))
+			h.Write([]byte{':'})
+			h.Write([]byte(v))
+		}
+		h.Write([]byte{';'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// headerList returns the values of a list header, joined with commas.
+func headerList(h http.Header, name string) string {
+	return strings.Join(h.Values(name), ",")
 }
 
 // serve writes a cacheable response, or 304 Not Modified when the request
@@ -185,11 +313,23 @@ func matches(header, etag string) bool {
 	return false
 }
 
+// directiveValue returns the value of a Cache-Control directive, without
+// quotes, or "" when the header does not have it.
+func directiveValue(header, directive string) string {
+	for d := range strings.SplitSeq(header, ",") {
+		name, value, _ := strings.Cut(strings.TrimSpace(d), "=")
+		if strings.EqualFold(strings.TrimSpace(name), directive) {
+			return strings.Trim(strings.TrimSpace(value), `"`)
+		}
+	}
+	return ""
+}
+
 // hasDirective reports whether a Cache-Control header has a directive.
 func hasDirective(header, directive string) bool {
 	for d := range strings.SplitSeq(header, ",") {
 		name, _, _ := strings.Cut(strings.TrimSpace(d), "=")
-		if strings.EqualFold(name, directive) {
+		if strings.EqualFold(strings.TrimSpace(name), directive) {
 			return true
 		}
 	}

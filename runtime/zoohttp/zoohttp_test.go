@@ -35,10 +35,11 @@ func newShop(t *testing.T) *shop {
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	s := &shop{cache: c}
-	cached := zoohttp.Middleware(c, zoohttp.Options{
-		Name: "product",
-		Tags: func(r *http.Request) []string { return []string{zoo.Tag("product", r.PathValue("id"))} },
-	})
+	cached, err := zoohttp.Middleware(c,
+		zoohttp.WithName("product"),
+		zoohttp.WithTags(func(r *http.Request) []string { return []string{zoo.Tag("product", r.PathValue("id"))} }),
+	)
+	require.NoError(t, err)
 	mux := http.NewServeMux()
 	mux.Handle("GET /products/{id}", cached(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.calls.Add(1)
@@ -51,6 +52,8 @@ func newShop(t *testing.T) *shop {
 			http.SetCookie(w, &http.Cookie{Name: "session", Value: r.URL.Query().Get("user")})
 		case "nostore":
 			w.Header().Set("Cache-Control", "no-store")
+		case "private":
+			w.Header().Set("Cache-Control", "max-age=60, private")
 		}
 		price, _ := s.prices.LoadOrStore(id, 100)
 		w.Header().Set("Content-Type", "text/plain")
@@ -123,6 +126,7 @@ func TestNeverCaches(t *testing.T) {
 		{"/products/missing", nil},                             // not 2xx
 		{"/products/mine?user=ann", nil},                       // sets a cookie
 		{"/products/nostore", nil},                             // the response says no-store
+		{"/products/private", nil},                             // the response says private
 		{"/products/9", []string{"Cache-Control", "no-store"}}, // the request says no-store
 	} {
 		before := s.calls.Load()

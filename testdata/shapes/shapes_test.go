@@ -98,11 +98,20 @@ func (s byteStore) Set(ctx context.Context, key string, e *store.Entry) error {
 func (s byteStore) Delete(ctx context.Context, key string) error { return s.mem.Delete(ctx, key) }
 func (s byteStore) Close() error                                 { return s.mem.Close() }
 
-func stores() map[string]func() zoo.Option {
-	return map[string]func() zoo.Option{
-		"memory": func() zoo.Option { return zoo.WithStore(memstore.New()) },
-		"bytes":  func() zoo.Option { return zoo.WithStore(byteStore{mem: memstore.New()}) },
+func stores() map[string]func(t *testing.T) zoo.Option {
+	return map[string]func(t *testing.T) zoo.Option{
+		"memory": func(t *testing.T) zoo.Option { return zoo.WithStore(newMemstore(t)) },
+		"bytes":  func(t *testing.T) zoo.Option { return zoo.WithStore(byteStore{mem: newMemstore(t)}) },
 	}
+}
+
+func newMemstore(t *testing.T) *memstore.Store {
+	t.Helper()
+	s, err := memstore.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func setup(t *testing.T, opt zoo.Option) (*CachedCatalog, *fakeCatalog, *zoo.Cache) {
@@ -127,7 +136,7 @@ func TestShapes(t *testing.T) {
 	for name, opt := range stores() {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			cat, inner, c := setup(t, opt())
+			cat, inner, c := setup(t, opt(t))
 
 			// No context, no error.
 			if cat.Count(3) != 30 || cat.Count(3) != 30 {

@@ -32,8 +32,7 @@ func benchData() ([]string, []*store.Entry) {
 
 func benchStore(b *testing.B) (*Store, []string) {
 	keys, entries := benchData()
-	s := New()
-	b.Cleanup(func() { _ = s.Close() })
+	s := mustNew(b)
 	for i, k := range keys {
 		if err := s.Set(context.Background(), k, entries[i]); err != nil {
 			b.Fatal(err)
@@ -44,7 +43,7 @@ func benchStore(b *testing.B) (*Store, []string) {
 
 func benchOtter(b *testing.B) (*otter.Cache[string, item], []string) {
 	keys, entries := benchData()
-	cfg := config{maxEntries: DefaultMaxEntries}
+	cfg := defaultConfig()
 	c := otter.Must((&Store{}).otterOptions(&cfg))
 	b.Cleanup(func() { c.StopAllGoroutines() })
 	for i, k := range keys {
@@ -109,8 +108,7 @@ func BenchmarkOtterGetParallel(b *testing.B) {
 
 func BenchmarkSet(b *testing.B) {
 	keys, entries := benchData()
-	s := New()
-	b.Cleanup(func() { _ = s.Close() })
+	s := mustNew(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	i := 0
@@ -146,7 +144,10 @@ func BenchmarkMemoryPerEntry(b *testing.B) {
 			entries[i] = &store.Entry{Value: i, Expires: expires, Tags: []string{"product:" + strconv.Itoa(i)}}
 		}
 		given := heap()
-		s := New(WithMaxEntries(2 * n))
+		s, err := New(WithMaxEntries(2 * n))
+		if err != nil {
+			b.Fatal(err)
+		}
 		for i, k := range keys {
 			if err := s.Set(ctx, k, entries[i]); err != nil {
 				b.Fatal(err)

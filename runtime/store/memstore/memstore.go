@@ -54,14 +54,18 @@ type Store struct {
 	swept     chan struct{} // closed when the sweep has ended
 }
 
-// New returns an empty store configured by opts. It never fails: an option
-// with an out-of-range argument falls back to the default it documents.
-func New(opts ...Option) *Store {
-	cfg := config{maxEntries: DefaultMaxEntries}
+// New returns an empty store configured by opts. An option with an invalid
+// value is an error wrapping [store.ErrBadOption] (zoo.ErrBadOption) that
+// names the option and the value; nil options are ignored.
+func New(opts ...Option) (*Store, error) {
+	cfg := defaultConfig()
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&cfg)
 		}
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	s := &Store{now: time.Now, stop: make(chan struct{}), swept: make(chan struct{})}
 	if cfg.now != nil {
@@ -71,7 +75,7 @@ func New(opts ...Option) *Store {
 	}
 	s.cache = otter.Must(s.otterOptions(&cfg))
 	go s.sweepLoop()
-	return s
+	return s, nil
 }
 
 // item is what the store keeps in otter for an entry: the entry, and its
@@ -103,7 +107,7 @@ var (
 )
 
 // otterOptions translates cfg into otter's terms. Every combination it
-// returns is valid, so otter.Must cannot panic. Otter keeps no expiry and
+// returns for a validated cfg is valid, so otter.Must cannot panic. Otter keeps no expiry and
 // reads no clock: the store checks Expires itself on Get and sweeps expired
 // entries out, so that a hit costs what a lookup in a cache bounded by size
 // alone costs.

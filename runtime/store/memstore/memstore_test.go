@@ -18,13 +18,23 @@ import (
 )
 
 func TestContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return New() })
+	storetest.Run(t, func(t *testing.T) store.Store { return mustNew(t) })
 }
 
 func TestContractWeighted(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
-		return New(WithMaxWeight(1<<30, func(string, *store.Entry) uint32 { return 1 }))
+		return mustNew(t, WithMaxWeight(1<<30, func(string, *store.Entry) uint32 { return 1 }))
 	})
+}
+
+// mustNew returns a store made with opts, which are valid. The test closes
+// it when it ends, if it has not closed it itself.
+func mustNew(tb testing.TB, opts ...Option) *Store {
+	tb.Helper()
+	s, err := New(opts...)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
 }
 
 // fakeClock is a time source the test moves by hand.
@@ -43,8 +53,7 @@ func (c *fakeClock) After(d time.Duration) time.Time { return c.Now().Add(d) }
 func newClocked(t *testing.T, opts ...Option) (*Store, *fakeClock) {
 	t.Helper()
 	clk := newFakeClock()
-	s := New(append([]Option{WithClock(clk.Now)}, opts...)...)
-	t.Cleanup(func() { _ = s.Close() })
+	s := mustNew(t, append([]Option{WithClock(clk.Now)}, opts...)...)
 	return s, clk
 }
 
@@ -151,8 +160,7 @@ func TestExpiryRacingSet(t *testing.T) {
 		}
 		return start.Add(time.Second + time.Duration(n))
 	}
-	s := New(WithClock(now))
-	t.Cleanup(func() { _ = s.Close() })
+	s := mustNew(t, WithClock(now))
 
 	reads.Store(0)
 	set(t, s, "k", entry(1, start.Add(time.Hour)))
@@ -217,20 +225,40 @@ func TestOptions(t *testing.T) {
 	}{
 		{"default", nil, false, DefaultMaxEntries},
 		{"entries", []Option{WithMaxEntries(10)}, false, 10},
-		{"zero entries", []Option{WithMaxEntries(0)}, false, DefaultMaxEntries},
-		{"negative entries", []Option{WithMaxEntries(-1)}, false, DefaultMaxEntries},
 		{"weight", []Option{WithMaxWeight(1000, weigh)}, true, 1000},
-		{"zero weight", []Option{WithMaxWeight(0, weigh)}, false, DefaultMaxEntries},
-		{"nil weigher", []Option{WithMaxWeight(1000, nil)}, false, DefaultMaxEntries},
 		{"weight then entries", []Option{WithMaxWeight(1000, weigh), WithMaxEntries(10)}, false, 10},
 		{"entries then weight", []Option{WithMaxEntries(10), WithMaxWeight(1000, weigh)}, true, 1000},
+		{"bad entries, then weight", []Option{WithMaxEntries(-1), WithMaxWeight(1000, weigh)}, true, 1000},
 		{"nil option", []Option{nil, WithClock(nil)}, false, DefaultMaxEntries},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := New(tt.opts...)
-			defer s.Close()
+			s := mustNew(t, tt.opts...)
 			require.Equal(t, tt.weighted, s.cache.IsWeighted())
 			require.Equal(t, tt.max, s.cache.GetMaximum())
+		})
+	}
+}
+
+// TestBadOptions: New rejects an out-of-range option with an error that
+// wraps store.ErrBadOption and names the value, instead of falling back to
+// a default.
+func TestBadOptions(t *testing.T) {
+	weigh := func(string, *store.Entry) uint32 { return 1 }
+	for _, tt := range []struct {
+		opts []Option
+		want string
+	}{
+		{[]Option{WithMaxEntries(0)}, "zoo: bad option: memstore: max entries 0 is not positive"},
+		{[]Option{WithMaxEntries(-1)}, "zoo: bad option: memstore: max entries -1 is not positive"},
+		{[]Option{WithMaxWeight(0, weigh)}, "zoo: bad option: memstore: max weight 0 is not positive"},
+		{[]Option{WithMaxWeight(1000, nil)}, "zoo: bad option: memstore: max weight 1000 with a nil weigher"},
+		{[]Option{WithMaxWeight(1000, weigh), WithMaxEntries(-3)}, "zoo: bad option: memstore: max entries -3 is not positive"},
+	} {
+		t.Run(tt.want, func(t *testing.T) {
+			s, err := New(tt.opts...)
+			require.ErrorIs(t, err, store.ErrBadOption)
+			require.EqualError(t, err, tt.want)
+			require.Nil(t, s)
 		})
 	}
 }
@@ -239,8 +267,7 @@ func TestOptions(t *testing.T) {
 // system clock read per Get), which Close stops, and otter reads no clock
 // at all: it is configured exactly like a cache bounded by size alone.
 func TestDefaultClockIsCoarse(t *testing.T) {
-	s := New()
-	defer s.Close()
+	s := mustNew(t)
 	require.NotNil(t, s.coarse)
 	cfg := config{maxEntries: DefaultMaxEntries}
 	o := s.otterOptions(&cfg)
@@ -284,8 +311,7 @@ func TestSweepRemovesOnlyExpired(t *testing.T) {
 // Nothing here asserts a duration measured by the machine (it is shared and
 // may stall): only a Get known to have returned before Expires must hit.
 func TestCoarseExpiryPrecision(t *testing.T) {
-	s := New()
-	defer s.Close()
+	s := mustNew(t)
 	e := entry(1, time.Now().Add(20*Resolution))
 	set(t, s, "k", e)
 	if got := get(t, s, "k"); time.Now().Before(e.Expires) {
@@ -296,7 +322,7 @@ func TestCoarseExpiryPrecision(t *testing.T) {
 }
 
 func TestClose(t *testing.T) {
-	s := New()
+	s := mustNew(t)
 	set(t, s, "k", entry(1, time.Time{}))
 	require.NoError(t, s.Close())
 	require.NoError(t, s.Close(), "second Close")
@@ -314,8 +340,7 @@ func TestClose(t *testing.T) {
 }
 
 func TestSetNilEntry(t *testing.T) {
-	s := New()
-	defer s.Close()
+	s := mustNew(t)
 	err := s.Set(t.Context(), "k", nil)
 	require.Error(t, err)
 	require.False(t, errors.Is(err, store.ErrClosed))
@@ -323,8 +348,7 @@ func TestSetNilEntry(t *testing.T) {
 }
 
 func TestGetAllocatesNothing(t *testing.T) {
-	s := New()
-	defer s.Close()
+	s := mustNew(t)
 	ctx := context.Background()
 	set(t, s, "hit", entry(1, time.Now().Add(time.Hour)))
 	// The keys are built in buffers, as the cache does.

@@ -1,6 +1,8 @@
 package memstore
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/zoogen/zoogen/runtime/store"
@@ -15,38 +17,29 @@ type Option func(*config)
 
 type config struct {
 	maxEntries int
+	weighted   bool // WithMaxWeight was the last bound given
 	maxWeight  uint64
 	weigher    func(key string, e *store.Entry) uint32
 	now        func() time.Time
 }
 
-// WithMaxEntries bounds the store to about n entries. A non-positive n means
-// [DefaultMaxEntries]. It replaces the bound set by an earlier
-// [WithMaxEntries] or [WithMaxWeight].
+func defaultConfig() config { return config{maxEntries: DefaultMaxEntries} }
+
+// WithMaxEntries bounds the store to about n entries; n must be positive.
+// The default is [DefaultMaxEntries]. It replaces the bound set by an
+// earlier [WithMaxEntries] or [WithMaxWeight].
 func WithMaxEntries(n int) Option {
-	return func(c *config) {
-		if n <= 0 {
-			n = DefaultMaxEntries
-		}
-		c.maxEntries, c.maxWeight, c.weigher = n, 0, nil
-	}
+	return func(c *config) { c.maxEntries, c.weighted, c.maxWeight, c.weigher = n, false, 0, nil }
 }
 
 // WithMaxWeight bounds the store by the total weight of its entries, as
-// weigher measures them (bytes, for instance), instead of their number. The
-// weigher is called once when an entry is set, may be called concurrently,
-// and must not call the store; an entry it weighs 0 is never evicted to make
-// room. A max of 0 or a nil weigher means the default bound of
-// [DefaultMaxEntries] entries. It replaces the bound set by an earlier
-// [WithMaxEntries] or [WithMaxWeight].
+// weigher measures them (bytes, for instance), instead of their number: max
+// must be positive and weigher not nil. The weigher is called once when an
+// entry is set, may be called concurrently, and must not call the store; an
+// entry it weighs 0 is never evicted to make room. It replaces the bound
+// set by an earlier [WithMaxEntries] or [WithMaxWeight].
 func WithMaxWeight(max uint64, weigher func(key string, e *store.Entry) uint32) Option {
-	return func(c *config) {
-		if max == 0 || weigher == nil {
-			c.maxEntries, c.maxWeight, c.weigher = DefaultMaxEntries, 0, nil
-			return
-		}
-		c.maxEntries, c.maxWeight, c.weigher = 0, max, weigher
-	}
+	return func(c *config) { c.maxEntries, c.weighted, c.maxWeight, c.weigher = 0, true, max, weigher }
 }
 
 // WithClock makes the store read the time from now instead of the system
@@ -56,4 +49,21 @@ func WithMaxWeight(max uint64, weigher func(key string, e *store.Entry) uint32) 
 // is called concurrently. A nil now means the system clock.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.now = now }
+}
+
+// validate checks the options. Its errors wrap [store.ErrBadOption] (which
+// is zoo.ErrBadOption) and name the option and its value.
+func (c *config) validate() error {
+	var errs []error
+	if c.weighted {
+		if c.maxWeight == 0 {
+			errs = append(errs, fmt.Errorf("%w: memstore: max weight %d is not positive", store.ErrBadOption, c.maxWeight))
+		}
+		if c.weigher == nil {
+			errs = append(errs, fmt.Errorf("%w: memstore: max weight %d with a nil weigher", store.ErrBadOption, c.maxWeight))
+		}
+	} else if c.maxEntries <= 0 {
+		errs = append(errs, fmt.Errorf("%w: memstore: max entries %d is not positive", store.ErrBadOption, c.maxEntries))
+	}
+	return errors.Join(errs...)
 }

@@ -4,7 +4,13 @@
 // Every backend runs the same suite from its own tests:
 //
 //	func TestStore(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) store.Store { return memstore.New() })
+//		storetest.Run(t, func(t *testing.T) store.Store {
+//			s, err := memstore.New()
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			return s
+//		})
 //	}
 //
 // A store that implements [store.Shared] (Redis, LMDB) is checked against
