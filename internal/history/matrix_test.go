@@ -197,14 +197,15 @@ func runFault(t *testing.T, f fault, mode zoo.Consistency, d time.Duration) row 
 	}
 	out := row{fault: f, mode: mode, report: rep, stale: len(rep.Stale(window))}
 	// Recovery: from the fault to the last read it spoiled (an error, or
-	// a stale value of any lag).
+	// a stale value beyond what the mode allows: Local's ordinary
+	// propagation lag is not the fault's).
 	last := int64(0)
 	for _, op := range ops {
 		if op.Kind == history.Failed {
 			last = max(last, op.End)
 		}
 	}
-	for _, v := range rep.Violations {
+	for _, v := range rep.Stale(window) {
 		last = max(last, v.Read.End)
 	}
 	if last > faultAt.UnixNano() {
@@ -235,8 +236,8 @@ propagation window (100 ms) or, under a silent partition, the stated bound
 for noticing the dead link (3 s).
 **Errors** are reads that returned an error to their caller (a store that is
 down fails open to the database, so there should be none). **Recovery** is
-the time from the fault to the last read it spoiled (error or stale, of any
-lag), "-" when none was.
+the time from the fault to the last read it spoiled (an error, or a stale
+read beyond the allowance), "-" when none was.
 
 | fault | what was done | mode | reads | stale (any lag) | stale beyond the allowance | errors | recovery |
 |---|---|---|---:|---:|---:|---:|---:|
