@@ -52,9 +52,11 @@ section() {
 start=$SECONDS
 section "Memory hit vs the otter floor (GetIfPresent, size bound only), rounds interleaved; the zoo/otter column is the ratio" \
 	./runtime '^BenchmarkHitVsFloor$'
-section "Hit while an unrelated tag is invalidated every 100 hits (busy) vs nothing invalidated (quiet), 1, 3 and 5 tags per entry" \
-	./runtime '^BenchmarkHitWhileInvalidating$' -col /load
-section "Invalidate with 1k vs 300k entries, tags spread over the trie" \
+section "Hit while an unrelated tag is invalidated every 100 hits (busy) vs nothing invalidated (quiet), 1, 3 and 5 tags per entry, rounds interleaved; the busy/quiet column is the ratio" \
+	./runtime '^BenchmarkHitWhileInvalidatingVsQuiet$'
+section "Invalidate with 300k vs 1k entries, tags spread over the trie, rounds interleaved; the 300k/1k column is the ratio" \
+	./runtime '^BenchmarkInvalidateVsSmall$'
+section "Invalidate with 1k vs 300k entries, each run on its own (allocations)" \
 	./runtime '^BenchmarkInvalidate$' -col /entries
 section "One prune step at 300k trie nodes (a step visits at most PruneBudget nodes)" \
 	./runtime/trie '^BenchmarkPruneStep$'

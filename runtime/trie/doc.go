@@ -13,8 +13,10 @@
 // invalidation also bumps one of a few thousand counters, picked by hashing
 // the invalidated path; an entry remembers the sum of the counters of its
 // tags' prefixes, and while that sum is unchanged nothing on its paths was
-// invalidated, whatever happened elsewhere. Children live in copy-on-write
-// hash tables keyed by segment, which readers use without a lock.
+// invalidated, whatever happened elsewhere. A node keeps one child in
+// itself and the others in an open-addressing hash table of (hash, child)
+// cells, which writers fill in place and readers probe without a lock; a
+// lookup in a big trie loads a cell and the child per level.
 //
 // Nodes are pruned to keep memory bounded. Pruning forgets versions, so it
 // could make an invalidated entry look fresh again; it therefore raises a

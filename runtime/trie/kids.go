@@ -15,10 +15,10 @@ import (
 // follow, no other child to load, and for short segments no string to
 // compare.
 //
-// Readers probe without a lock. A cell goes from empty to a child and from
-// a child to a tombstone, never back, so a reader sees a child or passes
-// it, and stops at the first empty cell. Writers, serialised by Trie.mu,
-// fill slots in place and replace the whole table when it would be more
+// Readers probe without a lock. A cell goes from empty to a child, from a
+// child to a tombstone and from a tombstone to another child, never back to
+// empty, so a reader sees a child or passes it, and stops at the first
+// empty cell. Writers, serialised by Trie.mu, fill cells in place and replace the whole table when it would be more
 // than three quarters full (tombstones count) or a quarter of it is
 // tombstones, so that an insert costs O(1) amortised and a probe always
 // ends at an empty cell.

@@ -15,9 +15,10 @@ const Sep = ':'
 //
 // A Trie is safe for concurrent use. Readers ([Trie.Valid], [Trie.Fresh],
 // [Trie.Version], [Trie.Generation]) take no lock: they load atomics and
-// look children up in copy-on-write tables. Writers ([Trie.Invalidate],
-// [Trie.PruneStep]) are serialised by one mutex, held for O(depth) by
-// Invalidate and for at most [PruneBudget] nodes by a prune step.
+// look children up in tables that writers fill in place (kids.go).
+// Writers ([Trie.Invalidate], [Trie.PruneStep]) are serialised by one
+// mutex, held for O(depth) by Invalidate and for at most [PruneBudget]
+// nodes by a prune step.
 // The zero Trie is empty and ready to use.
 type Trie struct {
 	root    node
