@@ -282,8 +282,9 @@ func TestInvalidateWaitsForReplicas(t *testing.T) {
 	master := redistest.Start(t)
 	replica := redistest.StartReplica(t, master)
 	ctx := context.Background()
+	// A generous wait: a loaded machine may take a while to ack.
 	s := redisstore.New(clientOf(t, master.Addr()), redisstore.WithLogger(quiet()),
-		redisstore.WithReplicas(1, 100*time.Millisecond))
+		redisstore.WithTimeout(3*time.Second), redisstore.WithReplicas(1, 2*time.Second))
 	c, err := zoo.New(zoo.WithStore(s), zoo.WithNamespace("wait"), zoo.WithLogger(quiet()))
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
