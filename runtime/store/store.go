@@ -26,8 +26,9 @@ var ErrBadOption = errors.New("zoo: bad option")
 // valid for the duration of the call (the cache may build it in a reused
 // buffer): a store that keeps it must copy it. The key and entry passed to
 // Set are the store's to keep: callers treat an entry as immutable, and never
-// pass a nil one, once they hand it to Set. An entry whose Expires has passed
-// when Set is called is not stored and removes what was stored under its key.
+// pass a nil one, once they hand it to Set. An entry whose Expires (or, when
+// later, Retain) has passed when Set is called is not stored and removes
+// what was stored under its key.
 // Stores that keep bytes keep Expires to the millisecond at least.
 //
 // Stores that keep Go values (memstore) return the Value they were given.
@@ -61,6 +62,13 @@ type Entry struct {
 	// Expires is when the entry stops being served. The zero time means
 	// never.
 	Expires time.Time
+	// Retain, when later than Expires, is how long the store keeps the
+	// entry: past Expires, Get no longer returns it, and a store that
+	// implements [StaleReader] returns it from GetStale until Retain (a
+	// method with stale-if-error serves it when its load fails). The zero
+	// time keeps the entry until Expires. Stores keep Retain to the
+	// millisecond, and need not return it from Get.
+	Retain time.Time
 	// Tags are the dependency tags the value was loaded under.
 	Tags []string
 	// TagVersions, filled by shared stores on Get, are the versions the
@@ -72,6 +80,25 @@ type Entry struct {
 	// Memo is the cache's, not the store's: the cache's memo of the entry's
 	// freshness against its tag trie. Stores neither read nor keep it.
 	Memo trie.Memo
+}
+
+// KeepUntil returns when the store may drop e: Retain if it is later than
+// Expires, else Expires.
+func (e *Entry) KeepUntil() time.Time {
+	if !e.Expires.IsZero() && e.Retain.After(e.Expires) {
+		return e.Retain
+	}
+	return e.Expires
+}
+
+// StaleReader is implemented by stores that keep entries past their
+// Expires until their Retain (memory, LMDB, Redis), for stale-if-error.
+type StaleReader interface {
+	// GetStale is Get for an entry whose Expires may have passed: it
+	// returns the entry stored under key until its Retain passes. A shared
+	// store validates it as GetFresh does: it returns nil for an entry that
+	// an invalidation recorded in the store makes stale.
+	GetStale(ctx context.Context, key string) (*Entry, error)
 }
 
 // Expired reports whether e has expired at now.

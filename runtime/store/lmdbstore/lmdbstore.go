@@ -22,9 +22,10 @@ import (
 )
 
 var (
-	_ store.Store   = (*Store)(nil)
-	_ store.Shared  = (*Store)(nil)
-	_ store.Checker = (*Store)(nil)
+	_ store.Store       = (*Store)(nil)
+	_ store.Shared      = (*Store)(nil)
+	_ store.Checker     = (*Store)(nil)
+	_ store.StaleReader = (*Store)(nil)
 )
 
 // envFlags are the flags every process opens the file with; see the
@@ -571,6 +572,18 @@ func (s *Store) isClosed() bool {
 // Bytes that do not decode are counted ([Store.Corrupt]), logged, deleted
 // later, and reported as an error wrapping [store.ErrCorrupt].
 func (s *Store) Get(_ context.Context, key string) (*store.Entry, error) {
+	return s.get(key, false)
+}
+
+// GetStale is [Store.Get] for an entry whose Expires may have passed: it
+// returns the entry until its Retain passes (stale-if-error), checked
+// against the versions in the file like every read.
+func (s *Store) GetStale(_ context.Context, key string) (*store.Entry, error) {
+	return s.get(key, true)
+}
+
+// get is Get, or GetStale when stale is set.
+func (s *Store) get(key string, stale bool) (*store.Entry, error) {
 	now := time.Now()
 	ns := s.ns.Load()
 	var e *store.Entry
@@ -581,7 +594,7 @@ func (s *Store) Get(_ context.Context, key string) (*store.Entry, error) {
 		if val == nil || err != nil {
 			return err
 		}
-		e, corruptErr = s.decodeEntry(val, key, hashed, now)
+		e, corruptErr = s.decodeEntry(val, key, hashed, now, stale)
 		if corruptErr != nil {
 			bad = bytes.Clone(lkey)
 			return nil
@@ -650,7 +663,8 @@ func (s *Store) Check(_ context.Context, key string, e *store.Entry) (bool, erro
 	}
 	s.slowChecks.Add(1)
 	ns := s.ns.Load()
-	want := expiryMillis(e.Expires.UnixMilli(), e.Expires.IsZero())
+	until := e.KeepUntil()
+	want := expiryMillis(until.UnixMilli(), until.IsZero())
 	fresh, keep := false, false
 	err := s.read(func(r *rtxn) error {
 		_, _, val, err := s.entryIn(r, key)
@@ -685,9 +699,11 @@ func (s *Store) Check(_ context.Context, key string, e *store.Entry) (bool, erro
 }
 
 // decodeEntry reads a stored value for key. It returns nil for an expired
-// entry, and an error wrapping store.ErrCorrupt for bytes that are not an
-// entry.
-func (s *Store) decodeEntry(val []byte, key string, hashed bool, now time.Time) (*store.Entry, error) {
+// entry (with stale, one past its retention), and an error wrapping
+// store.ErrCorrupt for bytes that are not an entry. The header's expiry is
+// the entry's retention (Entry.KeepUntil); a later one than its Expires
+// is returned as its Retain.
+func (s *Store) decodeEntry(val []byte, key string, hashed bool, now time.Time, stale bool) (*store.Entry, error) {
 	expMs, full, frame, err := parseValue(val)
 	if err == nil && hashed != (full != nil) {
 		err = errBadValue
@@ -705,8 +721,11 @@ func (s *Store) decodeEntry(val []byte, key string, hashed bool, now time.Time) 
 	if err != nil {
 		return nil, err
 	}
-	if e.Expired(now) {
+	if !stale && e.Expired(now) {
 		return nil, nil
+	}
+	if expMs != neverExpires && !e.Expires.IsZero() && int64(expMs) > e.Expires.UnixMilli() {
+		e.Retain = time.UnixMilli(int64(expMs))
 	}
 	return e, nil
 }
@@ -769,7 +788,7 @@ func (s *Store) Set(ctx context.Context, key string, e *store.Entry) error {
 	if s.isClosed() {
 		return errClosed
 	}
-	if !e.Expires.IsZero() && !e.Expires.After(time.Now()) {
+	if !e.Expires.IsZero() && !e.KeepUntil().After(time.Now()) {
 		return s.Delete(ctx, key)
 	}
 	frame, err := s.codec.Encode(e)
@@ -777,7 +796,8 @@ func (s *Store) Set(ctx context.Context, key string, e *store.Entry) error {
 		return fmt.Errorf("zoo: lmdbstore: %w", err)
 	}
 	lkey, hashed := entryKey(nil, key, s.maxKey)
-	expMs := expiryMillis(e.Expires.UnixMilli(), e.Expires.IsZero())
+	keep := e.KeepUntil()
+	expMs := expiryMillis(keep.UnixMilli(), keep.IsZero())
 	val := encodeValue(key, hashed, expMs, frame)
 	if limit := s.mapBytes.Load() / 4; int64(len(val)) > limit {
 		return fmt.Errorf("zoo: lmdbstore: a %d-byte entry is over the %d bytes (a quarter of the map) an entry may take", len(val), limit)

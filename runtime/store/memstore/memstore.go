@@ -12,7 +12,10 @@ import (
 	"github.com/zoogen/zoogen/runtime/store"
 )
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store       = (*Store)(nil)
+	_ store.StaleReader = (*Store)(nil)
+)
 
 var errNilEntry = errors.New("zoo: memstore: nil entry")
 
@@ -82,21 +85,27 @@ func New(opts ...Option) (*Store, error) {
 // Expires in Unix nanoseconds (never: math.MaxInt64), so that a hit checks
 // expiry with one integer comparison and without reading the entry.
 type item struct {
-	e   *store.Entry
-	exp int64
+	e    *store.Entry
+	exp  int64
+	keep int64 // Retain, when later than exp; else exp
 }
 
 // itemOf returns the item that keeps e. An Expires past what Unix
 // nanoseconds hold (the year 2262) counts as never, one before them (1677)
 // as long gone.
 func itemOf(e *store.Entry) item {
-	switch t := e.Expires; {
+	return item{e: e, exp: nanos(e.Expires), keep: nanos(e.KeepUntil())}
+}
+
+// nanos returns t in Unix nanoseconds, clamped: the zero time is never.
+func nanos(t time.Time) int64 {
+	switch {
 	case t.IsZero() || !t.Before(maxNano):
-		return item{e: e, exp: math.MaxInt64}
+		return math.MaxInt64
 	case t.Before(minNano):
-		return item{e: e, exp: math.MinInt64}
+		return math.MinInt64
 	default:
-		return item{e: e, exp: t.UnixNano()}
+		return t.UnixNano()
 	}
 }
 
@@ -134,6 +143,10 @@ func (s *Store) nowNano() int64 {
 // expiredAt reports whether it has expired at now, in Unix nanoseconds.
 func (it item) expiredAt(now int64) bool { return now >= it.exp }
 
+// goneAt reports whether it is past its retention at now: GetStale no
+// longer returns it and the sweep removes it.
+func (it item) goneAt(now int64) bool { return now >= it.keep }
+
 // SweepEvery is how often a [Store] removes the entries that have expired
 // (those that Get has stopped returning): until then they count towards the
 // bound.
@@ -153,17 +166,18 @@ func (s *Store) sweepLoop() {
 	}
 }
 
-// sweep removes the entries that have expired. An entry set in the meantime
+// sweep removes the entries past their retention (their Expires, unless
+// Retain is later). An entry set in the meantime
 // under the same key stays: each removal checks, under the key's lock, the
 // entry it removes.
 func (s *Store) sweep() {
 	now := s.nowNano()
 	for k, it := range s.cache.All() {
-		if !it.expiredAt(now) {
+		if !it.goneAt(now) {
 			continue
 		}
 		s.cache.ComputeIfPresent(k, func(cur item) (item, otter.ComputeOp) {
-			if cur.expiredAt(now) {
+			if cur.goneAt(now) {
 				return item{}, otter.InvalidateOp
 			}
 			return cur, otter.CancelOp
@@ -190,10 +204,29 @@ func (s *Store) Get(_ context.Context, key string) (*store.Entry, error) {
 	return it.e, nil
 }
 
+// GetStale returns the entry stored under key even if its Expires has
+// passed, until its Retain passes; nil and a nil error if there is none. It
+// does not keep key and does not allocate.
+func (s *Store) GetStale(_ context.Context, key string) (*store.Entry, error) {
+	if s.closed.Load() {
+		return nil, errClosed
+	}
+	it, _ := s.cache.GetIfPresent(key)
+	if it.e == nil || it.goneAt(s.nowNano()) {
+		return nil, nil
+	}
+	return it.e, nil
+}
+
+// NowNano returns the time, in Unix nanoseconds, that Get compares Expires
+// with: the coarse clock's (see [Resolution]), or the one given to
+// [WithClock]. Reading it costs an atomic load with the coarse clock.
+func (s *Store) NowNano() int64 { return s.nowNano() }
+
 // Set stores e under key, replacing what was there. The store keeps key and
 // e as they are: the caller must change neither afterwards. An entry whose
-// Expires has already passed is not stored, and the entry it would have
-// replaced is removed.
+// Expires (or, when later, Retain) has already passed is not stored, and
+// the entry it would have replaced is removed.
 func (s *Store) Set(_ context.Context, key string, e *store.Entry) error {
 	if s.closed.Load() {
 		return errClosed
@@ -201,7 +234,7 @@ func (s *Store) Set(_ context.Context, key string, e *store.Entry) error {
 	if e == nil {
 		return errNilEntry
 	}
-	if e.Expired(s.now()) {
+	if it := itemOf(e); it.goneAt(s.now().UnixNano()) {
 		s.cache.Invalidate(key)
 		return nil
 	}

@@ -31,11 +31,12 @@ const DefaultTimeout = 250 * time.Millisecond
 const fieldsCacheSize = 100_000
 
 var (
-	_ store.Store    = (*Store)(nil)
-	_ store.Shared   = (*Store)(nil)
-	_ store.Checker  = (*Store)(nil)
-	_ store.Locker   = (*Store)(nil)
-	_ store.Reporter = (*Store)(nil)
+	_ store.Store       = (*Store)(nil)
+	_ store.Shared      = (*Store)(nil)
+	_ store.Checker     = (*Store)(nil)
+	_ store.Locker      = (*Store)(nil)
+	_ store.Reporter    = (*Store)(nil)
+	_ store.StaleReader = (*Store)(nil)
 )
 
 // Store is a [store.Shared] on Redis. Make one with [New]; a cache attaches
@@ -275,6 +276,10 @@ func (s *Store) Get(ctx context.Context, key string) (*store.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	if e.Expired(time.Now()) {
+		// Kept past its Expires for GetStale (Entry.Retain).
+		return nil, nil
+	}
 	if tv, ok := vals[1].(string); ok {
 		if e.TagVersions, err = decodeTagVersions(tv); err != nil {
 			return nil, err
@@ -292,11 +297,25 @@ func (s *Store) Get(ctx context.Context, key string) (*store.Entry, error) {
 // versions with two pipelined HMGETs; the first time, or when the entry's
 // tags have changed, one script reads and checks both.
 func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) {
+	e, err := s.getFresh(ctx, key, serverChecks)
+	if e != nil && e.Expired(time.Now()) {
+		// Kept past its Expires for GetStale (Entry.Retain).
+		return nil, nil
+	}
+	return e, err
+}
+
+// GetStale is GetFresh for an entry whose Expires may have passed: Redis
+// keeps an entry until its Retain (its key's PEXPIREAT), and GetStale
+// returns it until then if no invalidation recorded in Redis makes it
+// stale (stale-if-error).
+func (s *Store) GetStale(ctx context.Context, key string) (*store.Entry, error) {
 	return s.getFresh(ctx, key, serverChecks)
 }
 
-// getFresh is GetFresh; again is how many more reads it may make when one
-// went over a connection to a server not checked yet.
+// getFresh is GetFresh without the check of Expires; again is how many
+// more reads it may make when one went over a connection to a server not
+// checked yet.
 func (s *Store) getFresh(ctx context.Context, key string, again int) (*store.Entry, error) {
 	k := s.currentKeys()
 	if fields, ok := s.fields.GetIfPresent(key); ok {
@@ -472,19 +491,20 @@ func versionFields(tags []string) []string {
 	return fields
 }
 
-// Set stores e under key with a native TTL, unless an invalidation recorded
+// Set stores e under key with a native TTL (its retention: Retain when
+// later than Expires), unless an invalidation recorded
 // since e.AsOf already makes it stale.
 func (s *Store) Set(ctx context.Context, key string, e *store.Entry) error {
 	if e == nil {
 		return errors.New("zoo: redisstore: nil entry")
 	}
 	k := s.currentKeys()
-	var expiry int64
+	var expiry int64 // the key's PEXPIREAT: the entry's retention
 	if !e.Expires.IsZero() {
-		if !e.Expires.After(time.Now()) {
+		if !e.KeepUntil().After(time.Now()) {
 			return s.Delete(ctx, key)
 		}
-		expiry = e.Expires.UnixMilli()
+		expiry = e.KeepUntil().UnixMilli()
 	}
 	frame, err := s.codec.Encode(e)
 	if err != nil {

@@ -17,7 +17,10 @@
 // that contract too: its clock, the versions of its invalidations, GetFresh
 // along the path of each tag, and pruning that never makes an invalidated
 // entry fresh again; one that implements [store.Locker], against the
-// exclusion of its locks. Those subtests are skipped for other stores.
+// exclusion of its locks; one that implements [store.StaleReader], against
+// keeping an entry past its Expires until its Retain (and, when shared,
+// never returning one an invalidation made stale). Those subtests are
+// skipped for other stores.
 //
 // [Run] asks for a fresh store in every subtest and closes it when the
 // subtest ends. It never sleeps and never moves a clock: a backend whose

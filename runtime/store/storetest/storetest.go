@@ -51,6 +51,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Shared/PruneKeepsInvalidations", implementing[store.Shared](testSharedPrune)},
 		{"Locker/Exclusive", implementing[store.Locker](testLockerExclusive)},
 		{"Checker/Check", implementing[checker](testChecker)},
+		{"StaleReader/Retain", implementing[store.StaleReader](testStaleRetain)},
+		{"StaleReader/Invalidated", implementing[staleShared](testStaleInvalidated)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -755,4 +757,74 @@ func testLockerExclusive(t *testing.T, s store.Locker) {
 	require.NoError(t, err, "Lock after unlock")
 	require.True(t, ok, "Lock after unlock")
 	unlock()
+}
+
+// testStaleRetain: an entry past its Expires and before its Retain is
+// stored, missed by Get and returned by GetStale; one past both is neither;
+// without a Retain an expired entry is gone for GetStale too.
+func testStaleRetain(t *testing.T, s store.StaleReader) {
+	st := s.(store.Store)
+	kept := key(t, "kept")
+	e := newEntry(t, st, newSample(1, "kept"), "org:1:product:2")
+	e.Expires = time.Now().Add(-time.Minute)
+	e.Retain = time.Now().Add(time.Hour)
+	requireSet(t, st, kept, e)
+	requireMiss(t, st, kept)
+	got, err := s.GetStale(t.Context(), kept)
+	require.NoError(t, err, "GetStale(%q)", kept)
+	requireEntry(t, e, got)
+
+	live := key(t, "live")
+	l := newEntry(t, st, newSample(2, "live"))
+	l.Retain = l.Expires.Add(time.Hour)
+	requireSet(t, st, live, l)
+	requireGet(t, st, live, l)
+	got, err = s.GetStale(t.Context(), live)
+	require.NoError(t, err, "GetStale(%q)", live)
+	requireEntry(t, l, got)
+
+	gone := key(t, "gone")
+	g := newEntry(t, st, newSample(3, "gone"))
+	g.Expires = time.Now().Add(-time.Hour)
+	g.Retain = time.Now().Add(-time.Minute)
+	requireSet(t, st, gone, g)
+	got, err = s.GetStale(t.Context(), gone)
+	require.NoError(t, err, "GetStale(%q)", gone)
+	require.Nil(t, got, "GetStale returned an entry past its Retain")
+
+	plain := key(t, "plain")
+	p := newEntry(t, st, newSample(4, "plain"))
+	p.Expires = time.Now().Add(-time.Minute)
+	requireSet(t, st, plain, p)
+	got, err = s.GetStale(t.Context(), plain)
+	require.NoError(t, err, "GetStale(%q)", plain)
+	require.Nil(t, got, "GetStale returned an expired entry with no Retain")
+
+	missing := key(t, "missing")
+	got, err = s.GetStale(t.Context(), missing)
+	require.NoError(t, err, "GetStale(%q)", missing)
+	require.Nil(t, got, "GetStale of a key never set")
+}
+
+// staleShared is a shared store that keeps entries past their Expires.
+type staleShared interface {
+	store.Shared
+	store.StaleReader
+}
+
+// testStaleInvalidated: a shared store's GetStale never returns an entry an
+// invalidation recorded in the store makes stale, expired or not.
+func testStaleInvalidated(t *testing.T, s staleShared) {
+	k := key(t, "product")
+	e := newEntry(t, s, newSample(1, "old"), "org:1:product:2")
+	e.Expires = time.Now().Add(-time.Minute)
+	e.Retain = time.Now().Add(time.Hour)
+	requireSet(t, s, k, e)
+	got, err := s.GetStale(t.Context(), k)
+	require.NoError(t, err, "GetStale(%q)", k)
+	requireEntry(t, e, got)
+	requireInvalidate(t, s, 0, "org:1")
+	got, err = s.GetStale(t.Context(), k)
+	require.NoError(t, err, "GetStale(%q)", k)
+	require.Nil(t, got, "GetStale returned an entry invalidated through a prefix of its tag")
 }
