@@ -16,7 +16,7 @@ const annotationPrefix = "//zoo:"
 
 // verbs are the annotations and the options each takes.
 var verbs = map[string][]string{
-	"cache":      {"deps", "key", "ttl", "errors", "copy"},
+	"cache":      {"deps", "key", "ttl", "errors", "copy", "refresh", "stale-if-error"},
 	"invalidate": {"deps"},
 }
 

@@ -333,6 +333,7 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 				m.CacheErrors = append(m.CacheErrors, ref)
 			}
 		}
+		ok = p.refreshOptions(m, ann) && ok
 		ok = p.codecCheck(pkg.Types, m, scope.resultTypes) && ok
 		if !p.deps(pkg, m, ann, scope) || !ok {
 			return nil

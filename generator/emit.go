@@ -177,6 +177,12 @@ func (e *emitter) iface(f *jen.File, it *model.Interface) {
 						if m.Copy {
 							s.Line().Id("Copy").Op(":").True()
 						}
+						if m.Refresh > 0 {
+							s.Line().Id("Refresh").Op(":").Add(duration(m.Refresh))
+						}
+						if m.StaleIfError > 0 {
+							s.Line().Id("StaleIfError").Op(":").Add(duration(m.StaleIfError))
+						}
 						s.Line()
 					}))
 				}

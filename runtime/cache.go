@@ -73,6 +73,11 @@ type Cache struct {
 	closed  bool           // guarded by mu; set once
 	isDone  atomic.Bool    // closed, readable without mu
 	loads   sync.WaitGroup // flights in progress
+	// refreshing counts the background refreshes in flight, guarded by
+	// mu; closing ends their loads' contexts in Close (refresh.go).
+	refreshing int
+	closing    context.Context
+	endLoads   context.CancelFunc
 	// stored counts the flights that ended after storing an entry,
 	// incremented under mu once the entry is visible. Every lookup reads
 	// it, so it has a cache line of its own: a miss writing mu or flights
@@ -112,6 +117,7 @@ func New(opts ...Option) (*Cache, error) {
 		stop:     make(chan struct{}),
 		pruneNow: make(chan struct{}, 1),
 	}
+	c.closing, c.endLoads = context.WithCancel(context.Background())
 	c.logs.Logger = cfg.logger
 	c.maxTTL.Store(int64(cfg.ttl))
 	c.instance = cfg.instance
@@ -185,6 +191,7 @@ func (c *Cache) Close() error {
 	c.mu.Unlock()
 	close(c.stop)
 	c.bg.Wait()
+	c.endLoads() // background refreshes stop; loads callers wait for go on
 	c.loads.Wait()
 	var errs []error
 	if c.remote != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/zoogen/zoogen/runtime/hlc"
 )
@@ -28,6 +29,8 @@ type depsKey struct{}
 type deps struct {
 	asOf hlc.Timestamp // set before the load starts
 	tagLog
+	ttl    time.Duration // from SetTTL (ttl.go), guarded by tagLog.mu
+	ttlSet bool
 }
 
 // tagLog collects tags, from any goroutine, until it is sealed.

@@ -32,6 +32,12 @@ type flight[T any] struct {
 
 	waiters int // guarded by Cache.mu
 	cancel  context.CancelFunc
+
+	// refreshOf is the entry a background refresh reloads (refresh.go),
+	// nil for the load of a miss; stale is set when the load failed and
+	// val is an expired entry's (stale.go).
+	refreshOf *store.Entry
+	stale     bool
 }
 
 // maxJoins bounds how often a caller joins a flight whose result turned out
@@ -122,11 +128,12 @@ func loadShared[T any](ctx context.Context, m *Method, key string, miss Miss, lo
 			propagate(ctx, f.tags)
 			return f.val, nil
 		}
-		if c.readPath() == readInStore {
+		inStore := c.readPath() == readInStore
+		if inStore && !f.stale {
 			// Only the store knows every invalidation: a joiner takes what
 			// the store holds now, which the load stored unless it was
 			// already stale.
-			if v, ok := lookupRemote[T](ctx, m, key); ok {
+			if v, _, ok := lookupRemote[T](ctx, m, key); ok {
 				return v, nil
 			}
 			continue
@@ -136,8 +143,10 @@ func loadShared[T any](ctx context.Context, m *Method, key string, miss Miss, lo
 		// arrival. Otherwise the result must be valid now, after its
 		// arrival: one found valid when the load returned may have been
 		// joined after an invalidation that landed before the flight was
-		// gone.
-		if joinGen == f.gen || f.stamped && c.trie.Valid(f.tags, f.asOf) {
+		// gone. An expired value served for a failed load (stale.go) was
+		// validated after the load failed, in the store when only the
+		// store knows every invalidation: after every joiner arrived.
+		if joinGen == f.gen || f.stale && inStore || f.stamped && c.trie.Valid(f.tags, f.asOf) {
 			if !m.copy {
 				propagate(ctx, f.tags)
 				return f.val, nil
@@ -173,8 +182,8 @@ func loadAlone[T any](ctx context.Context, load func(context.Context) (T, error)
 func leave[T any](c *Cache, key string, f *flight[T]) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if f.waiters--; f.waiters > 0 {
-		return
+	if f.waiters--; f.waiters > 0 || f.refreshOf != nil {
+		return // a refresh goes on without waiters
 	}
 	if c.flights[key] == any(f) {
 		delete(c.flights, key)
@@ -197,11 +206,18 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 	var unlock func() // releases the key's load lock, once the entry is stored
 	defer func() {
 		activeLoads.Add(-1)
+		var ttl time.Duration // the loader's SetTTL, if it called it
 		if !filled {
 			f.tags = d.seal()
+			var keep bool
+			ttl, keep = d.ttlOf()
+			cacheable = cacheable && keep
 		}
 		if !returned {
 			f.err = fmt.Errorf("zoo: load of %s exited its goroutine", m.label)
+		}
+		if f.err != nil && f.panicked == nil && returned && m.stale > 0 && f.refreshOf == nil {
+			serveStale(ctx, c, m, key, f)
 		}
 		f.stamped = cacheable
 		ok := f.err == nil && f.panicked == nil
@@ -211,11 +227,12 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 			kept = f.raw
 		}
 		if ok && filled && c.local != nil {
-			_ = c.local.Set(ctx, key, &store.Entry{Value: kept, AsOf: f.asOf, Expires: fillExpires, Tags: f.tags})
+			_ = c.local.Set(ctx, key, &store.Entry{Value: kept, AsOf: f.asOf, Expires: fillExpires,
+				Retain: m.retain(fillExpires), Tags: f.tags})
 		}
-		stored := ok && cacheable && !filled && c.trie.Valid(f.tags, f.asOf)
+		stored := ok && cacheable && !filled && !f.stale && c.trie.Valid(f.tags, f.asOf)
 		if stored {
-			stored = c.set(ctx, m, key, kept, f.asOf, f.tags)
+			stored = c.set(ctx, m, key, kept, f.asOf, f.tags, ttl)
 		}
 		if unlock != nil {
 			// After the store, so that a process waiting on the lock finds
@@ -224,6 +241,12 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 		}
 		span.SetAttributes(attribute.Bool("zoo.hit", false), attribute.Int("zoo.tags", len(f.tags)),
 			attribute.Bool("zoo.stored", stored), attribute.Bool("zoo.filled_by_peer", filled))
+		if f.refreshOf != nil {
+			span.SetAttributes(attribute.Bool("zoo.refresh", true))
+		}
+		if f.stale {
+			span.SetAttributes(attribute.Bool("zoo.stale", true))
+		}
 		switch {
 		case f.panicked != nil:
 			span.SetStatus(codes.Error, "load panicked")
@@ -236,12 +259,18 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 		if c.flights[key] == any(f) {
 			delete(c.flights, key)
 		}
-		if ok && cacheable {
+		if f.refreshOf != nil {
+			c.refreshing--
+		}
+		if ok && cacheable && !f.stale {
 			// After the store, before a caller that missed can find the
 			// flight gone: it looks again (loadShared).
 			c.stored.Add(1)
 		}
 		c.mu.Unlock()
+		if f.refreshOf != nil {
+			refreshed(c, m, f.refreshOf, f.err, f.panicked)
+		}
 		f.cancel()
 		close(f.done)
 	}()
@@ -259,7 +288,9 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 			cacheable = false
 		}
 		f.asOf = asOf
-		if cacheable && c.locker != nil && c.cfg.lockTTL > 0 {
+		// A background refresh takes no lock: the entry it reloads is
+		// fresh in the store, where the lock's holder would find it.
+		if cacheable && c.locker != nil && c.cfg.lockTTL > 0 && f.refreshOf == nil {
 			u, ok, err := c.locker.Lock(ctx, key, c.cfg.lockTTL)
 			switch {
 			case ok:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 	"unsafe"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -19,14 +20,17 @@ import (
 //
 // key is read during the call only; callers build it in a stack buffer.
 func Lookup[T any](ctx context.Context, m *Method, key []byte) (T, bool) {
-	v, ok, _ := Find[T](ctx, m, key)
+	v, ok, _ := find[T](ctx, m, key, false)
 	return v, ok
 }
 
 // Miss is what a lookup that found nothing hands on to [LoadMiss]: how many
-// loads had stored an entry when it began. Called by generated code.
+// loads had stored an entry when it began, and, for a hit on an entry due
+// for a refresh (MethodSpec.Refresh), the entry and its value, which
+// LoadMiss returns as it starts the reload. Called by generated code.
 type Miss struct {
 	stored uint64
+	due    *dueHit
 }
 
 // Find is [Lookup] for a caller that loads on a miss: it also returns the
@@ -34,26 +38,41 @@ type Miss struct {
 // builds no closure and a miss reads the store once.
 //
 // key is read during the call only; callers build it in a stack buffer.
+//
+// For a method with a refresh interval (MethodSpec.Refresh), a hit on an
+// entry older than it reports ok false, with the cached value, for one
+// caller per entry: its LoadMiss returns that value at once and reloads the
+// entry in the background.
 func Find[T any](ctx context.Context, m *Method, key []byte) (T, bool, Miss) {
+	return find[T](ctx, m, key, true)
+}
+
+// find is Find; refresh says whether the caller reloads an entry due for
+// a refresh.
+func find[T any](ctx context.Context, m *Method, key []byte, refresh bool) (T, bool, Miss) {
 	miss := Miss{stored: m.c.stored.Load()}
 	// The key stays in the caller's stack buffer: the memory tier does not
 	// keep it, and is called directly (through an interface the key would
 	// escape). The remote path copies it.
-	v, ok := lookupLocal[T](ctx, m, unsafe.String(unsafe.SliceData(key), len(key)))
+	v, e, ok := lookupLocal[T](ctx, m, unsafe.String(unsafe.SliceData(key), len(key)))
 	if !ok && m.c.readPath() != readMemory {
-		v, ok = lookupRemote[T](ctx, m, string(key))
+		v, e, ok = lookupRemote[T](ctx, m, string(key))
 	}
 	if ok {
 		m.hit(ctx)
+		if m.refresh != 0 && refresh && m.due(e) {
+			miss.due = &dueHit{entry: e, value: v}
+			return v, false, miss
+		}
 	}
 	return v, ok, miss
 }
 
 // lookup is Lookup for a key the caller owns.
 func lookup[T any](ctx context.Context, m *Method, key string) (T, bool) {
-	v, ok := lookupLocal[T](ctx, m, key)
+	v, _, ok := lookupLocal[T](ctx, m, key)
 	if !ok && m.c.readPath() != readMemory {
-		v, ok = lookupRemote[T](ctx, m, key)
+		v, _, ok = lookupRemote[T](ctx, m, key)
 	}
 	if ok {
 		m.hit(ctx)
@@ -137,13 +156,20 @@ func Load[T any](ctx context.Context, m *Method, key []byte, load func(context.C
 	if ok {
 		return v, nil
 	}
-	return loadShared(ctx, m, string(key), miss, load)
+	return LoadMiss(ctx, m, key, miss, load)
 }
 
 // LoadMiss is [Load] for a caller whose [Find] of key just missed: it does
 // not look key up again, unless a load stored an entry since the Find
-// began. Called by generated code.
+// began. After a Find that found an entry due for a refresh, it returns
+// the cached value at once and reloads it with load in the background.
+// Called by generated code.
 func LoadMiss[T any](ctx context.Context, m *Method, key []byte, miss Miss, load func(context.Context) (T, error)) (T, error) {
+	if miss.due != nil {
+		v, _ := miss.due.value.(T)
+		startRefresh(ctx, m, string(key), miss.due.entry, load)
+		return v, nil
+	}
 	return loadShared(ctx, m, string(key), miss, load)
 }
 
@@ -166,8 +192,9 @@ func (p *PanicError) Unwrap() error {
 	return err
 }
 
-// set stores a loaded value in each tier and reports whether it did.
-func (c *Cache) set(ctx context.Context, m *Method, key string, v any, asOf hlc.Timestamp, tags []string) bool {
+// set stores a loaded value in each tier and reports whether it did. ttl
+// is the loader's (SetTTL), or 0 for the method's.
+func (c *Cache) set(ctx context.Context, m *Method, key string, v any, asOf hlc.Timestamp, tags []string, ttl time.Duration) bool {
 	remote := v
 	if c.cfg.maxValue > 0 {
 		raw, err := codec.EncodeValue(v)
@@ -181,9 +208,15 @@ func (c *Cache) set(ctx context.Context, m *Method, key string, v any, asOf hlc.
 			remote = raw // a byte store embeds it as it is: encoded once
 		}
 	}
-	expires := c.cfg.now().Add(c.ttl(m))
+	if ttl == 0 {
+		ttl = c.ttl(m)
+	} else {
+		c.coverTTL(ttl + m.stale) // the loader's own (SetTTL)
+	}
+	expires := c.cfg.now().Add(ttl)
+	retain := m.retain(expires)
 	if c.remote != nil {
-		err := c.remote.Set(ctx, key, &store.Entry{Value: remote, AsOf: asOf, Expires: expires, Tags: tags})
+		err := c.remote.Set(ctx, key, &store.Entry{Value: remote, AsOf: asOf, Expires: expires, Retain: retain, Tags: tags})
 		if err != nil {
 			m.count(failOpens)
 			c.logs.Warn("zoo: store write failed; the value was served but not cached",
@@ -192,7 +225,7 @@ func (c *Cache) set(ctx context.Context, m *Method, key string, v any, asOf hlc.
 		}
 	}
 	if c.local != nil {
-		if err := c.local.Set(ctx, key, &store.Entry{Value: v, AsOf: asOf, Expires: expires, Tags: tags}); err != nil {
+		if err := c.local.Set(ctx, key, &store.Entry{Value: v, AsOf: asOf, Expires: expires, Retain: retain, Tags: tags}); err != nil {
 			c.logs.Warn("zoo: store write failed; the value was served but not cached",
 				slog.String("method", m.label), slog.String("error", err.Error()))
 			return false

@@ -39,6 +39,17 @@ type MethodSpec struct {
 	// the load calls the repository itself, and the failure is logged and
 	// counted ([MethodStats].Uncopyable). The annotation option is copy=true.
 	Copy bool
+	// Refresh, when positive and shorter than the TTL, makes a hit on an
+	// entry older than it return the cached value at once and reload the
+	// entry in the background (refresh-ahead; see [WithMaxRefreshes]). The
+	// annotation option is refresh=.
+	Refresh time.Duration
+	// StaleIfError, when positive, makes a miss whose load fails return
+	// the entry that expired less than StaleIfError ago, if no
+	// invalidation made it stale, instead of the error; stores keep
+	// entries that much longer than their TTL. The annotation option is
+	// stale-if-error=.
+	StaleIfError time.Duration
 }
 
 // Method is a cached method bound to a cache: its key prefix, TTL and
@@ -55,6 +66,11 @@ type Method struct {
 	copy   bool         // spec.Copy
 	stats  *methodStats // nil when statistics are off
 	attrs  trace.SpanStartEventOption
+
+	// refresh is spec.Refresh in milliseconds, or 0 when the method does
+	// not refresh; stale is spec.StaleIfError, or 0 (refresh.go, stale.go).
+	refresh int64
+	stale   time.Duration
 }
 
 // Method returns the handle a decorator uses for one of its methods. Called
@@ -107,12 +123,8 @@ func (t *methodTable) add(c *Cache, spec MethodSpec) *Method {
 			slog.String("method", spec.Interface+"."+spec.Method), slog.Duration("ttl", ttl))
 		ttl = MaxTTL
 	}
-	for {
-		old := c.maxTTL.Load()
-		if int64(ttl) <= old || c.maxTTL.CompareAndSwap(old, int64(ttl)) {
-			break
-		}
-	}
+	refresh, stale := c.refreshSpec(spec, ttl)
+	c.coverTTL(ttl + stale)
 	m := &Method{
 		c:      c,
 		spec:   spec,
@@ -123,6 +135,7 @@ func (t *methodTable) add(c *Cache, spec MethodSpec) *Method {
 		attrs: trace.WithAttributes(attribute.String("zoo.package", spec.Package),
 			attribute.String("zoo.interface", spec.Interface), attribute.String("zoo.method", spec.Method)),
 	}
+	m.refresh, m.stale = refresh, stale
 	if c.cfg.stats {
 		row := spec
 		row.TTL = 0

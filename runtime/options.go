@@ -41,6 +41,7 @@ type config struct {
 	hitSpans    bool
 	instance    string
 	maxValue    int // bytes of MessagePack; 0: no limit
+	maxRefresh  int // background refreshes at once
 }
 
 func defaultConfig() config {
@@ -53,6 +54,7 @@ func defaultConfig() config {
 		localTier:   -1,
 		lockTTL:     DefaultLockTTL,
 		stats:       true,
+		maxRefresh:  DefaultMaxRefreshes,
 	}
 }
 
@@ -217,6 +219,9 @@ func (c *config) validate() error {
 	}
 	if c.lockTTL < 0 {
 		errs = append(errs, fmt.Errorf("%w: lock TTL %v is negative", ErrBadOption, c.lockTTL))
+	}
+	if c.maxRefresh <= 0 {
+		errs = append(errs, fmt.Errorf("%w: max refreshes %d is not positive", ErrBadOption, c.maxRefresh))
 	}
 	if c.logger == nil {
 		errs = append(errs, fmt.Errorf("%w: nil logger", ErrBadOption))

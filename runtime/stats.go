@@ -72,6 +72,7 @@ type methodStats struct {
 	hits, misses, loads, loadErrors, coalesced counter
 	decodeFailures, failOpens, invalidations   counter
 	oversized, uncopyable                      counter
+	refreshes, refreshErrors, staleServed      counter
 	loadDuration                               histogram
 }
 
@@ -125,6 +126,13 @@ type MethodStats struct {
 	// that did not survive a MessagePack round trip: served to the caller
 	// that loaded them only, and not cached.
 	Uncopyable uint64
+	// Refreshes counts the background reloads of entries older than the
+	// method's refresh interval (they count as Loads too); RefreshErrors
+	// those that failed, leaving the old entry in place.
+	Refreshes, RefreshErrors uint64
+	// StaleServed counts failed loads answered with an expired entry
+	// (stale-if-error).
+	StaleServed uint64
 	// LoadDuration is a histogram of load durations: counts per bucket of
 	// LoadBuckets, then the count above the last, and the sum in seconds.
 	LoadDurationCounts []uint64
@@ -173,6 +181,9 @@ func (c *Cache) Stats() Stats {
 		r.Invalidations += st.invalidations.load()
 		r.Oversized += st.oversized.load()
 		r.Uncopyable += st.uncopyable.load()
+		r.Refreshes += st.refreshes.load()
+		r.RefreshErrors += st.refreshErrors.load()
+		r.StaleServed += st.staleServed.load()
 		for b := range st.loadDuration.counts {
 			r.LoadDurationCounts[b] += st.loadDuration.counts[b].Load()
 		}

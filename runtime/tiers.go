@@ -45,17 +45,19 @@ func (c *Cache) readPath() readPath {
 
 // lookupLocal reads key from the memory tier, which answers alone while
 // the local versions can be trusted: always for a memory cache, and for a
-// shared store while its invalidations reach this process.
-func lookupLocal[T any](ctx context.Context, m *Method, key string) (T, bool) {
+// shared store while its invalidations reach this process. It returns the
+// entry it served too.
+func lookupLocal[T any](ctx context.Context, m *Method, key string) (T, *store.Entry, bool) {
 	c := m.c
 	if c.local != nil && c.readPath() != readInStore {
 		e, _ := c.local.Get(ctx, key)
 		if e != nil && (e.Memo.Holds(&c.trie) || c.fresh(e)) {
-			return kept[T](ctx, m, e)
+			v, ok := kept[T](ctx, m, e)
+			return v, e, ok
 		}
 	}
 	var zero T
-	return zero, false
+	return zero, nil, false
 }
 
 // kept returns the value of e, an entry of the memory tier found fresh.
@@ -82,23 +84,23 @@ func kept[T any](ctx context.Context, m *Method, e *store.Entry) (T, bool) {
 // validates every read: a copy is served once the store confirms it
 // (one round trip, no value sent or decoded). done is false when the
 // memory tier cannot answer and the store must be read.
-func lookupChecked[T any](ctx context.Context, m *Method, key string) (v T, ok, done bool) {
+func lookupChecked[T any](ctx context.Context, m *Method, key string) (v T, e *store.Entry, ok, done bool) {
 	c := m.c
-	e, _ := c.local.Get(ctx, key)
+	e, _ = c.local.Get(ctx, key)
 	if e == nil || !c.fresh(e) {
-		return v, false, false
+		return v, nil, false, false
 	}
 	fresh, err := c.checker.Check(ctx, key, e)
 	if err != nil {
 		storeFailed(m, err)
-		return v, false, true
+		return v, nil, false, true
 	}
 	if !fresh {
 		_ = c.local.Delete(ctx, key)
-		return v, false, false
+		return v, nil, false, false
 	}
 	v, ok = kept[T](ctx, m, e)
-	return v, ok, ok
+	return v, e, ok, ok
 }
 
 // storeFailed reports a failed read of the store outside the process.
@@ -113,8 +115,9 @@ func storeFailed(m *Method, err error) {
 	m.c.logs.Warn("zoo: store read failed; serving from the repository", slog.String("error", err.Error()))
 }
 
-// lookupRemote reads key from the store outside the process.
-func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, bool) {
+// lookupRemote reads key from the store outside the process. It returns
+// the entry it served too.
+func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, *store.Entry, bool) {
 	var zero T
 	c := m.c
 	inStore := c.readPath() == readInStore
@@ -122,8 +125,8 @@ func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, bool) {
 	var err error
 	if inStore {
 		if c.checker != nil {
-			if v, ok, done := lookupChecked[T](ctx, m, key); done {
-				return v, ok
+			if v, e, ok, done := lookupChecked[T](ctx, m, key); done {
+				return v, e, ok
 			}
 		}
 		e, err = c.shared.GetFresh(ctx, key)
@@ -132,20 +135,23 @@ func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, bool) {
 	}
 	if err != nil {
 		storeFailed(m, err)
-		return zero, false
+		return zero, nil, false
 	}
-	if e == nil {
-		return zero, false
+	// Expiry by the cache's clock too, which tests move (the store's is
+	// the system's): an entry kept past its Expires for stale-if-error is
+	// a miss.
+	if e == nil || e.Expired(c.cfg.now()) {
+		return zero, nil, false
 	}
 	if len(e.TagVersions) > 0 {
 		c.catchUp(e.TagVersions)
 	}
 	if !c.fresh(e) {
-		return zero, false
+		return zero, nil, false
 	}
 	v, ok := decode[T](c, m, e.Value)
 	if !ok {
-		return zero, false
+		return zero, nil, false
 	}
 	if c.local != nil && (!inStore || c.checker != nil) {
 		var kept any = v
@@ -154,9 +160,13 @@ func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, bool) {
 			kept, keep = encodeCopy(c, m, v)
 		}
 		if keep {
-			_ = c.local.Set(ctx, key, &store.Entry{Value: kept, AsOf: e.AsOf, Expires: e.Expires, Tags: e.Tags})
+			retain := e.Retain
+			if retain.IsZero() {
+				retain = m.retain(e.Expires)
+			}
+			_ = c.local.Set(ctx, key, &store.Entry{Value: kept, AsOf: e.AsOf, Expires: e.Expires, Retain: retain, Tags: e.Tags})
 		}
 	}
 	propagate(ctx, e.Tags)
-	return v, true
+	return v, e, true
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/zoogen/zoogen/runtime/hlc"
@@ -80,6 +81,9 @@ type Entry struct {
 	// Memo is the cache's, not the store's: the cache's memo of the entry's
 	// freshness against its tag trie. Stores neither read nor keep it.
 	Memo trie.Memo
+	// Refreshing is the cache's too: set while a background reload of the
+	// entry runs (refresh-ahead), so that one hit starts it.
+	Refreshing atomic.Bool
 }
 
 // KeepUntil returns when the store may drop e: Retain if it is later than

@@ -92,6 +92,11 @@ type Method struct {
 	// Copy is copy=true: every caller but the loader gets a copy of the
 	// cached value.
 	Copy bool `json:",omitempty"`
+	// Refresh is refresh=: hits on entries older than it reload them in
+	// the background. StaleIfError is stale-if-error=: a failed load
+	// serves an entry expired less than it ago.
+	Refresh      time.Duration `json:",omitempty"`
+	StaleIfError time.Duration `json:",omitempty"`
 	// CacheErrors are the sentinel errors cached like values.
 	CacheErrors []*Ref `json:",omitempty"`
 	// Holder names the generated struct that holds the results in the
