@@ -368,7 +368,7 @@ func storedEntry[T any](ctx context.Context, c *Cache, m *Method, key string) (e
 	if err != nil {
 		return nil, v, false, true
 	}
-	if e == nil {
+	if e == nil || e.Expired(c.cfg.now()) { // by the cache's clock too, as lookupRemote
 		return nil, v, false, false
 	}
 	v, ok := decode[T](c, m, e.Value)
