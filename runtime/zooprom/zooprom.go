@@ -24,6 +24,7 @@ type Collector struct {
 	hits, misses, loads, loadErrors, coalesced     *prometheus.Desc
 	decodeFailures, failOpens, methodInvalidations *prometheus.Desc
 	oversized, uncopyable                          *prometheus.Desc
+	refreshes, refreshErrors, staleServed          *prometheus.Desc
 	loadDuration                                   *prometheus.Desc
 	invalidations, evictions, tagNodes, connected  *prometheus.Desc
 }
@@ -51,6 +52,9 @@ func NewCollector(c *zoo.Cache) *Collector {
 		loadDuration:        d("load_duration_seconds", "How long loads took.", method),
 		oversized:           d("oversized_total", "Loaded values over the size limit, served and not cached.", method),
 		uncopyable:          d("uncopyable_total", "Loaded values of a copying method that did not survive a MessagePack round trip, served to their loader only and not cached.", method),
+		refreshes:           d("refreshes_total", "Background reloads of entries older than their method's refresh interval (counted in loads_total too).", method),
+		refreshErrors:       d("refresh_errors_total", "Background reloads that failed; the old entry stayed.", method),
+		staleServed:         d("stale_served_total", "Failed loads answered with an expired entry (stale-if-error).", method),
 		invalidations:       d("invalidations_total", "Invalidations, from methods and from Cache.Invalidate.", cache),
 		evictions:           d("evictions_total", "Entries the memory tier dropped for room.", cache),
 		tagNodes:            d("tag_nodes", "Nodes in the tag trie.", cache),
@@ -61,7 +65,7 @@ func NewCollector(c *zoo.Cache) *Collector {
 // Describe sends the descriptors of every metric.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.hits, c.misses, c.loads, c.loadErrors, c.coalesced, c.decodeFailures,
-		c.failOpens, c.methodInvalidations, c.oversized, c.uncopyable, c.loadDuration, c.invalidations, c.evictions, c.tagNodes, c.connected} {
+		c.failOpens, c.methodInvalidations, c.oversized, c.uncopyable, c.refreshes, c.refreshErrors, c.staleServed, c.loadDuration, c.invalidations, c.evictions, c.tagNodes, c.connected} {
 		ch <- d
 	}
 }
@@ -84,6 +88,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.methodInvalidations, m.Invalidations, l...)
 		counter(c.oversized, m.Oversized, l...)
 		counter(c.uncopyable, m.Uncopyable, l...)
+		counter(c.refreshes, m.Refreshes, l...)
+		counter(c.refreshErrors, m.RefreshErrors, l...)
+		counter(c.staleServed, m.StaleServed, l...)
 		buckets := make(map[float64]uint64, len(zoo.LoadBuckets))
 		var cumulative uint64
 		for i, le := range zoo.LoadBuckets {

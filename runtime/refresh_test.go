@@ -1,0 +1,97 @@
+package runtime_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	zoo "github.com/zoogen/zoogen/runtime"
+)
+
+// movedClock is a clock a test moves by hand.
+type movedClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *movedClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *movedClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// TestRefreshAndStaleSpans: a background refresh's load span says
+// zoo.refresh, and a failed load answered with an expired entry says
+// zoo.stale.
+func TestRefreshAndStaleSpans(t *testing.T) {
+	ctx := context.Background()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	clk := &movedClock{t: time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)}
+	c := newCache(t, zoo.WithTracerProvider(tp), zoo.WithClock(clk.now))
+	m := c.Method(zoo.MethodSpec{Package: "example.com/shop", Interface: "Repo", Method: "Get",
+		TTL: 10 * time.Minute, Refresh: time.Minute, StaleIfError: time.Hour})
+	k := zoo.KeyInt(m.Key(nil), 1)
+	ok := func(context.Context) (int, error) { return 1, nil }
+	down := func(context.Context) (int, error) { return 0, errors.New("db down") }
+
+	_, err := zoo.Load(ctx, m, k, ok)
+	require.NoError(t, err)
+	clk.add(61 * time.Second)
+	_, err = zoo.Load(ctx, m, k, ok) // due: a background refresh
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(rec.Ended()) == 2 }, 10*time.Second, time.Millisecond)
+	clk.add(11 * time.Minute)
+	v, err := zoo.Load(ctx, m, k, down) // expired, failing: the refreshed entry
+	require.NoError(t, err)
+	require.Equal(t, 1, v)
+
+	spans := rec.Ended()
+	require.Len(t, spans, 3)
+	assert.False(t, attrs(spans[0])["zoo.refresh"].AsBool(), "the first load is no refresh")
+	assert.True(t, attrs(spans[1])["zoo.refresh"].AsBool(), "the background load says zoo.refresh")
+	assert.True(t, attrs(spans[1])["zoo.stored"].AsBool())
+	assert.True(t, attrs(spans[2])["zoo.stale"].AsBool(), "the failed load served stale says zoo.stale")
+	assert.False(t, attrs(spans[2])["zoo.stored"].AsBool(), "a stale value is not stored again")
+	s := c.Stats().Methods[0]
+	assert.Equal(t, uint64(1), s.Refreshes)
+	assert.Equal(t, uint64(1), s.StaleServed)
+}
+
+// TestRefreshSpecChecked: a refresh interval that is not shorter than the
+// TTL, or negative, turns refreshing off (with a warning) rather than
+// reloading on every hit.
+func TestRefreshSpecChecked(t *testing.T) {
+	ctx := context.Background()
+	clk := &movedClock{t: time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)}
+	c := newCache(t, zoo.WithClock(clk.now), zoo.WithTTL(time.Minute))
+	for _, r := range []time.Duration{time.Minute, 2 * time.Minute, -time.Second} {
+		m := c.Method(zoo.MethodSpec{Package: "example.com/shop", Interface: "Repo", Method: "Get" + r.String(), Refresh: r})
+		loads := 0
+		load := func(context.Context) (int, error) { loads++; return loads, nil }
+		k := m.Key(nil)
+		_, err := zoo.Load(ctx, m, k, load)
+		require.NoError(t, err)
+		clk.add(30 * time.Second)
+		for range 3 {
+			_, err := zoo.Load(ctx, m, k, load)
+			require.NoError(t, err)
+		}
+		assert.Equal(t, 1, loads, "refresh=%v with the cache's TTL of 1m reloaded", r)
+	}
+	_, err := zoo.New(zoo.WithMaxRefreshes(0))
+	require.ErrorIs(t, err, zoo.ErrBadOption)
+}
