@@ -64,6 +64,8 @@ section "A hit with copy=true (a MessagePack round trip) vs a shared hit, ten-fi
 	./runtime '^BenchmarkHitCopy$' -col /copy
 section "Reading the miss token on a hit (Find) vs a lookup without it" \
 	./runtime '^BenchmarkHitMissToken$' -col /v
+section "A hit on a method with refresh= (entry younger than the interval) vs without, rounds interleaved; the refresh/plain column is the ratio" \
+	./runtime '^BenchmarkHitRefreshVsPlain$'
 section "LMDB: strict hit (memory tier confirmed in the file) vs strict without the tier, local-mode tier and a memory-only hit" \
 	./runtime/store/lmdbstore '^BenchmarkHit$'
 section "Redis: strict hit (memory tier confirmed in one round trip) vs strict without the tier and a raw GET + decode; cpu-µs/op is the client's CPU" \
