@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -282,15 +283,16 @@ func statsCmd(ctx context.Context, src source, w io.Writer) error {
 			yes(s.Connected), hits, misses, ratio(hits, misses), loads, s.Invalidations, s.TagNodes)
 	}
 	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "INSTANCE\tMETHOD\tHITS\tMISSES\tHIT RATIO\tLOADS\tERRORS\tCOALESCED\tFAIL-OPENS\tMEAN LOAD\t")
+	fmt.Fprintln(tw, "INSTANCE\tMETHOD\tHITS\tMISSES\tHIT RATIO\tLOADS\tERRORS\tCOALESCED\tFAIL-OPENS\tREFRESHES\tSTALE\tMEAN LOAD\t")
 	for _, s := range all {
 		for _, m := range s.Methods {
 			mean := "–"
 			if m.Loads > 0 {
 				mean = (time.Duration(m.LoadDurationSum / float64(m.Loads) * float64(time.Second))).Round(time.Microsecond).String()
 			}
-			fmt.Fprintf(tw, "%s\t%s.%s\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%s\t\n", s.Instance, m.Interface, m.Method,
-				m.Hits, m.Misses, ratio(m.Hits, m.Misses), m.Loads, m.LoadErrors, m.Coalesced, m.FailOpens, mean)
+			fmt.Fprintf(tw, "%s\t%s.%s\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%s\t%d\t%s\t\n", s.Instance, m.Interface, m.Method,
+				m.Hits, m.Misses, ratio(m.Hits, m.Misses), m.Loads, m.LoadErrors, m.Coalesced, m.FailOpens,
+				refreshes(m), m.StaleServed, mean)
 		}
 	}
 	return tw.Flush()
@@ -375,4 +377,13 @@ func yes(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// refreshes shows a method's background refreshes, and those that failed
+// after a slash when any did: 12, or 12/3.
+func refreshes(m zoo.MethodStats) string {
+	if m.RefreshErrors == 0 {
+		return strconv.FormatUint(m.Refreshes, 10)
+	}
+	return fmt.Sprintf("%d/%d", m.Refreshes, m.RefreshErrors)
 }

@@ -90,9 +90,9 @@ td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:right}td:first-c
 <p>{{.Consistency}} consistency{{if .Shared}}, shared store {{if .Connected}}connected{{else}}<strong>not connected</strong>{{end}}{{end}} ·
 {{.Invalidations}} invalidations · {{.Evictions}} evictions · {{.TagNodes}} tag nodes · clock {{.Clock}}</p>
 <table><tr><th>method</th><th>hits</th><th>misses</th><th>hit ratio</th><th>loads</th><th>load errors</th>
-<th>coalesced</th><th>decode failures</th><th>fail-opens</th><th>invalidations</th></tr>
+<th>coalesced</th><th>decode failures</th><th>fail-opens</th><th>invalidations</th><th>refreshes</th><th>refresh errors</th><th>stale served</th></tr>
 {{range .Methods}}<tr><td>{{.Interface}}.{{.Method}}</td><td>{{.Hits}}</td><td>{{.Misses}}</td><td>{{ratio .Hits .Misses}}</td>
-<td>{{.Loads}}</td><td>{{.LoadErrors}}</td><td>{{.Coalesced}}</td><td>{{.DecodeFailures}}</td><td>{{.FailOpens}}</td><td>{{.Invalidations}}</td></tr>
+<td>{{.Loads}}</td><td>{{.LoadErrors}}</td><td>{{.Coalesced}}</td><td>{{.DecodeFailures}}</td><td>{{.FailOpens}}</td><td>{{.Invalidations}}</td><td>{{.Refreshes}}</td><td>{{.RefreshErrors}}</td><td>{{.StaleServed}}</td></tr>
 {{end}}</table>
 <p><a href="?format=json">JSON</a> · <a href="tags">tags</a></p>
 </body></html>
