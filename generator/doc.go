@@ -41,7 +41,10 @@
 // deps is a comma-separated list of tag templates; a segment is either text
 // or one <param>, <param.Field.Sub> or <param.Method> reference. ttl is a Go
 // duration. errors lists sentinel errors that are cached like values, with
-// their message. copy=true gives every caller a copy of a cached value. The
+// their message. copy=true gives every caller a copy of a cached value.
+// refresh (a duration shorter than ttl) reloads an entry older than it in
+// the background while serving it; stale-if-error (a duration) answers a
+// failed load with an entry expired less than that ago (refresh.go). The
 // last result is the error result when its type implements error and can
 // be nil (error, type Error error, *AppError): never cached otherwise, and
 // a write invalidates only when it is nil.

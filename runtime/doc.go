@@ -24,6 +24,15 @@
 // result only if no invalidation of the result's tags completed before it
 // joined.
 //
+// # Refresh-ahead, stale-if-error, per-entry TTLs
+//
+// A method with a refresh interval ([MethodSpec].Refresh, refresh=) serves
+// an entry older than it and reloads it once in the background, under the
+// same stamping rule; one with a stale-if-error window
+// ([MethodSpec].StaleIfError, stale-if-error=) answers a failed load with
+// the entry that expired less than the window ago. Neither ever serves an
+// invalidated entry. A loader sets its entry's own TTL with [SetTTL].
+//
 // # Stores
 //
 // Entries live in a [store.Store]: by default in process memory
