@@ -95,3 +95,44 @@ func TestRefreshSpecChecked(t *testing.T) {
 	_, err := zoo.New(zoo.WithMaxRefreshes(0))
 	require.ErrorIs(t, err, zoo.ErrBadOption)
 }
+
+// TestRefreshLimit: with WithMaxRefreshes(1), a hit on a second due entry
+// while one reload runs is served and starts none; a later hit does.
+func TestRefreshLimit(t *testing.T) {
+	ctx := context.Background()
+	clk := &movedClock{t: time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)}
+	c := newCache(t, zoo.WithClock(clk.now), zoo.WithMaxRefreshes(1))
+	m := c.Method(zoo.MethodSpec{Package: "example.com/shop", Interface: "Repo", Method: "Get",
+		TTL: 10 * time.Minute, Refresh: time.Minute})
+	hold := make(chan struct{})
+	var held sync.Once
+	entered := make(chan struct{})
+	load := func(id int) func(context.Context) (int, error) {
+		return func(context.Context) (int, error) {
+			if id == 1 && clk.now().After(time.Date(2026, 12, 2, 12, 0, 30, 0, time.UTC)) {
+				held.Do(func() { close(entered) })
+				<-hold
+			}
+			return id, nil
+		}
+	}
+	key := func(id int64) []byte { return zoo.KeyInt(m.Key(nil), id) }
+	for id := range int64(2) {
+		_, err := zoo.Load(ctx, m, key(id+1), load(int(id+1)))
+		require.NoError(t, err)
+	}
+	clk.add(61 * time.Second)
+	v, err := zoo.Load(ctx, m, key(1), load(1)) // starts the one reload, held
+	require.NoError(t, err)
+	require.Equal(t, 1, v)
+	<-entered
+	v, err = zoo.Load(ctx, m, key(2), load(2)) // no room: served, no reload
+	require.NoError(t, err)
+	require.Equal(t, 2, v)
+	assert.Equal(t, uint64(1), c.Stats().Methods[0].Refreshes)
+	close(hold)
+	require.Eventually(t, func() bool {
+		_, err := zoo.Load(ctx, m, key(2), load(2))
+		return err == nil && c.Stats().Methods[0].Refreshes == 2
+	}, 10*time.Second, time.Millisecond, "the second entry was never refreshed once there was room")
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	zoo "github.com/zoogen/zoogen/runtime"
@@ -52,10 +53,12 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// flaky reads rows of db through a cached method, failing while down.
+// flaky reads rows of db through a cached method, failing while down;
+// while hold is set, loads wait for it to be closed.
 type flaky struct {
 	db   *db
 	down atomic.Bool
+	hold atomic.Pointer[chan struct{}]
 }
 
 func (r *flaky) read(m *zoo.Method, id int64) (int64, error) {
@@ -63,6 +66,9 @@ func (r *flaky) read(m *zoo.Method, id int64) (int64, error) {
 	k := zoo.KeyInt(m.Key(buf[:0]), id)
 	return zoo.Load(context.Background(), m, k, func(ctx context.Context) (int64, error) {
 		zoo.AddDeps(ctx, zoo.Tag("item", id))
+		if hold := r.hold.Load(); hold != nil {
+			<-*hold
+		}
 		if r.down.Load() {
 			return 0, errDown
 		}
@@ -152,6 +158,25 @@ func testRefreshAndStale(t *testing.T, newCache func(t *testing.T, opts ...zoo.O
 			require.Equal(t, int64(1), v)
 			require.Equal(t, uint64(1), methodStats(c, "Sturdy").StaleServed)
 
+			// Callers that join the failing load get the expired entry too.
+			hold := make(chan struct{})
+			r.hold.Store(&hold)
+			const callers = 4
+			var wg sync.WaitGroup
+			for range callers {
+				wg.Go(func() {
+					v, err := r.read(m, 1)
+					assert.NoError(t, err, "a caller of a failed load within the window")
+					assert.Equal(t, int64(1), v)
+				})
+			}
+			eventually(t, 10*time.Second, func() bool { return methodStats(c, "Sturdy").Coalesced == callers-1 },
+				"the callers never joined one load")
+			r.hold.Store(nil)
+			close(hold)
+			wg.Wait()
+			require.Equal(t, uint64(2), methodStats(c, "Sturdy").StaleServed, "one stale answer per failed load")
+
 			require.NoError(t, c.Invalidate(context.Background(), zoo.Tag("item", 1)))
 			_, err = r.read(m, 1)
 			require.ErrorIs(t, err, errDown, "an invalidated entry was served for a failed load")
@@ -164,7 +189,7 @@ func testRefreshAndStale(t *testing.T, newCache func(t *testing.T, opts ...zoo.O
 			r.down.Store(true)
 			_, err = r.read(m, 1)
 			require.ErrorIs(t, err, errDown, "an entry past the window was served for a failed load")
-			require.Equal(t, uint64(1), methodStats(c, "Sturdy").StaleServed)
+			require.Equal(t, uint64(2), methodStats(c, "Sturdy").StaleServed)
 		})
 	}
 }
