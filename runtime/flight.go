@@ -216,7 +216,8 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 		if !returned {
 			f.err = fmt.Errorf("zoo: load of %s exited its goroutine", m.label)
 		}
-		if f.err != nil && f.panicked == nil && returned && m.stale > 0 && f.refreshOf == nil {
+		loadErr := f.err
+		if f.err != nil && f.panicked == nil && returned && m.stale > 0 && (f.refreshOf == nil || waitedFor(c, f)) {
 			serveStale(ctx, c, m, key, f)
 		}
 		f.stamped = cacheable
@@ -269,7 +270,7 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 		}
 		c.mu.Unlock()
 		if f.refreshOf != nil {
-			refreshed(c, m, f.refreshOf, f.err, f.panicked)
+			refreshed(c, m, f.refreshOf, loadErr, f.panicked)
 		}
 		f.cancel()
 		close(f.done)

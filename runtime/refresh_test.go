@@ -136,3 +136,43 @@ func TestRefreshLimit(t *testing.T) {
 		return err == nil && c.Stats().Methods[0].Refreshes == 2
 	}, 10*time.Second, time.Millisecond, "the second entry was never refreshed once there was room")
 }
+
+// TestFailedRefreshServesStaleToJoiners: a miss that joins a background
+// refresh (its entry expired meanwhile) gets the expired entry when the
+// refresh fails, as the load of a miss would give it; the refresh still
+// counts as failed.
+func TestFailedRefreshServesStaleToJoiners(t *testing.T) {
+	ctx := context.Background()
+	clk := &movedClock{t: time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)}
+	c := newCache(t, zoo.WithClock(clk.now))
+	m := c.Method(zoo.MethodSpec{Package: "example.com/shop", Interface: "Repo", Method: "Get",
+		TTL: 2 * time.Minute, Refresh: time.Minute, StaleIfError: time.Hour})
+	k := zoo.KeyInt(m.Key(nil), 1)
+	_, err := zoo.Load(ctx, m, k, func(context.Context) (int, error) { return 1, nil })
+	require.NoError(t, err)
+
+	clk.add(61 * time.Second)
+	hold, entered := make(chan struct{}), make(chan struct{})
+	failing := func(context.Context) (int, error) {
+		close(entered)
+		<-hold
+		return 0, errors.New("db down")
+	}
+	v, err := zoo.Load(ctx, m, k, failing) // due: the refresh starts, held
+	require.NoError(t, err)
+	require.Equal(t, 1, v)
+	<-entered
+	clk.add(2 * time.Minute) // the entry expires while the refresh runs
+	got := make(chan int, 1)
+	go func() {
+		v, err := zoo.Load(ctx, m, k, failing)
+		assert.NoError(t, err, "a miss that joined a failed refresh within the window")
+		got <- v
+	}()
+	waitForWaiters(t, c, k, 1)
+	close(hold)
+	assert.Equal(t, 1, <-got)
+	s := c.Stats().Methods[0]
+	assert.Equal(t, uint64(1), s.RefreshErrors)
+	assert.Equal(t, uint64(1), s.StaleServed)
+}

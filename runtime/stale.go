@@ -41,6 +41,16 @@ func (m *Method) retain(expires time.Time) time.Time {
 
 func staleServed(s *methodStats) *counter { return &s.staleServed }
 
+// waitedFor reports whether callers wait for flight f: a background
+// refresh that failed answers the misses that joined it (its entry was
+// invalidated, or expired, meanwhile) as a miss's load would, and nobody
+// otherwise.
+func waitedFor[T any](c *Cache, f *flight[T]) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return f.waiters > 0
+}
+
 // serveStale answers the failed load of flight f with the expired entry of
 // key, if one is kept, expired less than m's window ago and not made
 // stale by an invalidation. It reports whether it did.
