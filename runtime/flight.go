@@ -217,7 +217,7 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 			f.err = fmt.Errorf("zoo: load of %s exited its goroutine", m.label)
 		}
 		loadErr := f.err
-		if f.err != nil && f.panicked == nil && returned && m.stale > 0 && (f.refreshOf == nil || waitedFor(c, f)) {
+		if f.err != nil && f.panicked == nil && returned && m.stale > 0 && waitedFor(c, f) {
 			serveStale(ctx, c, m, key, f)
 		}
 		f.stamped = cacheable

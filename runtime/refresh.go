@@ -16,10 +16,11 @@ import (
 // load of a miss (flight.go) that no caller waits for. It stamps its asOf
 // before it loads and stores only if no invalidation came meanwhile, as
 // every load does; a miss on the key while it runs joins it. The reload of
-// an entry starts once: the entry's Refreshing flag is set by the hit that
+// an entry starts once: the entry's Refresh state is set by the hit that
 // starts it and cleared when it ends, so other hits cost one more atomic
-// load. A reload that fails leaves the old entry in place until its TTL;
-// the next hit tries again. At most [WithMaxRefreshes] run at once; a hit
+// load. A reload that fails leaves the old entry in place until its TTL,
+// and a hit retries it no sooner than one refresh interval later, so that
+// a database that is down is not asked again on every hit. At most [WithMaxRefreshes] run at once; a hit
 // that finds no room serves the entry and starts nothing. Close cancels
 // the reloads' contexts and waits for them.
 //
@@ -79,14 +80,19 @@ func (c *Cache) coverTTL(d time.Duration) {
 }
 
 // due reports whether e, an entry of m just found fresh, is older than m's
-// refresh interval and no reload of it runs; it then marks e as
-// refreshing, for one caller.
+// refresh interval, no reload of it runs and none failed in the last
+// interval; it then marks e as refreshing, for one caller.
 func (m *Method) due(e *store.Entry) bool {
-	if m.c.nowMillis()-e.AsOf.Wall() < m.refresh {
+	now := m.c.nowMillis()
+	if now-e.AsOf.Wall() < m.refresh {
 		return false
 	}
-	return !e.Refreshing.Load() && e.Refreshing.CompareAndSwap(false, true)
+	st := e.Refresh.Load()
+	return st >= 0 && st <= now && e.Refresh.CompareAndSwap(st, refreshRunning)
 }
+
+// refreshRunning is the Refresh state of an entry whose reload runs.
+const refreshRunning = -1
 
 // nowMillis is the time entries' ages are measured against: the memory
 // tier's clock (coarse, or the injected one), else the cache's.
@@ -106,7 +112,7 @@ func startRefresh[T any](ctx context.Context, m *Method, key string, e *store.En
 	_, busy := c.flights[key]
 	if c.closed || busy || c.refreshing >= c.cfg.maxRefresh {
 		c.mu.Unlock()
-		e.Refreshing.Store(false)
+		e.Refresh.Store(0)
 		return
 	}
 	c.refreshing++
@@ -130,16 +136,19 @@ func startRefresh[T any](ctx context.Context, m *Method, key string, e *store.En
 func refreshes(s *methodStats) *counter     { return &s.refreshes }
 func refreshErrors(s *methodStats) *counter { return &s.refreshErrors }
 
-// refreshed ends the background reload of e: the next hit on e may start
-// another, and a failure is counted and logged (unless Close cancelled it).
+// refreshed ends the background reload of e: a failure is counted and
+// logged (unless Close cancelled it), and a hit may start another reload
+// of e one refresh interval after it (at once after a success, which
+// replaced e anyway).
 func refreshed(c *Cache, m *Method, e *store.Entry, err error, p *PanicError) {
-	e.Refreshing.Store(false)
 	if p != nil {
 		err = fmt.Errorf("zoo: load panicked: %v", p.Value)
 	}
 	if err == nil || c.isDone.Load() && errors.Is(err, context.Canceled) {
+		e.Refresh.Store(0)
 		return
 	}
+	e.Refresh.Store(c.nowMillis() + m.refresh)
 	m.count(refreshErrors)
 	c.logs.Warn("zoo: a background refresh failed; the cached entry is served until it expires",
 		slog.String("method", m.label), slog.String("error", err.Error()))

@@ -41,10 +41,10 @@ func (m *Method) retain(expires time.Time) time.Time {
 
 func staleServed(s *methodStats) *counter { return &s.staleServed }
 
-// waitedFor reports whether callers wait for flight f: a background
-// refresh that failed answers the misses that joined it (its entry was
-// invalidated, or expired, meanwhile) as a miss's load would, and nobody
-// otherwise.
+// waitedFor reports whether callers wait for flight f: a failed load that
+// every caller left (their contexts ended) answers nobody, and a
+// background refresh that failed answers the misses that joined it (its
+// entry expired meanwhile) as a miss's load would.
 func waitedFor[T any](c *Cache, f *flight[T]) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()

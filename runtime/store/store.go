@@ -81,9 +81,11 @@ type Entry struct {
 	// Memo is the cache's, not the store's: the cache's memo of the entry's
 	// freshness against its tag trie. Stores neither read nor keep it.
 	Memo trie.Memo
-	// Refreshing is the cache's too: set while a background reload of the
-	// entry runs (refresh-ahead), so that one hit starts it.
-	Refreshing atomic.Bool
+	// Refresh is the cache's too: whether a background reload of the entry
+	// (refresh-ahead) may start: 0 when it may, -1 while one runs (so that
+	// one hit starts it), or the Unix millisecond before which a reload
+	// that failed is not retried. Stores neither read nor keep it.
+	Refresh atomic.Int64
 }
 
 // KeepUntil returns when the store may drop e: Retain if it is later than

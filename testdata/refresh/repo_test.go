@@ -247,7 +247,8 @@ func TestRefreshReturnsAtOnceAndReloadsOnce(t *testing.T) {
 }
 
 // TestRefreshErrorKeepsEntry: a background reload that fails is counted and
-// leaves the cached entry served; a later one replaces it.
+// leaves the cached entry served; hits retry it no sooner than one refresh
+// interval later, and that reload replaces it.
 func TestRefreshErrorKeepsEntry(t *testing.T) {
 	repo, inner, clk, c := setup(t)
 	ctx := context.Background()
@@ -259,10 +260,16 @@ func TestRefreshErrorKeepsEntry(t *testing.T) {
 		t.Fatalf("due hit: version %d, want the cached 1", v)
 	}
 	eventually(t, "the failed refresh counted", func() bool { return stats(c, "Get").RefreshErrors == 1 })
-	if v := version(t)(repo.Get(ctx, 1, 1)); v != 1 {
-		t.Fatalf("after a failed refresh: version %d, want the cached 1", v)
-	}
 	inner.down.Store(false)
+	for range 10 {
+		if v := version(t)(repo.Get(ctx, 1, 1)); v != 1 {
+			t.Fatalf("after a failed refresh: version %d, want the cached 1", v)
+		}
+	}
+	if n := inner.loads.Load(); n != 2 {
+		t.Fatalf("%d loads: a failed refresh was retried within the refresh interval, want 2", n)
+	}
+	clk.Add(61 * time.Second) // an interval after the failure: a hit retries
 	eventually(t, "a later refresh served", func() bool {
 		p, err := repo.Get(ctx, 1, 1)
 		return err == nil && p.Version == 2
