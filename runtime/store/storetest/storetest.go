@@ -51,6 +51,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Shared/PruneKeepsInvalidations", implementing[store.Shared](testSharedPrune)},
 		{"Locker/Exclusive", implementing[store.Locker](testLockerExclusive)},
 		{"Checker/Check", implementing[checker](testChecker)},
+		{"Batcher/GetMany", implementing[batcher](testGetMany)},
+		{"FreshBatcher/GetFreshMany", implementing[freshBatcher](testGetFreshMany)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
