@@ -72,6 +72,7 @@ type methodStats struct {
 	hits, misses, loads, loadErrors, coalesced counter
 	decodeFailures, failOpens, invalidations   counter
 	oversized, uncopyable                      counter
+	batches, elementsLoaded                    counter // batch reads (batch.go)
 	loadDuration                               histogram
 }
 
@@ -105,7 +106,8 @@ type Stats struct {
 // MethodStats are the counters of one method.
 type MethodStats struct {
 	Package, Interface, Method string
-	// Hits and Misses count calls served from the cache and not.
+	// Hits and Misses count calls served from the cache and not; for a
+	// batch read (each=), elements served from the cache and not.
 	Hits, Misses uint64
 	// Loads counts calls of the repository made for misses; LoadErrors
 	// those that failed (and were not cached).
@@ -125,6 +127,10 @@ type MethodStats struct {
 	// that did not survive a MessagePack round trip: served to the caller
 	// that loaded them only, and not cached.
 	Uncopyable uint64
+	// Batches counts calls of a batch read (each=), and ElementsLoaded
+	// the elements its loads asked the repository for (Loads counts the
+	// loads).
+	Batches, ElementsLoaded uint64
 	// LoadDuration is a histogram of load durations: counts per bucket of
 	// LoadBuckets, then the count above the last, and the sum in seconds.
 	LoadDurationCounts []uint64
@@ -173,6 +179,8 @@ func (c *Cache) Stats() Stats {
 		r.Invalidations += st.invalidations.load()
 		r.Oversized += st.oversized.load()
 		r.Uncopyable += st.uncopyable.load()
+		r.Batches += st.batches.load()
+		r.ElementsLoaded += st.elementsLoaded.load()
 		for b := range st.loadDuration.counts {
 			r.LoadDurationCounts[b] += st.loadDuration.counts[b].Load()
 		}

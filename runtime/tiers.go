@@ -134,6 +134,15 @@ func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, bool) {
 		storeFailed(m, err)
 		return zero, false
 	}
+	return remoteEntry[T](ctx, m, key, e, inStore)
+}
+
+// remoteEntry returns the value of e, the entry under key the store
+// outside the process returned (nil for a miss), if it is fresh, and keeps
+// it in the memory tier when that tier may answer for it.
+func remoteEntry[T any](ctx context.Context, m *Method, key string, e *store.Entry, inStore bool) (T, bool) {
+	var zero T
+	c := m.c
 	if e == nil {
 		return zero, false
 	}
