@@ -82,14 +82,14 @@ type batch[E comparable, V any] struct {
 	tags func(E) []string
 	load func(context.Context, []E) (map[E]V, error)
 
-	ids  []E      // distinct, in first-seen order
-	keys []string // of ids
-	out  map[E]V
+	ids    []E      // distinct, in first-seen order
+	keys   []string // of ids
+	out    map[E]V
+	stored uint64 // Cache.stored when the last lookup began
 }
 
 func (b *batch[E, V]) run(ctx context.Context, asked []E) (map[E]V, error) {
-	c := b.m.c
-	stored := c.stored.Load()
+	b.stored = b.m.c.stored.Load()
 	b.distinct(asked)
 	b.out = make(map[E]V, len(b.ids))
 	missing := b.lookup(ctx, allIndexes(len(b.ids)))
@@ -99,11 +99,8 @@ func (b *batch[E, V]) run(ctx context.Context, asked []E) (map[E]V, error) {
 	if b.m.stats != nil {
 		b.m.stats.misses.add(uint64(len(missing)))
 	}
-	rechecked := false
 	for range maxJoins {
-		var retry []int
-		var err error
-		retry, rechecked, err = b.round(ctx, missing, stored, rechecked)
+		retry, err := b.round(ctx, missing)
 		if err != nil {
 			return nil, err
 		}
@@ -113,14 +110,8 @@ func (b *batch[E, V]) run(ctx context.Context, asked []E) (map[E]V, error) {
 	}
 	// Shared results kept turning out stale for this caller: it asks the
 	// repository itself, and caches nothing.
-	vals, err := loadAlone(ctx, func(ctx context.Context) (map[E]V, error) { return b.load(ctx, b.pick(missing)) })
-	if err != nil {
+	if err := b.alone(ctx, missing); err != nil {
 		return nil, err
-	}
-	for _, i := range missing {
-		if v, ok := vals[b.ids[i]]; ok {
-			b.out[b.ids[i]] = v
-		}
 	}
 	return b.out, nil
 }
@@ -223,9 +214,9 @@ func (b *batch[E, V]) lookupRemote(ctx context.Context, is []int, inStore bool, 
 	entries, err := many(ctx, keys)
 	if err != nil {
 		storeFailed(m, err)
-		if !errors.Is(err, store.ErrCorrupt) || len(entries) != len(keys) {
-			return is, hits // the store failed: every element is a miss
-		}
+	}
+	if err != nil && !errors.Is(err, store.ErrCorrupt) || len(entries) != len(keys) {
+		return is, hits // the store failed: every element is a miss
 	}
 	for j, i := range is {
 		if v, ok := remoteEntry[V](ctx, m, keys[j], entries[j], inStore); ok {
@@ -270,60 +261,62 @@ type joined[V any] struct {
 // round loads the elements at missing: it joins the flights of those
 // another caller is loading, starts one load for the others, and waits.
 // It returns the elements whose shared result is stale for this caller.
-func (b *batch[E, V]) round(ctx context.Context, missing []int, stored uint64, rechecked bool) ([]int, bool, error) {
+func (b *batch[E, V]) round(ctx context.Context, missing []int) ([]int, error) {
 	m, c := b.m, b.m.c
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		vals, err := loadAlone(ctx, func(ctx context.Context) (map[E]V, error) { return b.load(ctx, b.pick(missing)) })
-		if err != nil {
-			return nil, rechecked, err
-		}
-		for _, i := range missing {
-			if v, ok := vals[b.ids[i]]; ok {
-				b.out[b.ids[i]] = v
-			}
-		}
-		return nil, rechecked, nil
-	}
-	if !rechecked && c.stored.Load() != stored {
-		// A load that ended since the lookup began may have stored some of
-		// the elements (a flight is forgotten only after storing): look
-		// again for those no flight loads now, rather than load twice.
-		var free []int
-		for _, i := range missing {
-			if _, ok := c.flights[b.keys[i]].(*batchFlight[V]); !ok {
-				free = append(free, i)
-			}
-		}
-		c.mu.Unlock()
-		rechecked = true
-		if len(free) > 0 {
-			still := b.lookup(ctx, free)
-			if len(still) < len(free) {
-				missing = keepMissing(missing, free, still)
-			}
-		}
-		if len(missing) == 0 {
-			return nil, rechecked, nil
-		}
-		c.mu.Lock()
+		return nil, b.alone(ctx, missing)
 	}
 	var waits []joined[V]
-	var own []int
-	for _, i := range missing {
-		if f, ok := c.flights[b.keys[i]].(*batchFlight[V]); ok {
+	join := func(i int) bool { // called with c.mu held
+		f, ok := c.flights[b.keys[i]].(*batchFlight[V])
+		if ok {
 			f.waiters++
 			waits = append(waits, joined[V]{i: i, f: f})
 			if m.stats != nil {
 				m.stats.coalesced.inc()
 			}
-		} else {
-			own = append(own, i)
+		}
+		return ok
+	}
+	var free []int
+	for _, i := range missing {
+		if !join(i) {
+			free = append(free, i)
 		}
 	}
-	if len(own) > 0 {
-		waits = append(waits, b.start(ctx, own)...)
+	for range maxJoins {
+		now := c.stored.Load()
+		if len(free) == 0 || now == b.stored {
+			break
+		}
+		// A load that ended since the lookup began may have stored some of
+		// the elements no flight loads now (a flight is forgotten only
+		// after storing): look again for those, rather than load twice,
+		// until no load stored anything during the look. The flights
+		// joined above are waited for in any case.
+		b.stored = now
+		c.mu.Unlock()
+		free = b.lookup(ctx, free)
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			for _, w := range waits {
+				leaveBatch(c, b.keys[w.i], w.f)
+			}
+			return nil, b.alone(ctx, append(free, indexes(waits)...))
+		}
+		still := free[:0:0]
+		for _, i := range free {
+			if !join(i) {
+				still = append(still, i)
+			}
+		}
+		free = still
+	}
+	if len(free) > 0 {
+		waits = append(waits, b.start(ctx, free)...)
 	}
 	joinGen := c.trie.Generation()
 	c.mu.Unlock()
@@ -335,7 +328,7 @@ func (b *batch[E, V]) round(ctx context.Context, missing []int, stored uint64, r
 			for _, rest := range waits[n:] {
 				leaveBatch(c, b.keys[rest.i], rest.f)
 			}
-			return nil, rechecked, ctx.Err()
+			return nil, ctx.Err()
 		}
 	}
 	var retry []int
@@ -392,26 +385,32 @@ func (b *batch[E, V]) round(ctx context.Context, missing []int, stored uint64, r
 		propagate(ctx, f.tags)
 	}
 	if failed != nil {
-		return nil, rechecked, failed
+		return nil, failed
 	}
-	return retry, rechecked, nil
+	return retry, nil
 }
 
-// keepMissing returns the indexes of missing that are not in free, or are
-// in still: what remains missing after free was looked up again.
-func keepMissing(missing, free, still []int) []int {
-	gone := make(map[int]bool, len(free))
-	for _, i := range free {
-		gone[i] = true
+// alone loads the elements at is outside any flight (the cache is
+// closed, or shared results kept turning out stale for this caller), into
+// b.out, and caches nothing.
+func (b *batch[E, V]) alone(ctx context.Context, is []int) error {
+	vals, err := loadAlone(ctx, func(ctx context.Context) (map[E]V, error) { return b.load(ctx, b.pick(is)) })
+	if err != nil {
+		return err
 	}
-	for _, i := range still {
-		gone[i] = false
-	}
-	out := missing[:0:0]
-	for _, i := range missing {
-		if !gone[i] {
-			out = append(out, i)
+	for _, i := range is {
+		if v, ok := vals[b.ids[i]]; ok {
+			b.out[b.ids[i]] = v
 		}
+	}
+	return nil
+}
+
+// indexes returns the elements' indexes of waits.
+func indexes[V any](waits []joined[V]) []int {
+	out := make([]int, len(waits))
+	for j, w := range waits {
+		out[j] = w.i
 	}
 	return out
 }

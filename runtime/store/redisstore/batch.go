@@ -105,7 +105,10 @@ func (s *Store) getFreshMany(ctx context.Context, keys []string, again int) ([]*
 		if err == nil && again > 0 {
 			return s.getFreshMany(ctx, keys, again-1)
 		}
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
+		return make([]*store.Entry, len(keys)), nil // as GetFresh: misses
 	}
 	entries := make([]*store.Entry, len(keys))
 	var corrupt error
