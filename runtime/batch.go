@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"time"
+	"unsafe"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -127,12 +129,24 @@ func (b *batch[E, V]) distinct(asked []E) {
 			b.ids = append(b.ids, id)
 		}
 	}
+	// The keys are views of one buffer, which only grows: bytes a key
+	// views are never written again (an append that moves the buffer
+	// leaves them in the old array). A key a store keeps is cloned
+	// (keep).
 	b.keys = make([]string, len(b.ids))
-	var buf [128]byte
+	buf := make([]byte, 0, len(b.ids)*(len(b.m.prefix)+24))
 	for i, id := range b.ids {
-		b.keys[i] = string(b.key(b.m.Key(buf[:0]), id))
+		start := len(buf)
+		buf = b.key(b.m.Key(buf), id)
+		k := buf[start:]
+		b.keys[i] = unsafe.String(unsafe.SliceData(k), len(k))
 	}
 }
+
+// keep returns a key of b.keys as a string of its own, for a store or a
+// map that keeps it past the call: a view would keep the call's whole
+// buffer alive.
+func keep(key string) string { return strings.Clone(key) }
 
 // pick returns the elements at indexes is.
 func (b *batch[E, V]) pick(is []int) []E {
@@ -198,7 +212,7 @@ func (b *batch[E, V]) lookupRemote(ctx context.Context, is []int, inStore bool, 
 	var missing []int
 	if many == nil || len(is) == 1 {
 		for _, i := range is {
-			if v, ok := lookupRemote[V](ctx, m, b.keys[i]); ok {
+			if v, ok := lookupRemote[V](ctx, m, keep(b.keys[i])); ok {
 				b.out[b.ids[i]] = v
 				hits++
 			} else {
@@ -219,7 +233,11 @@ func (b *batch[E, V]) lookupRemote(ctx context.Context, is []int, inStore bool, 
 		return is, hits // the store failed: every element is a miss
 	}
 	for j, i := range is {
-		if v, ok := remoteEntry[V](ctx, m, keys[j], entries[j], inStore); ok {
+		key := keys[j]
+		if entries[j] != nil {
+			key = keep(key) // the memory tier may keep it
+		}
+		if v, ok := remoteEntry[V](ctx, m, key, entries[j], inStore); ok {
 			b.out[b.ids[i]] = v
 			hits++
 		} else {
@@ -356,7 +374,7 @@ func (b *batch[E, V]) round(ctx context.Context, missing []int) ([]int, error) {
 			// Only the store knows every invalidation: a joiner takes what
 			// the store holds now, which the load stored unless it was
 			// already stale.
-			if v, ok := lookupRemote[V](ctx, m, b.keys[w.i]); ok {
+			if v, ok := lookupRemote[V](ctx, m, keep(b.keys[w.i])); ok {
 				b.out[id] = v
 			} else {
 				retry = append(retry, w.i)
@@ -442,6 +460,7 @@ func (b *batch[E, V]) start(ctx context.Context, own []int) []joined[V] {
 		}
 		flights[j] = f
 		waits[j] = joined[V]{i: i, f: f, own: true}
+		b.keys[i] = keep(b.keys[i]) // the flight and the stores keep it
 		c.flights[b.keys[i]] = f
 	}
 	c.loads.Add(1)
