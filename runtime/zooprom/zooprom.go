@@ -24,6 +24,7 @@ type Collector struct {
 	hits, misses, loads, loadErrors, coalesced     *prometheus.Desc
 	decodeFailures, failOpens, methodInvalidations *prometheus.Desc
 	oversized, uncopyable                          *prometheus.Desc
+	batches, elementsLoaded                        *prometheus.Desc
 	loadDuration                                   *prometheus.Desc
 	invalidations, evictions, tagNodes, connected  *prometheus.Desc
 }
@@ -40,8 +41,8 @@ func NewCollector(c *zoo.Cache) *Collector {
 	}
 	return &Collector{
 		cache:               c,
-		hits:                d("hits_total", "Calls served from the cache.", method),
-		misses:              d("misses_total", "Calls not served from the cache.", method),
+		hits:                d("hits_total", "Calls served from the cache; for a batch read (each=), elements.", method),
+		misses:              d("misses_total", "Calls not served from the cache; for a batch read (each=), elements.", method),
 		loads:               d("loads_total", "Calls of the repository made for misses.", method),
 		loadErrors:          d("load_errors_total", "Loads that failed or panicked; their results were not cached.", method),
 		coalesced:           d("coalesced_total", "Callers that waited for another caller's load of the same key.", method),
@@ -51,6 +52,8 @@ func NewCollector(c *zoo.Cache) *Collector {
 		loadDuration:        d("load_duration_seconds", "How long loads took.", method),
 		oversized:           d("oversized_total", "Loaded values over the size limit, served and not cached.", method),
 		uncopyable:          d("uncopyable_total", "Loaded values of a copying method that did not survive a MessagePack round trip, served to their loader only and not cached.", method),
+		batches:             d("batches_total", "Calls of a batch read (each=).", method),
+		elementsLoaded:      d("elements_loaded_total", "Elements the loads of a batch read (each=) asked the repository for.", method),
 		invalidations:       d("invalidations_total", "Invalidations, from methods and from Cache.Invalidate.", cache),
 		evictions:           d("evictions_total", "Entries the memory tier dropped for room.", cache),
 		tagNodes:            d("tag_nodes", "Nodes in the tag trie.", cache),
@@ -61,7 +64,7 @@ func NewCollector(c *zoo.Cache) *Collector {
 // Describe sends the descriptors of every metric.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.hits, c.misses, c.loads, c.loadErrors, c.coalesced, c.decodeFailures,
-		c.failOpens, c.methodInvalidations, c.oversized, c.uncopyable, c.loadDuration, c.invalidations, c.evictions, c.tagNodes, c.connected} {
+		c.failOpens, c.methodInvalidations, c.oversized, c.uncopyable, c.batches, c.elementsLoaded, c.loadDuration, c.invalidations, c.evictions, c.tagNodes, c.connected} {
 		ch <- d
 	}
 }
@@ -84,6 +87,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.methodInvalidations, m.Invalidations, l...)
 		counter(c.oversized, m.Oversized, l...)
 		counter(c.uncopyable, m.Uncopyable, l...)
+		counter(c.batches, m.Batches, l...)
+		counter(c.elementsLoaded, m.ElementsLoaded, l...)
 		buckets := make(map[float64]uint64, len(zoo.LoadBuckets))
 		var cumulative uint64
 		for i, le := range zoo.LoadBuckets {
