@@ -94,7 +94,7 @@ func (b *batch[E, V]) run(ctx context.Context, asked []E) (map[E]V, error) {
 	b.stored = b.m.c.stored.Load()
 	b.distinct(asked)
 	b.out = make(map[E]V, len(b.ids))
-	missing := b.lookup(ctx, allIndexes(len(b.ids)))
+	missing := b.lookup(ctx, allIndexes(len(b.ids)), true, b.found)
 	if len(missing) == 0 {
 		return b.out, nil
 	}
@@ -148,6 +148,9 @@ func (b *batch[E, V]) distinct(asked []E) {
 // buffer alive.
 func keep(key string) string { return strings.Clone(key) }
 
+// found records the value of the element at index i for the caller.
+func (b *batch[E, V]) found(i int, v V) { b.out[b.ids[i]] = v }
+
 // pick returns the elements at indexes is.
 func (b *batch[E, V]) pick(is []int) []E {
 	out := make([]E, len(is))
@@ -165,26 +168,26 @@ func allIndexes(n int) []int {
 	return is
 }
 
-// lookup serves the elements at indexes is from the cache, into b.out,
-// and returns the indexes of those it did not find: the memory tier first,
+// lookup serves the elements at indexes is from the cache, to found, and
+// returns the indexes of those it did not find: the memory tier first,
 // then the store outside the process, read in one round trip when it
-// implements store.Batcher.
-func (b *batch[E, V]) lookup(ctx context.Context, is []int) (missing []int) {
+// implements store.Batcher. It counts the hits when count is set.
+func (b *batch[E, V]) lookup(ctx context.Context, is []int, count bool, found func(i int, v V)) (missing []int) {
 	m, c := b.m, b.m.c
 	path := c.readPath()
 	hits := 0
 	for _, i := range is {
 		if v, ok := lookupLocal[V](ctx, m, b.keys[i]); ok {
-			b.out[b.ids[i]] = v
+			found(i, v)
 			hits++
 		} else {
 			missing = append(missing, i)
 		}
 	}
 	if len(missing) > 0 && path != readMemory {
-		missing, hits = b.lookupRemote(ctx, missing, path == readInStore, hits)
+		missing, hits = b.lookupRemote(ctx, missing, path == readInStore, hits, found)
 	}
-	if hits > 0 {
+	if hits > 0 && count {
 		if m.stats != nil {
 			m.stats.hits.add(uint64(hits))
 		}
@@ -199,7 +202,7 @@ func (b *batch[E, V]) lookup(ctx context.Context, is []int) (missing []int) {
 
 // lookupRemote is lookup's read of the store outside the process, for the
 // elements at is; hits counts the elements found so far.
-func (b *batch[E, V]) lookupRemote(ctx context.Context, is []int, inStore bool, hits int) ([]int, int) {
+func (b *batch[E, V]) lookupRemote(ctx context.Context, is []int, inStore bool, hits int, found func(int, V)) ([]int, int) {
 	m, c := b.m, b.m.c
 	var many func(context.Context, []string) ([]*store.Entry, error)
 	if inStore {
@@ -213,7 +216,7 @@ func (b *batch[E, V]) lookupRemote(ctx context.Context, is []int, inStore bool, 
 	if many == nil || len(is) == 1 {
 		for _, i := range is {
 			if v, ok := lookupRemote[V](ctx, m, keep(b.keys[i])); ok {
-				b.out[b.ids[i]] = v
+				found(i, v)
 				hits++
 			} else {
 				missing = append(missing, i)
@@ -238,7 +241,7 @@ func (b *batch[E, V]) lookupRemote(ctx context.Context, is []int, inStore bool, 
 			key = keep(key) // the memory tier may keep it
 		}
 		if v, ok := remoteEntry[V](ctx, m, key, entries[j], inStore); ok {
-			b.out[b.ids[i]] = v
+			found(i, v)
 			hits++
 		} else {
 			missing = append(missing, i)
@@ -258,7 +261,8 @@ type batchFlight[V any] struct {
 	stamped  bool // asOf was taken: the store's clock answered
 	val      V
 	raw      codec.Raw // the encoding of val, if the method copies and val survives it
-	found    bool      // the repository returned the element
+	found    bool      // the repository returned the element, or hit is set
+	hit      bool      // the element was found in the cache when the load began
 	err      error
 	panicked *PanicError
 	tags     []string
@@ -304,37 +308,13 @@ func (b *batch[E, V]) round(ctx context.Context, missing []int) ([]int, error) {
 			free = append(free, i)
 		}
 	}
-	for range maxJoins {
-		now := c.stored.Load()
-		if len(free) == 0 || now == b.stored {
-			break
-		}
-		// A load that ended since the lookup began may have stored some of
-		// the elements no flight loads now (a flight is forgotten only
-		// after storing): look again for those, rather than load twice,
-		// until no load stored anything during the look. The flights
-		// joined above are waited for in any case.
-		b.stored = now
-		c.mu.Unlock()
-		free = b.lookup(ctx, free)
-		c.mu.Lock()
-		if c.closed {
-			c.mu.Unlock()
-			for _, w := range waits {
-				leaveBatch(c, b.keys[w.i], w.f)
-			}
-			return nil, b.alone(ctx, append(free, indexes(waits)...))
-		}
-		still := free[:0:0]
-		for _, i := range free {
-			if !join(i) {
-				still = append(still, i)
-			}
-		}
-		free = still
-	}
 	if len(free) > 0 {
-		waits = append(waits, b.start(ctx, free)...)
+		// A load that ended since the lookup began may have stored some of
+		// these elements (a flight is forgotten only after storing): the
+		// new load looks them up again first, while its flights keep other
+		// callers from loading them, rather than load them twice.
+		recheck := c.stored.Load() != b.stored
+		waits = append(waits, b.start(ctx, free, recheck)...)
 	}
 	joinGen := c.trie.Generation()
 	c.mu.Unlock()
@@ -424,18 +404,9 @@ func (b *batch[E, V]) alone(ctx context.Context, is []int) error {
 	return nil
 }
 
-// indexes returns the elements' indexes of waits.
-func indexes[V any](waits []joined[V]) []int {
-	out := make([]int, len(waits))
-	for j, w := range waits {
-		out[j] = w.i
-	}
-	return out
-}
-
 // start starts one load of the elements at own, each with a flight of its
 // own that other callers can join. Called with Cache.mu held.
-func (b *batch[E, V]) start(ctx context.Context, own []int) []joined[V] {
+func (b *batch[E, V]) start(ctx context.Context, own []int, recheck bool) []joined[V] {
 	c := b.m.c
 	// The load has the caller's values, not its cancellation: it serves
 	// every caller waiting on one of its elements.
@@ -464,7 +435,7 @@ func (b *batch[E, V]) start(ctx context.Context, own []int) []joined[V] {
 		c.flights[b.keys[i]] = f
 	}
 	c.loads.Add(1)
-	go runBatch(b, own, flights, lctx, cancel)
+	go runBatch(b, own, flights, recheck, lctx, cancel)
 	return waits
 }
 
@@ -486,7 +457,7 @@ func leaveBatch[V any](c *Cache, key string, f *batchFlight[V]) {
 // runBatch performs one load of the elements at own, stores each element
 // it returned under its own tags, and releases the callers. The release is
 // deferred so that it happens even if load exits its goroutine.
-func runBatch[E comparable, V any](b *batch[E, V], own []int, flights []*batchFlight[V], ctx context.Context, cancel context.CancelFunc) {
+func runBatch[E comparable, V any](b *batch[E, V], own []int, flights []*batchFlight[V], recheck bool, ctx context.Context, cancel context.CancelFunc) {
 	m, c := b.m, b.m.c
 	defer c.loads.Done()
 	activeLoads.Add(1)
@@ -506,9 +477,16 @@ func runBatch[E comparable, V any](b *batch[E, V], own []int, flights []*batchFl
 			err = fmt.Errorf("zoo: load of %s exited its goroutine", m.label)
 		}
 		ok := err == nil && panicked == nil
-		found, stored := 0, 0
+		found := 0
+		var w batchWrite
 		for j, f := range flights {
 			i := own[j]
+			if f.hit {
+				// Stored by a load that ended since the caller's lookup: a
+				// joiner takes it if no invalidation came since it joined.
+				f.tags = b.tags(b.ids[i])
+				continue
+			}
 			f.asOf, f.stamped, f.err, f.panicked = asOf, cacheable, err, panicked
 			f.tags = elementTags(b.tags(b.ids[i]), extra)
 			if !ok {
@@ -527,10 +505,11 @@ func runBatch[E comparable, V any](b *batch[E, V], own []int, flights []*batchFl
 			}
 			// The stale-set rule, per element: one whose tag was
 			// invalidated while the load ran is served, not cached.
-			if keep && cacheable && c.trie.Valid(f.tags, asOf) && c.set(ctx, m, b.keys[i], kept, asOf, f.tags) {
-				stored++
+			if keep && cacheable && c.trie.Valid(f.tags, asOf) {
+				w.add(b.keys[i], kept, f.tags)
 			}
 		}
+		stored := c.setMany(ctx, m, &w, asOf)
 		span.SetAttributes(attribute.Bool("zoo.hit", false), attribute.Int("zoo.elements_loaded", len(ids)),
 			attribute.Int("zoo.elements_found", found), attribute.Int("zoo.elements_stored", stored))
 		switch {
@@ -559,6 +538,21 @@ func runBatch[E comparable, V any](b *batch[E, V], own []int, flights []*batchFl
 		}
 	}()
 
+	if recheck {
+		pos := make(map[int]*batchFlight[V], len(own))
+		for j, i := range own {
+			pos[i] = flights[j]
+		}
+		rest := b.lookup(ctx, own, false, func(i int, v V) {
+			f := pos[i]
+			f.val, f.found, f.hit = v, true, true
+		})
+		if len(rest) == 0 {
+			returned = true
+			return
+		}
+		ids = b.pick(rest)
+	}
 	if c.shared == nil {
 		asOf = c.clock.Now()
 	} else if asOf, err = c.shared.Now(ctx); err != nil {
@@ -589,6 +583,64 @@ func runBatch[E comparable, V any](b *batch[E, V], own []int, flights []*batchFl
 			m.stats.loadErrors.inc()
 		}
 	}
+}
+
+// batchWrite is what a batch load stores: values under keys and tags.
+type batchWrite struct {
+	keys []string
+	vals []any
+	tags [][]string
+}
+
+func (w *batchWrite) add(key string, v any, tags []string) {
+	w.keys = append(w.keys, key)
+	w.vals = append(w.vals, v)
+	w.tags = append(w.tags, tags)
+}
+
+// setMany stores the values of w loaded at asOf in each tier, as set does
+// one, and returns how many it stored. A store that implements
+// store.BatchWriter (Redis) takes them in one round trip; if that fails,
+// none is kept in the memory tier either.
+func (c *Cache) setMany(ctx context.Context, m *Method, w *batchWrite, asOf hlc.Timestamp) int {
+	bw, ok := c.remote.(store.BatchWriter)
+	if !ok || len(w.keys) < 2 {
+		stored := 0
+		for i, key := range w.keys {
+			if c.set(ctx, m, key, w.vals[i], asOf, w.tags[i]) {
+				stored++
+			}
+		}
+		return stored
+	}
+	keys := make([]string, 0, len(w.keys))
+	entries := make([]*store.Entry, 0, len(w.keys))
+	kept := make([]int, 0, len(w.keys)) // indexes in w of the entries
+	for i, key := range w.keys {
+		remote, ok := c.remoteValue(m, w.vals[i])
+		if !ok {
+			continue
+		}
+		keys = append(keys, key)
+		entries = append(entries, &store.Entry{Value: remote, AsOf: asOf, Expires: c.cfg.now().Add(c.ttl(m)), Tags: w.tags[i]})
+		kept = append(kept, i)
+	}
+	if err := bw.SetMany(ctx, keys, entries); err != nil {
+		m.count(failOpens)
+		c.logs.Warn("zoo: store write failed; the values were served but not cached",
+			slog.String("method", m.label), slog.Int("elements", len(keys)), slog.String("error", err.Error()))
+		return 0
+	}
+	if c.local != nil {
+		for j, i := range kept {
+			e := &store.Entry{Value: w.vals[i], AsOf: asOf, Expires: entries[j].Expires, Tags: w.tags[i]}
+			if err := c.local.Set(ctx, keys[j], e); err != nil {
+				c.logs.Warn("zoo: store write failed; the value was served but not cached",
+					slog.String("method", m.label), slog.String("error", err.Error()))
+			}
+		}
+	}
+	return len(keys)
 }
 
 // elementTags returns an element's declared tags followed by those its

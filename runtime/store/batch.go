@@ -23,3 +23,12 @@ type FreshBatcher interface {
 	// returns them: a stale entry is nil, as a missing one.
 	GetFreshMany(ctx context.Context, keys []string) (entries []*Entry, err error)
 }
+
+// BatchWriter is implemented by stores that write many entries in one
+// round trip (Redis: one pipeline). The cache stores the elements a batch
+// read loaded through it.
+type BatchWriter interface {
+	// SetMany is [Store.Set] for each key and the entry at the same index.
+	// An error means that some entries may not have been stored.
+	SetMany(ctx context.Context, keys []string, entries []*Entry) error
+}

@@ -3,8 +3,12 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/zoogen/zoogen/runtime/store"
 )
@@ -12,6 +16,7 @@ import (
 var (
 	_ store.Batcher      = (*Store)(nil)
 	_ store.FreshBatcher = (*Store)(nil)
+	_ store.BatchWriter  = (*Store)(nil)
 )
 
 // GetMany is [Store.Get] for each of keys, in one round trip: the HMGETs
@@ -126,4 +131,75 @@ func (s *Store) getFreshMany(ctx context.Context, keys []string, again int) ([]*
 		entries[i] = e
 	}
 	return entries, corrupt
+}
+
+// SetMany is [Store.Set] for each key and entry, in one round trip: the
+// script that stores an entry unless an invalidation recorded since its
+// asOf makes it stale, once per entry, in one pipeline. An entry that has
+// expired removes what is stored under its key.
+func (s *Store) SetMany(ctx context.Context, keys []string, entries []*store.Entry) error {
+	if len(keys) != len(entries) {
+		return fmt.Errorf("zoo: redisstore: SetMany: %d keys, %d entries", len(keys), len(entries))
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	k := s.currentKeys()
+	type write struct {
+		key  string
+		args []any // nil: delete
+	}
+	writes := make([]write, len(keys))
+	now := time.Now()
+	for i, e := range entries {
+		if e == nil {
+			return errors.New("zoo: redisstore: nil entry")
+		}
+		writes[i].key = k.entry(keys[i])
+		var expiry int64
+		if !e.Expires.IsZero() {
+			if !e.Expires.After(now) {
+				continue
+			}
+			expiry = e.Expires.UnixMilli()
+		}
+		frame, err := s.codec.Encode(e)
+		if err != nil {
+			return err
+		}
+		tags := e.Tags
+		if tags == nil {
+			tags = []string{} // an array, never nil, for the script
+		}
+		packed, err := msgpack.Marshal(tags)
+		if err != nil {
+			return err
+		}
+		writes[i].args = []any{frame, formatVersion(e.AsOf), packed, strconv.FormatInt(expiry, 10)}
+	}
+	run := func(ctx context.Context) error {
+		pipe := s.client.Pipeline()
+		for _, w := range writes {
+			if w.args == nil {
+				pipe.Del(ctx, w.key)
+				continue
+			}
+			setScript.EvalSha(ctx, pipe, []string{w.key, k.versions, k.clock}, w.args...)
+		}
+		_, err := pipe.Exec(ctx)
+		if errors.Is(err, redis.Nil) {
+			return nil
+		}
+		return err
+	}
+	return s.do(ctx, func(ctx context.Context) error {
+		err := run(ctx)
+		if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+			if err := setScript.Load(ctx, s.client).Err(); err != nil {
+				return err
+			}
+			err = run(ctx)
+		}
+		return err
+	})
 }

@@ -14,6 +14,11 @@ type batcher interface {
 	store.Batcher
 }
 
+type batchWriter interface {
+	store.Store
+	store.BatchWriter
+}
+
 type freshBatcher interface {
 	store.Shared
 	store.FreshBatcher
@@ -73,4 +78,21 @@ func testGetFreshMany(t *testing.T, s freshBatcher) {
 	requireMany(t, read, keys, []*store.Entry{one, nil, nil, other})
 	requireInvalidate(t, s, 0, org+":1")
 	requireMany(t, read, keys, []*store.Entry{nil, nil, nil, other})
+}
+
+// testSetMany: SetMany stores each entry under its key, as Set does: an
+// expired entry removes what was stored under its key.
+func testSetMany(t *testing.T, s batchWriter) {
+	a := newEntry(t, s, newSample(1, "a"), key(t, "tag:a"))
+	b := newEntry(t, s, newSample(2, "b"), key(t, "tag:b"))
+	old := newEntry(t, s, newSample(3, "old"))
+	requireSet(t, s, key(t, "gone"), old)
+	gone := newEntry(t, s, newSample(4, "gone"))
+	gone.Expires = time.Now().Add(-time.Second)
+	require.NoError(t, s.SetMany(t.Context(), nil, nil), "SetMany of nothing")
+	require.NoError(t, s.SetMany(t.Context(), []string{key(t, "a"), key(t, "gone"), key(t, "b")}, []*store.Entry{a, gone, b}))
+	requireGet(t, s, key(t, "a"), a)
+	requireGet(t, s, key(t, "b"), b)
+	requireMiss(t, s, key(t, "gone"))
+	require.Error(t, s.SetMany(t.Context(), []string{key(t, "a")}, nil), "keys and entries of different lengths")
 }

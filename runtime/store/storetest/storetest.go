@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Checker/Check", implementing[checker](testChecker)},
 		{"Batcher/GetMany", implementing[batcher](testGetMany)},
 		{"FreshBatcher/GetFreshMany", implementing[freshBatcher](testGetFreshMany)},
+		{"BatchWriter/SetMany", implementing[batchWriter](testSetMany)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
