@@ -69,6 +69,9 @@ func (f *fakeCatalog) GetProducts(ctx context.Context, oid int64, ids []int64) (
 	if f.fail.Load() {
 		return nil, errors.New("database unavailable")
 	}
+	if slices.Contains(ids, 666) {
+		panic("unlucky")
+	}
 	out := map[int64]*Product{}
 	for _, id := range ids {
 		if exists(id) {
@@ -470,4 +473,32 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// A load that panics makes the caller panic with a *zoo.PanicError, and
+// caches nothing; an empty batch calls nothing.
+func TestPanicAndEmpty(t *testing.T) {
+	ctx := context.Background()
+	r, f, _ := setup(t)
+	func() {
+		defer func() {
+			if p, ok := recover().(*zoo.PanicError); !ok || p.Value != "unlucky" {
+				t.Fatalf("recovered %v, want a *zoo.PanicError", p)
+			}
+		}()
+		r.GetProducts(ctx, 1, ids(12, 666))
+		t.Fatal("no panic")
+	}()
+	got, err := r.GetProducts(ctx, 1, ids(12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantProducts(t, got, 1, 12)
+	if got, err := r.GetProducts(ctx, 1, nil); err != nil || len(got) != 0 {
+		t.Fatalf("empty batch: %v, %v", got, err)
+	}
+	if got, err := r.ListByIDs(ctx, 1, nil); err != nil || len(got) != 0 {
+		t.Fatalf("empty batch: %v, %v", got, err)
+	}
+	wantCalls(t, f, "GetProducts", ids(12, 666), ids(12))
 }
