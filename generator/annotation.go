@@ -16,7 +16,7 @@ const annotationPrefix = "//zoo:"
 
 // verbs are the annotations and the options each takes.
 var verbs = map[string][]string{
-	"cache":      {"deps", "key", "ttl", "errors", "copy", "refresh", "stale-if-error"},
+	"cache":      {"deps", "key", "ttl", "errors", "copy", "each", "refresh", "stale-if-error"},
 	"invalidate": {"deps"},
 }
 
@@ -233,7 +233,11 @@ func (p *parser) parseKey(o *option, method string) ([]*rawSegment, bool) {
 			p.errorf(pos, method, "key %q: empty item (want <name> or <name.Field>, separated by commas)", o.value)
 			ok = false
 		case path == nil:
-			p.errorf(pos, method, "key %q: %q is not a reference; key= lists the values that identify a call, as <name> or <name.Field>, separated by commas", o.value, item)
+			hint := ""
+			if parseRef(item) != nil {
+				hint = " (a bare field, key=ID, names the field of a batch read's values and goes with each=)"
+			}
+			p.errorf(pos, method, "key %q: %q is not a reference; key= lists the values that identify a call, as <name> or <name.Field>, separated by commas%s", o.value, item, hint)
 			ok = false
 		case seen[item]:
 			p.errorf(pos, method, "key %q: %s is listed twice", o.value, item)

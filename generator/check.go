@@ -281,7 +281,9 @@ func (p *parser) method(pkg *packages.Package, iface *model.Interface, fn *types
 			return nil
 		}
 		ok := true
-		if o := ann.option("key"); o != nil {
+		if o := ann.option("each"); o != nil {
+			ok = p.each(pkg, m, ann, o, scope, vars) // each.go
+		} else if o := ann.option("key"); o != nil {
 			ok = p.key(pkg, m, o, scope)
 		} else {
 			for i, param := range m.Params {

@@ -276,6 +276,9 @@ func (e *emitter) method(f *jen.File, it *model.Interface, m *model.Method) {
 			paras = append(paras, fmt.Sprintf("Its cache key is made of %s alone (key=): the annotation "+
 				"asserts that the other arguments do not change the result.", strings.Join(refs, ", ")))
 		}
+		if m.Each != nil {
+			paras = append(paras, batchDoc(m))
+		}
 		comment(f, paras...)
 		annotationComment(f, m.Annotation)
 	case model.Invalidate:
@@ -311,6 +314,10 @@ func (e *emitter) method(f *jen.File, it *model.Interface, m *model.Method) {
 			case model.Invalidate:
 				e.invalidateBody(g, m, recv, n)
 			case model.Cache:
+				if m.Each != nil {
+					e.batchBody(g, m, recv, n) // emit_batch.go
+					return
+				}
 				e.cacheBody(g, it, m, recv, n)
 			}
 		})

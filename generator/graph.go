@@ -30,7 +30,9 @@ const (
 // A write's tag expires a read's tag when it is a prefix of it, segment by
 // segment (invalidating org:1 expires org:1:product:2): two text segments
 // must be equal, and a <reference> matches any segment, since its value is
-// known only at run time. The graph is therefore what may be expired; tags
+// known only at run time. For a batch read (each=) it says whether a tag
+// expires one element per value (the prefix reaches the element's
+// segment) or every element under it. The graph is therefore what may be expired; tags
 // added while loading (zoo.AddDeps) and Invalidate calls are not in it.
 func Graph(cfg Config, format GraphFormat, patterns ...string) ([]byte, error) {
 	if format != GraphText && format != GraphDot {
@@ -62,7 +64,8 @@ type depGraph struct {
 type graphRead struct {
 	name        string // Interface.Method
 	deps        []*model.Dep
-	invalidated bool // some write of the package expires it
+	each        string // the batch parameter of a batch read (each=), or ""
+	invalidated bool   // some write of the package expires it
 }
 
 // graphWrite is an invalidating method.
@@ -95,7 +98,11 @@ func graphOf(pkg *model.Package) *depGraph {
 				name := it.Name + "." + m.Name
 				switch m.Kind {
 				case model.Cache:
-					g.reads = append(g.reads, &graphRead{name: name, deps: m.Deps})
+					r := &graphRead{name: name, deps: m.Deps}
+					if m.Each != nil {
+						r.each = m.Each.Param
+					}
+					g.reads = append(g.reads, r)
 				case model.Invalidate:
 					g.writes = append(g.writes, &graphWrite{name: name})
 					writes = append(writes, m)
@@ -118,6 +125,32 @@ func graphOf(pkg *model.Package) *depGraph {
 		}
 	}
 	return g
+}
+
+// label names a read in the graph: Interface.Method, and each=<param> for a
+// batch read.
+func (r *graphRead) label() string {
+	if r.each == "" {
+		return r.name
+	}
+	return r.name + " each=" + r.each
+}
+
+// elements says which elements of a batch read an edge expires: one
+// element per value of the write's tag when the prefix reaches the
+// element's segment, every element under it otherwise; "" for other
+// reads.
+func (e graphEdge) elements() string {
+	if e.read.each == "" {
+		return ""
+	}
+	n := strings.Count(e.through, ":") + 1
+	for i, s := range e.tag.Segments {
+		if i < n && s.Param == e.read.each && s.Result == 0 {
+			return fmt.Sprintf(", per element of %s", e.read.each)
+		}
+	}
+	return fmt.Sprintf(", every element of %s under it", e.read.each)
 }
 
 // expires reports whether invalidating a tag of template w expires an
@@ -189,6 +222,7 @@ func graphText(graphs []*depGraph) []byte {
 					if e.through != e.tag.Template {
 						fmt.Fprintf(&b, " (of %s)", e.tag.Template)
 					}
+					b.WriteString(e.elements())
 					b.WriteString("\n")
 				}
 			}
@@ -199,7 +233,7 @@ func graphText(graphs []*depGraph) []byte {
 		if un := g.uninvalidated(); len(un) > 0 {
 			b.WriteString("\nnot invalidated by any write (only their TTL or an explicit Invalidate refreshes them):\n")
 			for _, r := range un {
-				fmt.Fprintf(&b, "  %s (%s)\n", r.name, templates(r.deps))
+				fmt.Fprintf(&b, "  %s (%s)\n", r.label(), templates(r.deps))
 			}
 		}
 	}
@@ -224,10 +258,10 @@ func graphDot(graphs []*depGraph) []byte {
 		}
 		for _, r := range g.reads {
 			if r.invalidated {
-				fmt.Fprintf(&b, "\t\t%s [label=%s, shape=ellipse];\n", id(r.name), dotQuote(r.name+"\n"+templates(r.deps)))
+				fmt.Fprintf(&b, "\t\t%s [label=%s, shape=ellipse];\n", id(r.name), dotQuote(r.label()+"\n"+templates(r.deps)))
 			} else {
 				fmt.Fprintf(&b, "\t\t%s [label=%s, shape=ellipse, color=red, fontcolor=red];\n", id(r.name),
-					dotQuote(r.name+"\n"+templates(r.deps)+"\nnot invalidated by any write"))
+					dotQuote(r.label()+"\n"+templates(r.deps)+"\nnot invalidated by any write"))
 			}
 		}
 		for _, w := range g.writes {

@@ -261,6 +261,9 @@ type refScope struct {
 	// the message that says so.
 	clash     string
 	errResult string // the error result's name, if it has one
+	// each is the batch parameter of a batch read (each=): in deps it
+	// stands for one element, and results cannot be named.
+	each string
 }
 
 // addResult adds the next non-error result, called name ("" when unnamed),
@@ -339,6 +342,9 @@ func (p *parser) resolve(pkg *types.Package, raw *rawSegment, scope *refScope, w
 	switch {
 	case isResult && isParam:
 		p.errorf(raw.pos, method, "%s %q: <%s> is ambiguous: it names parameter %s and the method's first result; rename the parameter", o.name, o.value, name, name)
+		return nil
+	case isResult && withResults && scope.each != "":
+		p.errorf(raw.pos, method, "%s %q: <%s> is a result; with each=, the tags of an element are known before the load: name the element (<%s>) or another parameter", o.name, o.value, name, scope.each)
 		return nil
 	case isResult && !withResults:
 		p.errorf(raw.pos, method, "%s %q: <%s> is a result; the key is made before the call, from parameters only (results can name tags in deps)", o.name, o.value, name)

@@ -7,7 +7,9 @@
 // [Cache.Invalidate] expires every result under a tag path in O(depth):
 // invalidating "org:1" expires what was loaded under "org:1:store:2:product:3"
 // too. Generated code calls [Find] and, on a miss, [LoadMiss]; services call
-// [Load]. A loader adds tags known only while it runs with [AddDeps]; [Tag]
+// [Load]; a batch read (each=) calls [Batch], which caches each element of
+// its batch as an entry of its own and loads only the missing ones, in one
+// call. A loader adds tags known only while it runs with [AddDeps]; [Tag]
 // builds tags from values, escaped so that no value can change the
 // hierarchy.
 //

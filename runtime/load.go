@@ -192,21 +192,32 @@ func (p *PanicError) Unwrap() error {
 	return err
 }
 
+// remoteValue returns what the store outside the process is given of v:
+// v, or its encoding when the cache bounds the size of values; false, counted
+// and logged, for a value over the bound, which is not cached.
+func (c *Cache) remoteValue(m *Method, v any) (any, bool) {
+	if c.cfg.maxValue <= 0 {
+		return v, true
+	}
+	raw, err := codec.EncodeValue(v)
+	if err != nil {
+		return v, true
+	}
+	if len(raw) > c.cfg.maxValue {
+		m.count(oversized)
+		c.logs.Warn("zoo: a value over the size limit was served, not cached",
+			slog.String("method", m.label), slog.Int("bytes", len(raw)), slog.Int("limit", c.cfg.maxValue))
+		return nil, false
+	}
+	return raw, true // a byte store embeds it as it is: encoded once
+}
+
 // set stores a loaded value in each tier and reports whether it did. ttl
 // is the loader's (SetTTL), or 0 for the method's.
 func (c *Cache) set(ctx context.Context, m *Method, key string, v any, asOf hlc.Timestamp, tags []string, ttl time.Duration) bool {
-	remote := v
-	if c.cfg.maxValue > 0 {
-		raw, err := codec.EncodeValue(v)
-		if err == nil && len(raw) > c.cfg.maxValue {
-			m.count(oversized)
-			c.logs.Warn("zoo: a value over the size limit was served, not cached",
-				slog.String("method", m.label), slog.Int("bytes", len(raw)), slog.Int("limit", c.cfg.maxValue))
-			return false
-		}
-		if err == nil {
-			remote = raw // a byte store embeds it as it is: encoded once
-		}
+	remote, ok := c.remoteValue(m, v)
+	if !ok {
+		return false
 	}
 	if ttl == 0 {
 		ttl = c.ttl(m)

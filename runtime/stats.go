@@ -73,6 +73,7 @@ type methodStats struct {
 	decodeFailures, failOpens, invalidations   counter
 	oversized, uncopyable                      counter
 	refreshes, refreshErrors, staleServed      counter
+	batches, elementsLoaded                    counter // batch reads (batch.go)
 	loadDuration                               histogram
 }
 
@@ -106,7 +107,8 @@ type Stats struct {
 // MethodStats are the counters of one method.
 type MethodStats struct {
 	Package, Interface, Method string
-	// Hits and Misses count calls served from the cache and not.
+	// Hits and Misses count calls served from the cache and not; for a
+	// batch read (each=), elements served from the cache and not.
 	Hits, Misses uint64
 	// Loads counts calls of the repository made for misses; LoadErrors
 	// those that failed (and were not cached).
@@ -133,6 +135,10 @@ type MethodStats struct {
 	// StaleServed counts failed loads answered with an expired entry
 	// (stale-if-error).
 	StaleServed uint64
+	// Batches counts calls of a batch read (each=), and ElementsLoaded
+	// the elements its loads asked the repository for (Loads counts the
+	// loads).
+	Batches, ElementsLoaded uint64
 	// LoadDuration is a histogram of load durations: counts per bucket of
 	// LoadBuckets, then the count above the last, and the sum in seconds.
 	LoadDurationCounts []uint64
@@ -184,6 +190,8 @@ func (c *Cache) Stats() Stats {
 		r.Refreshes += st.refreshes.load()
 		r.RefreshErrors += st.refreshErrors.load()
 		r.StaleServed += st.staleServed.load()
+		r.Batches += st.batches.load()
+		r.ElementsLoaded += st.elementsLoaded.load()
 		for b := range st.loadDuration.counts {
 			r.LoadDurationCounts[b] += st.loadDuration.counts[b].Load()
 		}

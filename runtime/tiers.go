@@ -137,21 +137,34 @@ func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, *store.
 		storeFailed(m, err)
 		return zero, nil, false
 	}
+	v, ok := remoteEntry[T](ctx, m, key, e, inStore)
+	if !ok {
+		return zero, nil, false
+	}
+	return v, e, true
+}
+
+// remoteEntry returns the value of e, the entry under key the store
+// outside the process returned (nil for a miss), if it is fresh, and keeps
+// it in the memory tier when that tier may answer for it.
+func remoteEntry[T any](ctx context.Context, m *Method, key string, e *store.Entry, inStore bool) (T, bool) {
+	var zero T
+	c := m.c
 	// Expiry by the cache's clock too, which tests move (the store's is
 	// the system's): an entry kept past its Expires for stale-if-error is
 	// a miss.
 	if e == nil || e.Expired(c.cfg.now()) {
-		return zero, nil, false
+		return zero, false
 	}
 	if len(e.TagVersions) > 0 {
 		c.catchUp(e.TagVersions)
 	}
 	if !c.fresh(e) {
-		return zero, nil, false
+		return zero, false
 	}
 	v, ok := decode[T](c, m, e.Value)
 	if !ok {
-		return zero, nil, false
+		return zero, false
 	}
 	if c.local != nil && (!inStore || c.checker != nil) {
 		var kept any = v
@@ -168,5 +181,5 @@ func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, *store.
 		}
 	}
 	propagate(ctx, e.Tags)
-	return v, e, true
+	return v, true
 }

@@ -72,6 +72,9 @@ func main() {
 type figures struct {
 	cold, warm, afterUpdate, afterRename, stampede int64
 	renamedOrg                                     int64 // entries under the renamed org
+	// A cart read as a batch: queries of the first read, and of the second,
+	// with one product updated and one added; elements the second asked for.
+	cartCold, cartAfter, cartAsked int64
 }
 
 func run(ctx context.Context, cfg config, w io.Writer) error {
@@ -214,6 +217,33 @@ func scenario(ctx context.Context, cfg config, w io.Writer) (figures, error) {
 	f.stampede = q()
 	fmt.Fprintf(w, "   %d query\n", f.stampede)
 
+	cart := make([]int64, 0, 3)
+	for _, p := range listing[:min(3, len(listing))] {
+		cart = append(cart, p.ID)
+	}
+	fmt.Fprintf(w, "\n5. GetProducts: a cart of %d products of org %d, store 1, read as one batch\n", len(cart), last)
+	q = queries()
+	if _, err := repo.GetProducts(ctx, last, 1, cart); err != nil {
+		return f, err
+	}
+	f.cartCold = q()
+	changed := listing[0]
+	changed.PriceCents++
+	if err := repo.UpdateProduct(ctx, changed); err != nil {
+		return f, err
+	}
+	cart = append(cart, listing[len(listing)-1].ID)
+	asked := cacheStats(cache, "GetProducts").ElementsLoaded
+	q = queries()
+	items, err := repo.GetProducts(ctx, last, 1, cart)
+	if err != nil {
+		return f, err
+	}
+	f.cartAfter = q()
+	f.cartAsked = int64(cacheStats(cache, "GetProducts").ElementsLoaded - asked)
+	fmt.Fprintf(w, "   cold: %d query; after updating one product and adding another: %d query for the %d products the cache lacked (%d served)\n",
+		f.cartCold, f.cartAfter, f.cartAsked, len(items))
+
 	if cfg.http != "" {
 		fmt.Fprintf(w, "\nserving on %s: /orgs/1/stores/2/products/27, /debug/zoo/, /metrics (Ctrl-C stops)\n", cfg.http)
 		h, err := newServer(repo, cache)
@@ -241,8 +271,20 @@ func scenario(ctx context.Context, cfg config, w io.Writer) (figures, error) {
 		return f, fmt.Errorf("the rename expired %d reads, want %d", f.afterRename, perOrg)
 	case f.stampede != 1:
 		return f, fmt.Errorf("%d concurrent readers caused %d queries, want 1", readers, f.stampede)
+	case f.cartCold != 1 || f.cartAfter != 1 || f.cartAsked != 2:
+		return f, fmt.Errorf("the cart caused %d and %d queries, the second for %d products; want 1, 1 and 2", f.cartCold, f.cartAfter, f.cartAsked)
 	}
 	return f, nil
+}
+
+// cacheStats returns the statistics of one method of the cache.
+func cacheStats(c *zoo.Cache, method string) zoo.MethodStats {
+	for _, m := range c.Stats().Methods {
+		if m.Method == method {
+			return m
+		}
+	}
+	return zoo.MethodStats{}
 }
 
 // storeOptions returns the cache's options for cfg: the memory store, or a

@@ -22,7 +22,8 @@ func TestScenario(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	perOrg := int64(1 + 3*(2+4))
-	want := figures{cold: 2 * perOrg, warm: 0, afterUpdate: 2, afterRename: perOrg, stampede: 1, renamedOrg: perOrg}
+	want := figures{cold: 2 * perOrg, warm: 0, afterUpdate: 2, afterRename: perOrg, stampede: 1, renamedOrg: perOrg,
+		cartCold: 1, cartAfter: 1, cartAsked: 2}
 	if f != want {
 		t.Errorf("figures = %+v, want %+v\n%s", f, want, out.String())
 	}

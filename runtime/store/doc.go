@@ -8,4 +8,9 @@
 // and redisstore. Stores that keep bytes rather than Go values frame entries
 // with the codec package; the contract every backend must meet is written down
 // as a test suite in storetest.
+//
+// Optional interfaces say what else a store can do: [Shared] (several
+// processes, the authority on versions), [Checker], [Locker], [Reporter],
+// and [Batcher], [FreshBatcher] and [BatchWriter], which read and write the
+// elements of a batch read in one round trip.
 package store

@@ -25,6 +25,7 @@ type Collector struct {
 	decodeFailures, failOpens, methodInvalidations *prometheus.Desc
 	oversized, uncopyable                          *prometheus.Desc
 	refreshes, refreshErrors, staleServed          *prometheus.Desc
+	batches, elementsLoaded                        *prometheus.Desc
 	loadDuration                                   *prometheus.Desc
 	invalidations, evictions, tagNodes, connected  *prometheus.Desc
 }
@@ -41,8 +42,8 @@ func NewCollector(c *zoo.Cache) *Collector {
 	}
 	return &Collector{
 		cache:               c,
-		hits:                d("hits_total", "Calls served from the cache.", method),
-		misses:              d("misses_total", "Calls not served from the cache.", method),
+		hits:                d("hits_total", "Calls served from the cache; for a batch read (each=), elements.", method),
+		misses:              d("misses_total", "Calls not served from the cache; for a batch read (each=), elements.", method),
 		loads:               d("loads_total", "Calls of the repository made for misses.", method),
 		loadErrors:          d("load_errors_total", "Loads that failed or panicked; their results were not cached.", method),
 		coalesced:           d("coalesced_total", "Callers that waited for another caller's load of the same key.", method),
@@ -55,6 +56,8 @@ func NewCollector(c *zoo.Cache) *Collector {
 		refreshes:           d("refreshes_total", "Background reloads of entries older than their method's refresh interval (counted in loads_total too).", method),
 		refreshErrors:       d("refresh_errors_total", "Background reloads that failed; the old entry stayed.", method),
 		staleServed:         d("stale_served_total", "Failed loads answered with an expired entry (stale-if-error).", method),
+		batches:             d("batches_total", "Calls of a batch read (each=).", method),
+		elementsLoaded:      d("elements_loaded_total", "Elements the loads of a batch read (each=) asked the repository for.", method),
 		invalidations:       d("invalidations_total", "Invalidations, from methods and from Cache.Invalidate.", cache),
 		evictions:           d("evictions_total", "Entries the memory tier dropped for room.", cache),
 		tagNodes:            d("tag_nodes", "Nodes in the tag trie.", cache),
@@ -65,7 +68,8 @@ func NewCollector(c *zoo.Cache) *Collector {
 // Describe sends the descriptors of every metric.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.hits, c.misses, c.loads, c.loadErrors, c.coalesced, c.decodeFailures,
-		c.failOpens, c.methodInvalidations, c.oversized, c.uncopyable, c.refreshes, c.refreshErrors, c.staleServed, c.loadDuration, c.invalidations, c.evictions, c.tagNodes, c.connected} {
+		c.failOpens, c.methodInvalidations, c.oversized, c.uncopyable, c.refreshes, c.refreshErrors, c.staleServed,
+		c.batches, c.elementsLoaded, c.loadDuration, c.invalidations, c.evictions, c.tagNodes, c.connected} {
 		ch <- d
 	}
 }
@@ -91,6 +95,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.refreshes, m.Refreshes, l...)
 		counter(c.refreshErrors, m.RefreshErrors, l...)
 		counter(c.staleServed, m.StaleServed, l...)
+		counter(c.batches, m.Batches, l...)
+		counter(c.elementsLoaded, m.ElementsLoaded, l...)
 		buckets := make(map[float64]uint64, len(zoo.LoadBuckets))
 		var cumulative uint64
 		for i, le := range zoo.LoadBuckets {

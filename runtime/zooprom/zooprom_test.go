@@ -70,11 +70,11 @@ func TestScrapeAfterWorkload(t *testing.T) {
 	const labels = `interface="Repo",method="Get",namespace="shop",package="example.com/shop"`
 	const saveLabels = `interface="Repo",method="Save",namespace="shop",package="example.com/shop"`
 	expected := `
-# HELP zoo_hits_total Calls served from the cache.
+# HELP zoo_hits_total Calls served from the cache; for a batch read (each=), elements.
 # TYPE zoo_hits_total counter
 zoo_hits_total{` + labels + `} 5
 zoo_hits_total{` + saveLabels + `} 0
-# HELP zoo_misses_total Calls not served from the cache.
+# HELP zoo_misses_total Calls not served from the cache; for a batch read (each=), elements.
 # TYPE zoo_misses_total counter
 zoo_misses_total{` + labels + `} 14
 zoo_misses_total{` + saveLabels + `} 0
@@ -116,6 +116,8 @@ zoo_invalidations_total{namespace="shop"} 3
 		`zoo_decode_failures_total{` + labels + `} 0`,
 		`zoo_fail_opens_total{` + labels + `} 0`,
 		`zoo_evictions_total{namespace="shop"} 0`,
+		`zoo_batches_total{` + labels + `} 0`,
+		`zoo_elements_loaded_total{` + labels + `} 0`,
 		`zoo_connected{namespace="shop"} 1`,
 	} {
 		assert.Contains(t, string(body), line)

@@ -1,6 +1,8 @@
 // Package graph is the golden case of zoogen -graph: writes that expire
 // reads of their own interface and of others, by a whole tag or a prefix,
-// a write that expires nothing, and reads that no write invalidates.
+// batch reads (each=) expired per element or every element under a
+// prefix, a write that expires nothing, and reads that no write
+// invalidates.
 package graph
 
 import "context"
@@ -21,6 +23,12 @@ type Review struct {
 type Catalog interface {
 	//zoo:cache deps="org:<oid>:store:<sid>:product:<pid>" ttl=10m
 	GetProduct(ctx context.Context, oid, sid, pid int64) (*Product, error)
+
+	//zoo:cache deps="org:<oid>:store:<sid>:product:<pids>" each=pids ttl=10m
+	GetProducts(ctx context.Context, oid, sid int64, pids []int64) (map[int64]*Product, error)
+
+	//zoo:cache deps="featured:<pids>" each=pids key=ID
+	FeaturedByID(ctx context.Context, pids []int64) ([]Product, error)
 
 	//zoo:cache deps="org:<oid>:store:<sid>:products"
 	ListProducts(ctx context.Context, oid, sid int64) ([]Product, error)

@@ -19,6 +19,8 @@ import (
 type CachedCatalog struct {
 	_inner          Catalog
 	_mGetProduct    *zoo.Method
+	_mGetProducts   *zoo.Method
+	_mFeaturedByID  *zoo.Method
 	_mListProducts  *zoo.Method
 	_mFeatured      *zoo.Method
 	_mSaveProduct   *zoo.Method
@@ -39,6 +41,17 @@ func NewCachedCatalog(inner Catalog, c *zoo.Cache) *CachedCatalog {
 			Interface: "Catalog",
 			Method:    "GetProduct",
 			TTL:       10 * time.Minute,
+		}),
+		_mGetProducts: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/graph",
+			Interface: "Catalog",
+			Method:    "GetProducts",
+			TTL:       10 * time.Minute,
+		}),
+		_mFeaturedByID: c.Method(zoo.MethodSpec{
+			Package:   "zoogen.test/graph",
+			Interface: "Catalog",
+			Method:    "FeaturedByID",
 		}),
 		_mListProducts: c.Method(zoo.MethodSpec{
 			Package:   "zoogen.test/graph",
@@ -100,6 +113,63 @@ func (_r *CachedCatalog) GetProduct(ctx context.Context, oid, sid, pid int64) (*
 		}
 	}
 	return _v, nil
+}
+
+// GetProducts serves Catalog.GetProducts from the cache, and loads it on a miss with the inner
+// Catalog.
+//
+// Each element of pids is cached as its own entry (each=), keyed by the other arguments and the
+// element: the inner GetProducts is called once, with the elements the cache does not hold,
+// duplicates removed, and the elements it does not return are absent from the result.
+//
+// Annotation: //zoo:cache deps="org:<oid>:store:<sid>:product:<pids>" each=pids ttl=10m
+func (_r *CachedCatalog) GetProducts(ctx context.Context, oid, sid int64, pids []int64) (map[int64]*Product, error) {
+	_res, _err := zoo.Batch[int64, *Product](ctx, _r._mGetProducts, pids, func(_k []byte, _id int64) []byte {
+		_k = zoo.KeyInt(_k, oid)
+		_k = zoo.KeyInt(_k, sid)
+		_k = zoo.KeyInt(_k, _id)
+		return _k
+	}, func(_id int64) []string {
+		return []string{zoo.Tag("org", oid, "store", sid, "product", _id)}
+	}, func(ctx context.Context, _ids []int64) (map[int64]*Product, error) {
+		return _r._inner.GetProducts(ctx, oid, sid, _ids)
+	})
+	if _err != nil {
+		return nil, _err
+	}
+	return _res, nil
+}
+
+// FeaturedByID serves Catalog.FeaturedByID from the cache, and loads it on a miss with the inner
+// Catalog.
+//
+// Each element of pids is cached as its own entry (each=), keyed by the other arguments and the
+// element: the inner FeaturedByID is called once, with the elements the cache does not hold,
+// duplicates removed, and the elements it does not return are absent from the result. The result
+// lists each element asked for once, in the order asked.
+//
+// Annotation: //zoo:cache deps="featured:<pids>" each=pids key=ID
+func (_r *CachedCatalog) FeaturedByID(ctx context.Context, pids []int64) ([]Product, error) {
+	_res, _err := zoo.Batch[int64, Product](ctx, _r._mFeaturedByID, pids, func(_k []byte, _id int64) []byte {
+		_k = zoo.KeyInt(_k, _id)
+		return _k
+	}, func(_id int64) []string {
+		return []string{zoo.Tag("featured", _id)}
+	}, func(ctx context.Context, _ids []int64) (map[int64]Product, error) {
+		_r1, _err1 := _r._inner.FeaturedByID(ctx, _ids)
+		if _err1 != nil {
+			return nil, _err1
+		}
+		_out := make(map[int64]Product, len(_r1))
+		for _, _v := range _r1 {
+			_out[_v.ID] = _v
+		}
+		return _out, nil
+	})
+	if _err != nil {
+		return nil, _err
+	}
+	return zoo.InOrder(pids, _res), nil
 }
 
 // ListProducts serves Catalog.ListProducts from the cache, and loads it on a miss with the inner

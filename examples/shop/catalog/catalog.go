@@ -59,6 +59,12 @@ type Repo interface {
 	//zoo:cache deps="org:<oid>:store:<sid>:product:<pid>" ttl=10m errors=ErrNotFound
 	GetProduct(ctx context.Context, oid, sid, pid int64) (Product, error)
 
+	// GetProducts reads several products of a store at once (a cart): each
+	// product is cached on its own, and only those the cache lacks reach
+	// the database, in one query.
+	//zoo:cache deps="org:<oid>:store:<sid>:product:<pids>" each=pids ttl=10m
+	GetProducts(ctx context.Context, oid, sid int64, pids []int64) (map[int64]Product, error)
+
 	//zoo:cache deps="org:<oid>:store:<sid>:product:<pid>:reviews"
 	Reviews(ctx context.Context, oid, sid, pid int64) ([]Review, error)
 

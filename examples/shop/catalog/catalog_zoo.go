@@ -23,6 +23,7 @@ type CachedRepo struct {
 	_mGetStore      *zoo.Method
 	_mListProducts  *zoo.Method
 	_mGetProduct    *zoo.Method
+	_mGetProducts   *zoo.Method
 	_mReviews       *zoo.Method
 	_mUpdateProduct *zoo.Method
 	_mRenameOrg     *zoo.Method
@@ -56,6 +57,12 @@ func NewCachedRepo(inner Repo, c *zoo.Cache) *CachedRepo {
 			Package:   "github.com/zoogen/zoogen/examples/shop/catalog",
 			Interface: "Repo",
 			Method:    "GetProduct",
+			TTL:       10 * time.Minute,
+		}),
+		_mGetProducts: c.Method(zoo.MethodSpec{
+			Package:   "github.com/zoogen/zoogen/examples/shop/catalog",
+			Interface: "Repo",
+			Method:    "GetProducts",
 			TTL:       10 * time.Minute,
 		}),
 		_mReviews: c.Method(zoo.MethodSpec{
@@ -189,6 +196,30 @@ type zooRepoGetProduct struct {
 	R0 Product
 	E  int    // 1 + the index of the cached sentinel error, or 0
 	M  string // the cached error's message
+}
+
+// GetProducts serves Repo.GetProducts from the cache, and loads it on a miss with the inner Repo.
+//
+// Each element of pids is cached as its own entry (each=), keyed by the other arguments and the
+// element: the inner GetProducts is called once, with the elements the cache does not hold,
+// duplicates removed, and the elements it does not return are absent from the result.
+//
+// Annotation: //zoo:cache deps="org:<oid>:store:<sid>:product:<pids>" each=pids ttl=10m
+func (_r *CachedRepo) GetProducts(ctx context.Context, oid, sid int64, pids []int64) (map[int64]Product, error) {
+	_res, _err := zoo.Batch[int64, Product](ctx, _r._mGetProducts, pids, func(_k []byte, _id int64) []byte {
+		_k = zoo.KeyInt(_k, oid)
+		_k = zoo.KeyInt(_k, sid)
+		_k = zoo.KeyInt(_k, _id)
+		return _k
+	}, func(_id int64) []string {
+		return []string{zoo.Tag("org", oid, "store", sid, "product", _id)}
+	}, func(ctx context.Context, _ids []int64) (map[int64]Product, error) {
+		return _r._inner.GetProducts(ctx, oid, sid, _ids)
+	})
+	if _err != nil {
+		return nil, _err
+	}
+	return _res, nil
 }
 
 // Reviews serves Repo.Reviews from the cache, and loads it on a miss with the inner Repo.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver
@@ -142,6 +143,33 @@ func (s *SQLite) GetProduct(ctx context.Context, oid, sid, pid int64) (Product, 
 	err := s.queryRow(ctx, `SELECT name, price_cents FROM products WHERE org_id = ? AND store_id = ? AND id = ?`,
 		oid, sid, pid).Scan(&p.Name, &p.PriceCents)
 	return p, notFound(err)
+}
+
+// GetProducts reads the products of pids that exist, in one query.
+func (s *SQLite) GetProducts(ctx context.Context, oid, sid int64, pids []int64) (map[int64]Product, error) {
+	out := make(map[int64]Product, len(pids))
+	if len(pids) == 0 {
+		return out, nil
+	}
+	args := []any{oid, sid}
+	for _, pid := range pids {
+		args = append(args, pid)
+	}
+	s.queries.Add(1)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, price_cents FROM products WHERE org_id = ? AND store_id = ? AND id IN (?`+
+		strings.Repeat(", ?", len(pids)-1)+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p := Product{OrgID: oid, StoreID: sid}
+		if err := rows.Scan(&p.ID, &p.Name, &p.PriceCents); err != nil {
+			return nil, err
+		}
+		out[p.ID] = p
+	}
+	return out, rows.Err()
 }
 
 // Reviews reads a product's reviews.

@@ -108,6 +108,29 @@ type Method struct {
 	// Key lists the values a key= option names; when it is set, the key is
 	// built from them alone and Params carry no Key.
 	Key []*KeyRef `json:",omitempty"`
+
+	// Each is set for a batch read (each=): its elements are cached one
+	// by one. The batch parameter carries no Key then.
+	Each *Each `json:",omitempty"`
+}
+
+// Each describes a batch read: a method whose slice parameter Param is a
+// batch of elements, each cached as its own entry, keyed by the other
+// parameters and the element and tagged by Deps, in which <Param> stands
+// for one element.
+type Each struct {
+	Param string
+	Elem  Type // the element type of the batch parameter
+	Key   *Key // how an element is written into its key
+	Value Type // V of the result map[Elem]V or []V
+	// Field is set for a slice result (key=<Field>): the selection that
+	// reads the element from a value (ID, or Key.ID); Calls[i] is set when
+	// Field[i] is a method.
+	Field []string `json:",omitempty"`
+	Calls []bool   `json:",omitempty"`
+	// Nillable is set when a value of a slice result can be nil (a
+	// pointer): nil values are left out.
+	Nillable bool `json:",omitempty"`
 }
 
 // ErrorResult is the error result of a method: its last result, when its

@@ -53,6 +53,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Checker/Check", implementing[checker](testChecker)},
 		{"StaleReader/Retain", implementing[store.StaleReader](testStaleRetain)},
 		{"StaleReader/Invalidated", implementing[staleShared](testStaleInvalidated)},
+		{"Batcher/GetMany", implementing[batcher](testGetMany)},
+		{"FreshBatcher/GetFreshMany", implementing[freshBatcher](testGetFreshMany)},
+		{"BatchWriter/SetMany", implementing[batchWriter](testSetMany)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
