@@ -72,7 +72,13 @@ type Cache struct {
 	flights map[string]any // key → *flight[T]
 	closed  bool           // guarded by mu; set once
 	isDone  atomic.Bool    // closed, readable without mu
-	loads   sync.WaitGroup // flights in progress
+	running int            // flights whose load goroutine has not ended; guarded by mu
+	idle    chan struct{}  // closed by the last flight to end after Close; guarded by mu
+	// stores is held for reading by a flight while it writes its result
+	// to the stores, and for writing by Close before it closes them: a
+	// load Close gave up on (storesGone, guarded by stores) writes nothing.
+	stores     sync.RWMutex
+	storesGone bool
 	// stored counts the flights that ended after storing an entry,
 	// incremented under mu once the entry is visible. Every lookup reads
 	// it, so it has a cache line of its own: a miss writing mu or flights
@@ -174,6 +180,11 @@ func New(opts ...Option) (*Cache, error) {
 // Close stops background work, waits for loads in flight to finish, and
 // closes the stores. Calls after Close reach the repository uncached;
 // Invalidate returns ErrClosed. Close is idempotent.
+//
+// Close waits for loads for as long as [WithCloseWait] says. If some are
+// still running then, Close closes the stores anyway and returns an error
+// saying how many it abandoned: their callers still get their results, and
+// nothing they load is cached.
 func (c *Cache) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -182,11 +193,33 @@ func (c *Cache) Close() error {
 	}
 	c.closed = true
 	c.isDone.Store(true)
+	var idle chan struct{}
+	if c.running > 0 {
+		idle = make(chan struct{})
+		c.idle = idle
+	}
 	c.mu.Unlock()
 	close(c.stop)
 	c.bg.Wait()
-	c.loads.Wait()
+	if idle != nil {
+		t := time.NewTimer(c.cfg.closeWait)
+		select {
+		case <-idle:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	// Loads that returned meanwhile finish writing; the others will not
+	// write.
+	c.stores.Lock()
+	c.storesGone = true
+	c.stores.Unlock()
 	var errs []error
+	c.mu.Lock()
+	if n := c.running; n > 0 {
+		errs = append(errs, fmt.Errorf("zoo: closed with %d loads still running after %v; they are abandoned and their results will not be cached", n, c.cfg.closeWait))
+	}
+	c.mu.Unlock()
 	if c.remote != nil {
 		errs = append(errs, c.remote.Close())
 	}

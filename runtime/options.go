@@ -41,6 +41,7 @@ type config struct {
 	hitSpans    bool
 	instance    string
 	maxValue    int // bytes of MessagePack; 0: no limit
+	closeWait   time.Duration
 }
 
 func defaultConfig() config {
@@ -52,6 +53,7 @@ func defaultConfig() config {
 		pruneEvery:  time.Minute,
 		localTier:   -1,
 		lockTTL:     DefaultLockTTL,
+		closeWait:   DefaultCloseWait,
 		stats:       true,
 	}
 }
@@ -178,6 +180,18 @@ func WithInstance(name string) Option { return func(c *config) { c.instance = na
 // no limit.
 func WithMaxValueSize(n int) Option { return func(c *config) { c.maxValue = n } }
 
+// DefaultCloseWait is how long [Cache.Close] waits for loads in flight; see
+// [WithCloseWait].
+const DefaultCloseWait = 10 * time.Second
+
+// WithCloseWait sets how long [Cache.Close] waits for the loads in flight
+// to return before it closes the stores anyway; the default is
+// [DefaultCloseWait]. A load still running then is abandoned: its callers
+// get its result when it returns, nothing is cached, and Close returns an
+// error counting the abandoned loads. 0 makes Close wait for none; a
+// negative wait is an error.
+func WithCloseWait(d time.Duration) Option { return func(c *config) { c.closeWait = d } }
+
 // MaxTTL is the longest lifetime an entry may have: 100 years. Stores keep
 // expiry as Unix nanoseconds, which run out in 2262, so a longer TTL (such
 // as math.MaxInt64 meant as "forever") is a mistake: [New] refuses it in
@@ -217,6 +231,9 @@ func (c *config) validate() error {
 	}
 	if c.lockTTL < 0 {
 		errs = append(errs, fmt.Errorf("%w: lock TTL %v is negative", ErrBadOption, c.lockTTL))
+	}
+	if c.closeWait < 0 {
+		errs = append(errs, fmt.Errorf("%w: close wait %v is negative", ErrBadOption, c.closeWait))
 	}
 	if c.logger == nil {
 		errs = append(errs, fmt.Errorf("%w: nil logger", ErrBadOption))
