@@ -76,7 +76,9 @@
 //
 // # Failures
 //
-// Every command has a timeout ([WithTimeout]). After consecutive failures a
+// Every command has a timeout ([WithTimeout]), whatever the client's options:
+// go-redis bounds a command by its context only with ContextTimeoutEnabled,
+// so the store adjusts the client it is given (see [New]). After consecutive failures a
 // breaker opens: calls fail at once with [store.ErrUnavailable] instead of
 // waiting on a dead server, and a probe closes it when the server answers
 // again.
