@@ -289,6 +289,7 @@ func (c *Cache) invalidate(ctx context.Context, m *Method, tags []string) error 
 		span.RecordError(err)
 		return fmt.Errorf("zoo: invalidation holds in this process only until the store records it: %w", err)
 	}
+	c.clock.Sync(v)
 	c.learn(shared, v)
 	c.replaySoon()
 	return nil
@@ -317,19 +318,38 @@ func (c *Cache) stamp(tags []string, v hlc.Timestamp) {
 	}
 }
 
-// learn applies a version issued by the shared store: the clock catches up
-// with it and the trie is stamped with it. A version further ahead of the
-// local clock than the allowed drift is not trusted as it is: it is stamped
-// as of the drift bound, so that a corrupt message cannot pin a tag until
-// the end of time, yet still expires what was loaded before it.
+// learn applies a version issued by the shared store: the trie is stamped
+// with it. A version past the clock's bound (the drift allowed past this
+// process's view of the store's clock, see hlc.Clock.Bound) is not trusted
+// as it is: it is stamped as of the bound, so that a corrupt message cannot
+// pin a tag until the end of time, yet still expires what was loaded before
+// it: every entry this process serves has an asOf within the bound
+// (Cache.admit). Versions learnt here do not move the clock; the store's
+// own replies do (hlc.Clock.Sync).
 func (c *Cache) learn(tags []string, v hlc.Timestamp) {
-	if _, err := c.clock.Update(v); err != nil {
-		bound := hlc.FromTime(c.cfg.now().Add(hlc.DefaultMaxDrift))
-		c.logs.Warn("zoo: a version from the store is far ahead of this process's clock; clamping it",
-			slog.String("version", v.String()), slog.String("error", err.Error()))
-		v = min(v, bound)
+	if bound := c.clock.Bound(); v > bound {
+		c.logs.Warn("zoo: a version from the store is far ahead of its clock as this process sees it; clamping it",
+			slog.String("version", v.String()), slog.String("bound", bound.String()))
+		v = bound
 	}
 	c.stamp(tags, v)
+}
+
+// admit reports whether an entry read from a shared store may be served
+// and kept: its asOf, issued by the store to whichever process loaded it,
+// is within the clock's bound, and is taken in by the clock. Every
+// invalidation this process learns of is then stamped after the asOf of
+// every entry it serves, however far it has to be clamped (learn). An entry
+// stamped further ahead (the store's clock jumped forward since this
+// process last read it) is a miss: the load that follows reads the store's
+// clock.
+func (c *Cache) admit(e *store.Entry) bool {
+	if c.clock.Admit(e.AsOf) {
+		return true
+	}
+	c.logs.Warn("zoo: an entry from the store was loaded ahead of the store's clock as this process sees it; treating it as a miss",
+		slog.String("as_of", e.AsOf.String()), slog.String("bound", c.clock.Bound().String()))
+	return false
 }
 
 // ttl returns the lifetime of a new entry of m, jittered.

@@ -264,6 +264,10 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 				slog.String("error", err.Error()))
 			m.count(failOpens)
 			cacheable = false
+		} else {
+			// The store's clock is the one every process's versions and
+			// loads are judged by: this process's clock follows it.
+			c.clock.Sync(asOf)
 		}
 		f.asOf = asOf
 		if cacheable && c.locker != nil && c.cfg.lockTTL > 0 {
@@ -358,6 +362,9 @@ func storedEntry[T any](ctx context.Context, c *Cache, m *Method, key string) (e
 	}
 	if e == nil {
 		return nil, v, false, false
+	}
+	if !c.admit(e) {
+		return nil, v, false, true
 	}
 	v, ok := decode[T](c, m, e.Value)
 	if !ok {

@@ -123,6 +123,7 @@ func (c *Cache) replay() {
 			c.replayLater()
 			return
 		}
+		c.clock.Sync(v)
 		c.learn(batch, v)
 		tags = tags[len(batch):]
 	}

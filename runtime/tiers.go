@@ -134,7 +134,7 @@ func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, bool) {
 		storeFailed(m, err)
 		return zero, false
 	}
-	if e == nil {
+	if e == nil || !c.admit(e) {
 		return zero, false
 	}
 	if len(e.TagVersions) > 0 {
