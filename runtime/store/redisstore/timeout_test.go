@@ -18,8 +18,8 @@ import (
 // builds it (default options: go-redis ignores context deadlines and reads
 // for up to 5 s), every cache call returns within a small multiple of the
 // store's timeout while Redis hangs: hits, misses, strict reads,
-// invalidations, Close; and the subscription is reported down within its
-// bound.
+// invalidations, Close; the subscription is reported down within its
+// bound, and comes back when Redis does.
 func TestCommandTimeoutWhileRedisHangs(t *testing.T) {
 	srv := startServer(t)
 	for _, mode := range []zoo.Consistency{zoo.Local, zoo.Strict} {
@@ -64,6 +64,19 @@ func TestCommandTimeoutWhileRedisHangs(t *testing.T) {
 			}
 			up, _ := in.store.state()
 			assert.False(t, up, "the subscription was not reported down while Redis hung")
+
+			// Once Redis answers again, the same client serves the cache:
+			// the subscription comes back and reads are cached again.
+			proxy.Thaw()
+			eventually(t, 15*time.Second, func() bool { up, _ := in.store.state(); return up },
+				"the subscription never came back after the hang")
+			eventually(t, 15*time.Second, func() bool {
+				mustGet(t, in, 1)
+				loads := d.loads.Load()
+				mustGet(t, in, 1)
+				return d.loads.Load() == loads
+			}, "reads were not cached again after the hang")
+			proxy.Freeze()
 			timed("Close", func() { require.NoError(t, in.cache.Close()) })
 		})
 	}
