@@ -135,7 +135,9 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 
 // WithClock sets the wall clock the cache reads for timestamps and expiry;
 // the default is time.Now. Tests inject a clock they move by hand. When the
-// cache creates its default store, the store reads the same clock.
+// cache creates its default store, the store reads the same clock. With a
+// shared store, timestamps follow the store's clock instead (offset from
+// this one at each reply of the store); expiry still reads this one.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) {
 		c.clock = now
