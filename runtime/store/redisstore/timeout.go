@@ -13,9 +13,9 @@ import (
 // attempts. The store makes its timeout hold for the clients it can see
 // into, at no cost per command:
 //
-//   - a client that honours contexts (ContextTimeoutEnabled) is used as it
-//     is: the store's context deadline bounds every read, write, pool wait
-//     and dial;
+//   - a client that honours contexts (ContextTimeoutEnabled, with deadlines
+//     not turned off by a timeout of -2) is used as it is: the store's
+//     context deadline bounds every read, write, pool wait and dial;
 //   - a *redis.Client that does not (the default, as redis.NewClient and
 //     redis.NewUniversalClient with one address build it, Sentinel's
 //     redis.NewFailoverClient too) is used through a clone whose read and
@@ -37,25 +37,45 @@ import (
 func commandClient(c redis.UniversalClient, timeout time.Duration) (cc redis.UniversalClient, owned, bounded bool) {
 	switch c := c.(type) {
 	case *redis.Client:
-		if c.Options().ContextTimeoutEnabled {
+		// Initialised options: a timeout of -1 sets no deadline at all.
+		opt := c.Options()
+		if opt.ContextTimeoutEnabled && opt.ReadTimeout >= 0 && opt.WriteTimeout >= 0 {
 			return c, false, true
 		}
 		return c.WithTimeout(timeout), false, true
 	case *redis.ClusterClient:
-		if c.Options().ContextTimeoutEnabled {
+		opt := *c.Options()
+		if honoursContexts(opt.ContextTimeoutEnabled, opt.ReadTimeout, opt.WriteTimeout) {
 			return c, false, true
 		}
-		opt := *c.Options()
 		opt.ContextTimeoutEnabled = true
+		opt.ReadTimeout, opt.WriteTimeout = nodeTimeout(opt.ReadTimeout, timeout), nodeTimeout(opt.WriteTimeout, timeout)
 		return redis.NewClusterClient(&opt), true, true
 	case *redis.Ring:
-		if c.Options().ContextTimeoutEnabled {
+		opt := *c.Options()
+		if honoursContexts(opt.ContextTimeoutEnabled, opt.ReadTimeout, opt.WriteTimeout) {
 			return c, false, true
 		}
-		opt := *c.Options()
 		opt.ContextTimeoutEnabled = true
+		opt.ReadTimeout, opt.WriteTimeout = nodeTimeout(opt.ReadTimeout, timeout), nodeTimeout(opt.WriteTimeout, timeout)
 		return redis.NewRing(&opt), true, true
 	default:
 		return c, false, false
 	}
+}
+
+// honoursContexts reports whether a Cluster or Ring client's node clients
+// bound each read and write by its context's deadline: ContextTimeoutEnabled
+// is set, and no timeout is -2, which go-redis reads as "set no deadline".
+func honoursContexts(enabled bool, read, write time.Duration) bool {
+	return enabled && read > -2 && write > -2
+}
+
+// nodeTimeout is the read or write timeout of a client the store builds: the
+// given client's, or the store's where that one sets none (negative).
+func nodeTimeout(given, store time.Duration) time.Duration {
+	if given < 0 {
+		return store
+	}
+	return given
 }

@@ -53,6 +53,20 @@ func TestCommandClient(t *testing.T) {
 	assert.True(t, ok)
 	require.NoError(t, c.Close())
 
+	// ContextTimeoutEnabled with deadlines turned off (-2) bounds nothing.
+	noDeadlines := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true, ReadTimeout: -2})
+	t.Cleanup(func() { _ = noDeadlines.Close() })
+	c, _, _ = commandClient(noDeadlines, d)
+	assert.NotSame(t, noDeadlines, c)
+	assert.Equal(t, d, c.(*redis.Client).Options().ReadTimeout)
+	noDeadlinesCluster := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true, ReadTimeout: -2})
+	t.Cleanup(func() { _ = noDeadlinesCluster.Close() })
+	c, owned, _ = commandClient(noDeadlinesCluster, d)
+	assert.NotSame(t, noDeadlinesCluster, c)
+	assert.True(t, owned)
+	assert.Equal(t, d, c.(*redis.ClusterClient).Options().ReadTimeout)
+	require.NoError(t, c.Close())
+
 	type wrapper struct{ *redis.Client }
 	w := wrapper{defaults}
 	c, owned, ok = commandClient(w, d)
