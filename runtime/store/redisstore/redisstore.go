@@ -156,6 +156,9 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 	client.AddHook(s.dials)
 	var bounded bool
 	s.client, s.owned, bounded = commandClient(client, s.timeout)
+	if s.owned {
+		s.client.AddHook(s.dials)
+	}
 	if !bounded {
 		s.logger.Warn("zoo: redisstore: the client is of a type the store cannot see into: its commands are bounded by the store's timeout only if it honours context deadlines (go-redis: ContextTimeoutEnabled)",
 			slog.String("type", fmt.Sprintf("%T", client)))
