@@ -278,7 +278,8 @@ func (c *Cache) invalidate(ctx context.Context, m *Method, tags []string) error 
 	// The store gets a copy, so that the caller's variadic slice does not
 	// escape to the heap on the memory-only path.
 	shared := slices.Clone(tags)
-	v, err := c.shared.Invalidate(ctx, shared, c.clock.Last())
+	sent := c.cfg.now()
+	v, err := c.shared.Invalidate(ctx, shared, c.clock.Vouched())
 	if err != nil {
 		c.stamp(shared, c.clock.Now())
 		c.keepForReplay(shared)
@@ -289,7 +290,7 @@ func (c *Cache) invalidate(ctx context.Context, m *Method, tags []string) error 
 		span.RecordError(err)
 		return fmt.Errorf("zoo: invalidation holds in this process only until the store records it: %w", err)
 	}
-	c.clock.Sync(v)
+	c.clock.Sync(v, sent)
 	c.learn(shared, v)
 	c.replaySoon()
 	return nil
@@ -324,14 +325,22 @@ func (c *Cache) stamp(tags []string, v hlc.Timestamp) {
 // as it is: it is stamped as of the bound, so that a corrupt message cannot
 // pin a tag until the end of time, yet still expires what was loaded before
 // it: every entry this process serves has an asOf within the bound
-// (Cache.admit). Versions learnt here do not move the clock; the store's
-// own replies do (hlc.Clock.Sync).
+// (Cache.admit).
+//
+// The version is merged into the clock, so that what this process stamps on
+// its own (an invalidation the store did not record) orders after every
+// version it has heard of. It moves neither the clock's bound nor the
+// version the process asks the store to issue after (hlc.Clock.Vouched, the
+// min of Store.Invalidate): only the store's replies do (hlc.Clock.Sync), so
+// that forged versions cannot walk the store's clock forward a drift at a
+// time.
 func (c *Cache) learn(tags []string, v hlc.Timestamp) {
 	if bound := c.clock.Bound(); v > bound {
 		c.logs.Warn("zoo: a version from the store is far ahead of its clock as this process sees it; clamping it",
 			slog.String("version", v.String()), slog.String("bound", bound.String()))
 		v = bound
 	}
+	_, _ = c.clock.Update(v) // within the bound
 	c.stamp(tags, v)
 }
 

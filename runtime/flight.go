@@ -256,6 +256,7 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 	if c.shared == nil {
 		f.asOf = c.clock.Now()
 	} else {
+		sent := c.cfg.now()
 		asOf, err := c.shared.Now(ctx)
 		if err != nil {
 			// Fail open: without the store's clock the result cannot be
@@ -267,7 +268,7 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 		} else {
 			// The store's clock is the one every process's versions and
 			// loads are judged by: this process's clock follows it.
-			c.clock.Sync(asOf)
+			c.clock.Sync(asOf, sent)
 		}
 		f.asOf = asOf
 		if cacheable && c.locker != nil && c.cfg.lockTTL > 0 {

@@ -127,12 +127,16 @@ func (c *Clock) Time() time.Time {
 }
 
 // Sync takes in t, a reading of the authoritative clock this one follows (a
-// timestamp a shared store just issued): the physical time follows that
-// clock from now on (its source plus the difference between t and the
-// source now), and every timestamp Now returns afterwards is later than t.
-// t is trusted as it is: pass only the authority's own replies.
-func (c *Clock) Sync(t Timestamp) {
-	c.offset.Store(t.Wall() - c.now().UnixMilli())
+// timestamp a shared store issued in reply to a request sent when the
+// source read sent): the physical time follows that clock from now on, and
+// every timestamp Now returns afterwards is later than t. The offset to
+// the source assumes t was issued as the request was sent, the earliest it
+// can have been: the physical time is then never behind the authority's by
+// more than the authority's clock can run ahead of the source, however long
+// the round trip (it may be ahead by up to the round trip). t is trusted as
+// it is: pass only the authority's own replies.
+func (c *Clock) Sync(t Timestamp, sent time.Time) {
+	c.offset.Store(t.Wall() - sent.UnixMilli())
 	raise(&c.vouched, t)
 	raise(&c.last, t)
 }
@@ -160,6 +164,11 @@ func (c *Clock) Admit(t Timestamp) bool {
 	return true
 }
 
+// Vouched returns the latest timestamp [Clock.Sync] or [Clock.Admit] took
+// in: the latest of the authority's this clock knows of, never a peer's
+// unchecked claim merged by [Clock.Update].
+func (c *Clock) Vouched() Timestamp { return Timestamp(c.vouched.Load()) }
+
 // raise sets a to t if t is later.
 func raise(a *atomic.Uint64, t Timestamp) {
 	for {
@@ -176,7 +185,8 @@ func raise(a *atomic.Uint64, t Timestamp) {
 //
 // A remote timestamp past [Clock.Bound] is not merged, so that a faulty or
 // hostile peer cannot drag this clock to the end of time; Update then
-// returns [Clock.Now] and [ErrDrift].
+// returns [Clock.Now] and [ErrDrift]. A merged timestamp moves neither the
+// bound nor [Clock.Vouched].
 func (c *Clock) Update(remote Timestamp) (Timestamp, error) {
 	wallMillis := c.physical()
 	if bound := c.Bound(); remote > bound {

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -76,4 +77,42 @@ func TestClockSkew(t *testing.T) {
 			t.Logf("%d loads for %d reads", d.loads.Load(), total)
 		})
 	}
+}
+
+// TestForgedVersionsDoNotWalkTheClock: a forged version within the drift
+// bound is heard, but does not move what the instance asks Redis to issue
+// after: forging one before each real invalidation cannot walk Redis's
+// clock forward a drift at a time.
+func TestForgedVersionsDoNotWalkTheClock(t *testing.T) {
+	client := sharedClient(t)
+	ctx := context.Background()
+	ns, d := namespace(t, client), newDB()
+	b := newInstance(t, client, ns, d)
+	b.waitUp(t)
+	tag := zoo.Tag("item", 1)
+	for range 5 {
+		mustGet(t, b, 1)
+		heard := b.store.heardOf(tag)
+		ahead := time.Now().Add(59 * time.Second) // within the drift bound of whatever b takes Redis's clock for
+		if v, err := client.Get(ctx, "{zoo:"+ns+"}:clock").Result(); err == nil {
+			ahead = parseClock(t, v).Add(59 * time.Second)
+		}
+		publish(t, ns, version(ahead), tag)
+		eventually(t, 5*time.Second, func() bool { return b.store.heardOf(tag) > heard }, "the forged message never arrived")
+		require.NoError(t, b.cache.Invalidate(ctx, tag))
+	}
+	v, err := client.Get(ctx, "{zoo:"+ns+"}:clock").Result()
+	require.NoError(t, err)
+	assert.Less(t, parseClock(t, v), time.Now().Add(30*time.Second),
+		"forged versions walked Redis's clock forward")
+}
+
+// parseClock reads the wall time of a version as the scripts write it.
+func parseClock(t *testing.T, v string) time.Time {
+	t.Helper()
+	require.Len(t, v, 18)
+	var ms int64
+	_, err := fmt.Sscanf(v[:13], "%d", &ms)
+	require.NoError(t, err)
+	return time.UnixMilli(ms)
 }
