@@ -24,7 +24,8 @@ import (
 //   - a *redis.ClusterClient or *redis.Ring that does not is replaced, for
 //     the store's commands, by a client of its own built from a copy of the
 //     options with ContextTimeoutEnabled set: it has connections of its
-//     own, the given client's hooks are not on it, and the store closes it.
+//     own, the given client's hooks are not on it (the store's own dial
+//     counter is), and the store closes it.
 //
 // A client of any other type is used as it is, and New logs a warning: the
 // store cannot tell whether it honours contexts. (Bounding each command on
