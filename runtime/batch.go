@@ -434,7 +434,7 @@ func (b *batch[E, V]) start(ctx context.Context, own []int, recheck bool) []join
 		b.keys[i] = keep(b.keys[i]) // the flight and the stores keep it
 		c.flights[b.keys[i]] = f
 	}
-	c.loads.Add(1)
+	c.running++
 	go runBatch(b, own, flights, recheck, lctx, cancel)
 	return waits
 }
@@ -459,7 +459,7 @@ func leaveBatch[V any](c *Cache, key string, f *batchFlight[V]) {
 // deferred so that it happens even if load exits its goroutine.
 func runBatch[E comparable, V any](b *batch[E, V], own []int, flights []*batchFlight[V], recheck bool, ctx context.Context, cancel context.CancelFunc) {
 	m, c := b.m, b.m.c
-	defer c.loads.Done()
+	defer c.ended()
 	activeLoads.Add(1)
 	ids := b.pick(own)
 	ctx, span := c.tracer.Start(ctx, "zoo.load", m.attrs)
@@ -509,7 +509,12 @@ func runBatch[E comparable, V any](b *batch[E, V], own []int, flights []*batchFl
 				w.add(b.keys[i], kept, f.tags)
 			}
 		}
-		stored := c.setMany(ctx, m, &w, asOf)
+		stored := 0
+		c.stores.RLock()
+		if !c.storesGone { // else Close gave up on this load: callers only
+			stored = c.setMany(ctx, m, &w, asOf)
+		}
+		c.stores.RUnlock()
 		span.SetAttributes(attribute.Bool("zoo.hit", false), attribute.Int("zoo.elements_loaded", len(ids)),
 			attribute.Int("zoo.elements_found", found), attribute.Int("zoo.elements_stored", stored))
 		switch {

@@ -72,12 +72,18 @@ type Cache struct {
 	flights map[string]any // key → *flight[T]
 	closed  bool           // guarded by mu; set once
 	isDone  atomic.Bool    // closed, readable without mu
-	loads   sync.WaitGroup // flights in progress
 	// refreshing counts the background refreshes in flight, guarded by
 	// mu; closing ends their loads' contexts in Close (refresh.go).
 	refreshing int
 	closing    context.Context
 	endLoads   context.CancelFunc
+	running    int           // loads (flights, batches, refreshes) whose goroutine has not ended; guarded by mu
+	idle       chan struct{} // closed by the last load to end after Close; guarded by mu
+	// stores is held for reading by a load while it writes its result
+	// to the stores, and for writing by Close before it closes them: a
+	// load Close gave up on (storesGone, guarded by stores) writes nothing.
+	stores     sync.RWMutex
+	storesGone bool
 	// stored counts the flights that ended after storing an entry,
 	// incremented under mu once the entry is visible. Every lookup reads
 	// it, so it has a cache line of its own: a miss writing mu or flights
@@ -180,6 +186,11 @@ func New(opts ...Option) (*Cache, error) {
 // Close stops background work, waits for loads in flight to finish, and
 // closes the stores. Calls after Close reach the repository uncached;
 // Invalidate returns ErrClosed. Close is idempotent.
+//
+// Close waits for loads for as long as [WithCloseWait] says. If some are
+// still running then, Close closes the stores anyway and returns an error
+// saying how many it abandoned: their callers still get their results, and
+// nothing they load is cached.
 func (c *Cache) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -188,12 +199,34 @@ func (c *Cache) Close() error {
 	}
 	c.closed = true
 	c.isDone.Store(true)
+	var idle chan struct{}
+	if c.running > 0 {
+		idle = make(chan struct{})
+		c.idle = idle
+	}
 	c.mu.Unlock()
 	close(c.stop)
 	c.bg.Wait()
-	c.endLoads() // background refreshes stop; loads callers wait for go on
-	c.loads.Wait()
+	c.endLoads() // background refreshes stop; the loads callers wait for go on
+	if idle != nil {
+		t := time.NewTimer(c.cfg.closeWait)
+		select {
+		case <-idle:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	// Loads that returned meanwhile finish writing; the others will not
+	// write.
+	c.stores.Lock()
+	c.storesGone = true
+	c.stores.Unlock()
 	var errs []error
+	c.mu.Lock()
+	if n := c.running; n > 0 {
+		errs = append(errs, fmt.Errorf("zoo: closed with %d loads still running after %v; they are abandoned and their results will not be cached", n, c.cfg.closeWait))
+	}
+	c.mu.Unlock()
 	if c.remote != nil {
 		errs = append(errs, c.remote.Close())
 	}
@@ -252,7 +285,8 @@ func (c *Cache) invalidate(ctx context.Context, m *Method, tags []string) error 
 	// The store gets a copy, so that the caller's variadic slice does not
 	// escape to the heap on the memory-only path.
 	shared := slices.Clone(tags)
-	v, err := c.shared.Invalidate(ctx, shared, c.clock.Last())
+	sent := c.cfg.now()
+	v, err := c.shared.Invalidate(ctx, shared, c.clock.Vouched())
 	if err != nil {
 		c.stamp(shared, c.clock.Now())
 		c.keepForReplay(shared)
@@ -263,6 +297,7 @@ func (c *Cache) invalidate(ctx context.Context, m *Method, tags []string) error 
 		span.RecordError(err)
 		return fmt.Errorf("zoo: invalidation holds in this process only until the store records it: %w", err)
 	}
+	c.clock.Sync(v, sent)
 	c.learn(shared, v)
 	c.replaySoon()
 	return nil
@@ -291,19 +326,46 @@ func (c *Cache) stamp(tags []string, v hlc.Timestamp) {
 	}
 }
 
-// learn applies a version issued by the shared store: the clock catches up
-// with it and the trie is stamped with it. A version further ahead of the
-// local clock than the allowed drift is not trusted as it is: it is stamped
-// as of the drift bound, so that a corrupt message cannot pin a tag until
-// the end of time, yet still expires what was loaded before it.
+// learn applies a version issued by the shared store: the trie is stamped
+// with it. A version past the clock's bound (the drift allowed past this
+// process's view of the store's clock, see hlc.Clock.Bound) is not trusted
+// as it is: it is stamped as of the bound, so that a corrupt message cannot
+// pin a tag until the end of time, yet still expires what was loaded before
+// it: every entry this process serves has an asOf within the bound
+// (Cache.admit).
+//
+// The version is merged into the clock, so that what this process stamps on
+// its own (an invalidation the store did not record) orders after every
+// version it has heard of. It moves neither the clock's bound nor the
+// version the process asks the store to issue after (hlc.Clock.Vouched, the
+// min of Store.Invalidate): only the store's replies do (hlc.Clock.Sync), so
+// that forged versions cannot walk the store's clock forward a drift at a
+// time.
 func (c *Cache) learn(tags []string, v hlc.Timestamp) {
-	if _, err := c.clock.Update(v); err != nil {
-		bound := hlc.FromTime(c.cfg.now().Add(hlc.DefaultMaxDrift))
-		c.logs.Warn("zoo: a version from the store is far ahead of this process's clock; clamping it",
-			slog.String("version", v.String()), slog.String("error", err.Error()))
-		v = min(v, bound)
+	if bound := c.clock.Bound(); v > bound {
+		c.logs.Warn("zoo: a version from the store is far ahead of its clock as this process sees it; clamping it",
+			slog.String("version", v.String()), slog.String("bound", bound.String()))
+		v = bound
 	}
+	_, _ = c.clock.Update(v) // within the bound
 	c.stamp(tags, v)
+}
+
+// admit reports whether an entry read from a shared store may be served
+// and kept: its asOf, issued by the store to whichever process loaded it,
+// is within the clock's bound, and is taken in by the clock. Every
+// invalidation this process learns of is then stamped after the asOf of
+// every entry it serves, however far it has to be clamped (learn). An entry
+// stamped further ahead (the store's clock jumped forward since this
+// process last read it) is a miss: the load that follows reads the store's
+// clock.
+func (c *Cache) admit(e *store.Entry) bool {
+	if c.clock.Admit(e.AsOf) {
+		return true
+	}
+	c.logs.Warn("zoo: an entry from the store was loaded ahead of the store's clock as this process sees it; treating it as a miss",
+		slog.String("as_of", e.AsOf.String()), slog.String("bound", c.clock.Bound().String()))
+	return false
 }
 
 // ttl returns the lifetime of a new entry of m, jittered.

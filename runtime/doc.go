@@ -35,6 +35,23 @@
 // the entry that expired less than the window ago. Neither ever serves an
 // invalidated entry. A loader sets its entry's own TTL with [SetTTL].
 //
+// # Clocks
+//
+// With a shared store (Redis, LMDB) the store is the clock: loads take their
+// timestamp from it and it issues the versions of invalidations. The cache's
+// own clock follows it (each reply of the store renews the offset between
+// the store's clock and this process's), so versions and load timestamps
+// are judged on the store's scale however far this process's clock is off.
+// A version heard from elsewhere (another process's message, an entry's tag
+// versions) is trusted up to one minute past the store's clock as this
+// process last read it, and stamped as of that bound beyond it; an entry
+// read from the store with a timestamp past the bound is a miss. Either way
+// the stamp is later than every entry the process serves, so a skew or a
+// jump of either clock costs misses, never a stale read. The bound is tested
+// with clocks 70 s and 10 min behind and 10 min ahead of the store's, and
+// with the store's clock jumping 10 min ahead. Expiry is measured on each
+// process's own clock ([WithClock]).
+//
 // # Stores
 //
 // Entries live in a [store.Store]: by default in process memory

@@ -100,7 +100,7 @@ func loadShared[T any](ctx context.Context, m *Method, key string, miss Miss, lo
 				cancel:  cancel,
 			}
 			c.flights[key] = f
-			c.loads.Add(1)
+			c.running++
 			go run(c, m, key, f, lctx, load)
 		}
 		joinGen := c.trie.Generation()
@@ -195,7 +195,7 @@ func leave[T any](c *Cache, key string, f *flight[T]) {
 // callers. The release is deferred so that it happens even if load exits
 // its goroutine (runtime.Goexit, as t.FailNow does).
 func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Context, load func(context.Context) (T, error)) {
-	defer c.loads.Done()
+	defer c.ended()
 	activeLoads.Add(1)
 	ctx, span := c.tracer.Start(ctx, "zoo.load", m.attrs)
 	d := new(deps)
@@ -227,12 +227,18 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 			f.raw, ok = encodeCopy(c, m, f.val)
 			kept = f.raw
 		}
+		stored := false
+		c.stores.RLock()
+		if c.storesGone {
+			// Close gave up on this load and closed the stores: the
+			// result goes to its callers only (a lock left taken expires).
+			cacheable, filled, unlock = false, false, nil
+		}
 		if ok && filled && c.local != nil {
 			_ = c.local.Set(ctx, key, &store.Entry{Value: kept, AsOf: f.asOf, Expires: fillExpires,
 				Retain: m.retain(fillExpires), Tags: f.tags})
 		}
-		stored := ok && cacheable && !filled && !f.stale && c.trie.Valid(f.tags, f.asOf)
-		if stored {
+		if ok && cacheable && !filled && !f.stale && c.trie.Valid(f.tags, f.asOf) {
 			stored = c.set(ctx, m, key, kept, f.asOf, f.tags, ttl)
 		}
 		if unlock != nil {
@@ -240,6 +246,7 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 			// the entry, or, if none was stored, takes the lock and loads.
 			unlock()
 		}
+		c.stores.RUnlock()
 		span.SetAttributes(attribute.Bool("zoo.hit", false), attribute.Int("zoo.tags", len(f.tags)),
 			attribute.Bool("zoo.stored", stored), attribute.Bool("zoo.filled_by_peer", filled))
 		if f.refreshOf != nil {
@@ -279,6 +286,7 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 	if c.shared == nil {
 		f.asOf = c.clock.Now()
 	} else {
+		sent := c.cfg.now()
 		asOf, err := c.shared.Now(ctx)
 		if err != nil {
 			// Fail open: without the store's clock the result cannot be
@@ -287,6 +295,10 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 				slog.String("error", err.Error()))
 			m.count(failOpens)
 			cacheable = false
+		} else {
+			// The store's clock is the one every process's versions and
+			// loads are judged by: this process's clock follows it.
+			c.clock.Sync(asOf, sent)
 		}
 		f.asOf = asOf
 		// A background refresh takes no lock: the entry it reloads is
@@ -325,6 +337,18 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 		if f.err != nil || f.panicked != nil || !returned {
 			m.stats.loadErrors.inc()
 		}
+	}
+}
+
+// ended counts the end of a flight's goroutine, and tells a Close waiting
+// for the last one.
+func (c *Cache) ended() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.running--
+	if c.running == 0 && c.idle != nil {
+		close(c.idle)
+		c.idle = nil
 	}
 }
 
@@ -371,6 +395,9 @@ func storedEntry[T any](ctx context.Context, c *Cache, m *Method, key string) (e
 	}
 	if e == nil || e.Expired(c.cfg.now()) { // by the cache's clock too, as lookupRemote
 		return nil, v, false, false
+	}
+	if !c.admit(e) {
+		return nil, v, false, true
 	}
 	v, ok := decode[T](c, m, e.Value)
 	if !ok {

@@ -42,6 +42,7 @@ type config struct {
 	instance    string
 	maxValue    int // bytes of MessagePack; 0: no limit
 	maxRefresh  int // background refreshes at once
+	closeWait   time.Duration
 }
 
 func defaultConfig() config {
@@ -53,6 +54,7 @@ func defaultConfig() config {
 		pruneEvery:  time.Minute,
 		localTier:   -1,
 		lockTTL:     DefaultLockTTL,
+		closeWait:   DefaultCloseWait,
 		stats:       true,
 		maxRefresh:  DefaultMaxRefreshes,
 	}
@@ -135,7 +137,9 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 
 // WithClock sets the wall clock the cache reads for timestamps and expiry;
 // the default is time.Now. Tests inject a clock they move by hand. When the
-// cache creates its default store, the store reads the same clock.
+// cache creates its default store, the store reads the same clock. With a
+// shared store, timestamps follow the store's clock instead (offset from
+// this one at each reply of the store); expiry still reads this one.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) {
 		c.clock = now
@@ -180,6 +184,18 @@ func WithInstance(name string) Option { return func(c *config) { c.instance = na
 // no limit.
 func WithMaxValueSize(n int) Option { return func(c *config) { c.maxValue = n } }
 
+// DefaultCloseWait is how long [Cache.Close] waits for loads in flight; see
+// [WithCloseWait].
+const DefaultCloseWait = 10 * time.Second
+
+// WithCloseWait sets how long [Cache.Close] waits for the loads in flight
+// to return before it closes the stores anyway; the default is
+// [DefaultCloseWait]. A load still running then is abandoned: its callers
+// get its result when it returns, nothing is cached, and Close returns an
+// error counting the abandoned loads. 0 makes Close wait for none; a
+// negative wait is an error.
+func WithCloseWait(d time.Duration) Option { return func(c *config) { c.closeWait = d } }
+
 // MaxTTL is the longest lifetime an entry may have: 100 years. Stores keep
 // expiry as Unix nanoseconds, which run out in 2262, so a longer TTL (such
 // as math.MaxInt64 meant as "forever") is a mistake: [New] refuses it in
@@ -222,6 +238,9 @@ func (c *config) validate() error {
 	}
 	if c.maxRefresh <= 0 {
 		errs = append(errs, fmt.Errorf("%w: max refreshes %d is not positive", ErrBadOption, c.maxRefresh))
+	}
+	if c.closeWait < 0 {
+		errs = append(errs, fmt.Errorf("%w: close wait %v is negative", ErrBadOption, c.closeWait))
 	}
 	if c.logger == nil {
 		errs = append(errs, fmt.Errorf("%w: nil logger", ErrBadOption))

@@ -32,8 +32,12 @@ func (c *Cache) pruneLoop() {
 // distinct tags still leave more nodes than allowed, it raises the horizon
 // further, step by step, until the trie fits: entries loaded before it
 // become misses. A shared store forgets its old versions likewise.
+//
+// The horizon is measured on the clock's physical time, which follows a
+// shared store's clock: entries' asOf come from it, and an instance whose
+// own clock is ahead would otherwise expire them all.
 func (c *Cache) prune() {
-	now := c.cfg.now()
+	now := c.clock.Time()
 	limit := time.Duration(c.maxTTL.Load()) + pruneSlack
 	span := limit
 	c.trie.Prune(hlc.FromTime(now.Add(-span)))

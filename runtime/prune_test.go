@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	zoo "github.com/zoogen/zoogen/runtime"
+	"github.com/zoogen/zoogen/runtime/store/lmdbstore"
 )
 
 // TestPruneKeepsTheTrieBounded: invalidations of distinct tags grow the
@@ -63,4 +64,34 @@ func TestPruneKeepsTheTrieBounded(t *testing.T) {
 	clk.Advance(2 * time.Hour)
 	zoo.Prune(c)
 	assert.Zero(t, zoo.TagNodes(c))
+}
+
+// TestPruneMeasuresOnTheStoresClock: with a shared store, the pruning
+// horizon is measured on the store's clock, which entries are stamped by:
+// an instance whose own clock is an hour ahead keeps its entries.
+func TestPruneMeasuresOnTheStoresClock(t *testing.T) {
+	ctx := context.Background()
+	s, err := lmdbstore.Open(t.TempDir())
+	require.NoError(t, err)
+	ahead := func() time.Time { return time.Now().Add(time.Hour) }
+	c := newCache(t, zoo.WithStore(s), zoo.WithClock(ahead), zoo.WithLogger(slog.New(slog.DiscardHandler)))
+	m := c.Method(zoo.MethodSpec{Interface: "R", Method: "Get"})
+	loads := 0
+	get := func() {
+		_, err := zoo.Load(ctx, m, zoo.KeyInt(m.Key(nil), 1), func(ctx context.Context) (int, error) {
+			zoo.AddDeps(ctx, zoo.Tag("user", 1))
+			loads++
+			return 1, nil
+		})
+		require.NoError(t, err)
+	}
+	get()
+	get()
+	require.Equal(t, 1, loads)
+	zoo.Prune(c)
+	get()
+	assert.Equal(t, 1, loads, "a prune on this instance's clock, an hour ahead of the store's, expired every entry")
+	require.NoError(t, c.Invalidate(ctx, zoo.Tag("user", 1)))
+	get()
+	assert.Equal(t, 2, loads, "served after its invalidation")
 }

@@ -127,7 +127,7 @@ func startRefresh[T any](ctx context.Context, m *Method, key string, e *store.En
 		cancel:    func() { stop(); cancel() },
 	}
 	c.flights[key] = f
-	c.loads.Add(1)
+	c.running++
 	c.mu.Unlock()
 	m.count(refreshes)
 	go run(c, m, key, f, lctx, load)

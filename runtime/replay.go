@@ -112,7 +112,8 @@ func (c *Cache) replay() {
 	}
 	for len(tags) > 0 {
 		batch := tags[:min(len(tags), 1000)]
-		v, err := c.shared.Invalidate(context.Background(), batch, c.clock.Last())
+		sent := c.cfg.now()
+		v, err := c.shared.Invalidate(context.Background(), batch, c.clock.Vouched())
 		if err != nil {
 			c.pending.mu.Lock()
 			c.pending.tags = append(tags, c.pending.tags...)
@@ -123,6 +124,7 @@ func (c *Cache) replay() {
 			c.replayLater()
 			return
 		}
+		c.clock.Sync(v, sent)
 		c.learn(batch, v)
 		tags = tags[len(batch):]
 	}

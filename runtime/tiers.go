@@ -152,8 +152,8 @@ func remoteEntry[T any](ctx context.Context, m *Method, key string, e *store.Ent
 	c := m.c
 	// Expiry by the cache's clock too, which tests move (the store's is
 	// the system's): an entry kept past its Expires for stale-if-error is
-	// a miss.
-	if e == nil || e.Expired(c.cfg.now()) {
+	// a miss; so is one stamped past what the clock admits.
+	if e == nil || e.Expired(c.cfg.now()) || !c.admit(e) {
 		return zero, false
 	}
 	if len(e.TagVersions) > 0 {

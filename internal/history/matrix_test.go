@@ -107,6 +107,16 @@ var matrix = []fault{
 		inject: func(r *rig) { _ = r.admin().Do(context.Background(), "DEBUG", "SLEEP", "0.5").Err() }},
 	{name: "Subscriptions killed", what: "CLIENT KILL TYPE pubsub",
 		inject: func(r *rig) { _ = r.admin().Do(context.Background(), "CLIENT", "KILL", "TYPE", "pubsub").Err() }},
+	{name: "Instance clocks jump 10 min", what: "one instance's clock steps 10 min back, another's 10 min ahead",
+		inject: func(r *rig) {
+			r.clocks[0].jump(-10 * time.Minute)
+			r.clocks[1].jump(10 * time.Minute)
+		}},
+	{name: "Redis clock jumps 10 min ahead", what: "the namespace's clock key set 10 min ahead of TIME, as a forward jump of TIME leaves it",
+		inject: func(r *rig) {
+			ahead := fmt.Sprintf("%013d%05d", time.Now().Add(10*time.Minute).UnixMilli(), 0)
+			_ = r.admin().Set(context.Background(), "{zoo:matrix}:clock", ahead, 0).Err()
+		}},
 	{name: "Silent partition", what: "one instance's link frozen for 1 s without a reset (packets dropped), the others writing",
 		window: 3 * time.Second,
 		inject: func(r *rig) {

@@ -153,3 +153,65 @@ func TestConcurrentNowIsUniqueAndMonotonic(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncFollowsTheAuthority: after Sync with a reading of the clock it
+// follows, the clock's physical time is on that clock's scale, ahead or
+// behind its own source, and Now orders after the reading.
+func TestSyncFollowsTheAuthority(t *testing.T) {
+	for _, skew := range []time.Duration{-10 * time.Minute, -70 * time.Second, 0, 10 * time.Minute} {
+		w := &fakeWall{t: epoch.Add(skew)} // this process's wall clock
+		c := hlc.NewClock(hlc.WithSource(w.now))
+		store := hlc.New(epoch.UnixMilli(), 5) // the authority's reading, at true time epoch
+		c.Sync(store, w.now())
+		assert.Equal(t, epoch, c.Time(), "skew %v: physical time not on the authority's scale", skew)
+		assert.Greater(t, c.Now(), store, "skew %v", skew)
+		w.set(w.now().Add(time.Second))
+		assert.Equal(t, epoch.Add(time.Second), c.Time(), "skew %v: the offset is not kept", skew)
+		assert.Equal(t, hlc.New(epoch.Add(time.Second+hlc.DefaultMaxDrift).UnixMilli(), 0xFFFF), c.Bound(), "skew %v", skew)
+	}
+}
+
+// TestSyncAssumesTheEarliestIssue: the offset Sync takes assumes the
+// reading was issued when its request was sent, so that the physical time
+// is not behind the authority's after a slow round trip.
+func TestSyncAssumesTheEarliestIssue(t *testing.T) {
+	w := &fakeWall{t: epoch}
+	c := hlc.NewClock(hlc.WithSource(w.now))
+	sent := w.now()
+	w.set(epoch.Add(200 * time.Millisecond)) // the reply arrives
+	c.Sync(hlc.New(epoch.UnixMilli(), 0), sent)
+	assert.Equal(t, epoch.Add(200*time.Millisecond), c.Time(),
+		"the physical time fell behind the authority's by the round trip")
+}
+
+// TestBoundIsNotWalkedForward: timestamps merged from peers (Update) do not
+// move the bound, so a peer cannot walk it forward a drift at a time; those
+// Sync and Admit take in do, and the bound never falls below them.
+func TestBoundIsNotWalkedForward(t *testing.T) {
+	w := &fakeWall{t: epoch}
+	c := hlc.NewClock(hlc.WithSource(w.now))
+	bound := c.Bound()
+	for range 10 {
+		_, err := c.Update(c.Bound())
+		require.NoError(t, err)
+	}
+	assert.Equal(t, bound, c.Bound(), "merged timestamps walked the bound forward")
+	assert.Zero(t, c.Vouched(), "merged timestamps count as the authority's")
+	assert.Greater(t, c.Now(), bound, "Now does not order after what was merged")
+	_, err := c.Update(bound + 1)
+	require.ErrorIs(t, err, hlc.ErrDrift)
+
+	// Admit: within the bound it is taken in, past it refused.
+	ahead := hlc.New(epoch.Add(30*time.Second).UnixMilli(), 0)
+	require.True(t, c.Admit(ahead))
+	assert.Greater(t, c.Now(), ahead)
+	assert.False(t, c.Admit(hlc.New(epoch.Add(2*time.Minute).UnixMilli(), 0)))
+	require.True(t, c.Admit(hlc.New(epoch.Add(89*time.Second).UnixMilli(), 0)), "the bound did not follow an admitted timestamp")
+
+	// A later Sync from an authority behind this wall clock moves the
+	// physical time back; what was taken in still bounds.
+	c.Sync(hlc.New(epoch.Add(-5*time.Minute).UnixMilli(), 0), w.now())
+	assert.Equal(t, epoch.Add(-5*time.Minute), c.Time())
+	assert.GreaterOrEqual(t, c.Bound(), hlc.New(epoch.Add(89*time.Second+hlc.DefaultMaxDrift).UnixMilli(), 0))
+	assert.Greater(t, c.Now(), hlc.New(epoch.Add(89*time.Second).UnixMilli(), 0), "Now went back")
+}

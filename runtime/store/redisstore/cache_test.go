@@ -53,6 +53,8 @@ type observed struct {
 	mu  sync.Mutex
 	up  bool
 	ups int
+	// heard counts, by tag, the invalidations delivered that name it.
+	heard map[string]int
 }
 
 func (o *observed) Attach(ns string, fn func(store.Event)) error {
@@ -65,9 +67,23 @@ func (o *observed) Attach(ns string, fn func(store.Event)) error {
 			o.ups++
 		case store.EventDown:
 			o.up = false
+		case store.EventInvalidate:
+			if o.heard == nil {
+				o.heard = map[string]int{}
+			}
+			for _, tag := range ev.Tags {
+				o.heard[tag]++
+			}
 		}
 		o.mu.Unlock()
 	})
+}
+
+// heardOf returns how many delivered invalidations named tag.
+func (o *observed) heardOf(tag string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.heard[tag]
 }
 
 func (o *observed) state() (up bool, ups int) {

@@ -51,7 +51,14 @@
 // Versions are hybrid logical timestamps issued by Redis itself (from its
 // TIME, never below the last one issued), written as 18 decimal digits so
 // that Lua compares them as strings: Redis is the one clock every instance
-// agrees on, whatever the skew between their own.
+// agrees on, whatever the skew between their own. Each instance's cache
+// follows it (each reply renews its offset to Redis's clock), and trusts a
+// version from the channel up to one minute past Redis's clock as it last
+// read it, clamping beyond: tested with instances 10 min behind and ahead of
+// Redis and a clock key 10 min ahead of TIME (what a forward jump of TIME
+// leaves), without a stale read. Entries expire on Redis's clock
+// (PEXPIREAT of the writer's expiry): an instance whose clock is behind
+// Redis's by more than a TTL stores nothing.
 //
 // # Consistency
 //
@@ -76,7 +83,9 @@
 //
 // # Failures
 //
-// Every command has a timeout ([WithTimeout]). After consecutive failures a
+// Every command has a timeout ([WithTimeout]), whatever the client's options:
+// go-redis bounds a command by its context only with ContextTimeoutEnabled,
+// so the store adjusts the client it is given (see [New]). After consecutive failures a
 // breaker opens: calls fail at once with [store.ErrUnavailable] instead of
 // waiting on a dead server, and a probe closes it when the server answers
 // again.

@@ -45,7 +45,11 @@ var (
 // A Store is safe for concurrent use. It does not close the client it was
 // given.
 type Store struct {
+	// client is what commands go through: the client given to New, or one
+	// derived from it that bounds commands by the store's timeout
+	// (timeout.go), which the store closes if it owns it.
 	client  redis.UniversalClient
+	owned   bool
 	codec   codec.Codec
 	timeout time.Duration
 	// replicas and replicaWait: Invalidate waits for this many replicas to
@@ -104,6 +108,8 @@ type Option func(*Store)
 
 // WithTimeout bounds every command; a command that takes longer fails and
 // the cache answers from the repository. The default is [DefaultTimeout].
+// It holds whatever the client's own options (ContextTimeoutEnabled,
+// ReadTimeout, WriteTimeout); see [New].
 func WithTimeout(d time.Duration) Option { return func(s *Store) { s.timeout = d } }
 
 // WithReplicas makes Invalidate wait until n replicas have acknowledged
@@ -128,6 +134,18 @@ func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.logger = l } 
 
 // New returns a store on client. It makes no call to Redis: a cache built on
 // it starts while Redis is unreachable.
+//
+// Every command the store sends is bounded by its timeout ([WithTimeout]),
+// whatever the client's options, at no cost per command. A client whose
+// options set ContextTimeoutEnabled is used as it is. A *redis.Client
+// without it (the default options) is used through a clone of it with the
+// store's timeout as its read and write timeouts (redis.Client.WithTimeout:
+// the same connections and hooks). A *redis.ClusterClient or *redis.Ring
+// without it is replaced, for the store's commands, by one built from a copy
+// of its options with ContextTimeoutEnabled set, with connections of its
+// own and without the given client's hooks; the store closes it. A client of
+// another type (a wrapper) is used as it is, with a warning in the log: set
+// ContextTimeoutEnabled on the client it wraps.
 func New(client redis.UniversalClient, opts ...Option) *Store {
 	s := &Store{client: client, timeout: DefaultTimeout, logger: slog.Default()}
 	for _, o := range opts {
@@ -135,7 +153,17 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 	}
 	s.breaker = newBreaker(s.logger)
 	s.dials = &dialCounter{}
+	// On the given client: a clone dials through its hooks.
 	client.AddHook(s.dials)
+	var bounded bool
+	s.client, s.owned, bounded = commandClient(client, s.timeout)
+	if s.owned {
+		s.client.AddHook(s.dials)
+	}
+	if !bounded {
+		s.logger.Warn("zoo: redisstore: the client is of a type the store cannot see into: its commands are bounded by the store's timeout only if it honours context deadlines (go-redis: ContextTimeoutEnabled)",
+			slog.String("type", fmt.Sprintf("%T", client)))
+	}
 	s.keys = newKeys("")
 	s.fields = otter.Must(&otter.Options[string, []string]{MaximumSize: fieldsCacheSize})
 	s.checked = otter.Must(&otter.Options[string, *checked]{MaximumSize: fieldsCacheSize})
@@ -684,7 +712,8 @@ func (s *Store) Prune(ctx context.Context, maxAge time.Duration) error {
 	}
 }
 
-// Close stops the subscription. It does not close the client.
+// Close stops the subscription. It does not close the client it was given
+// (only one it built from it; see New).
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -700,6 +729,9 @@ func (s *Store) Close() error {
 	s.watcher.Wait()
 	s.fields.StopAllGoroutines()
 	s.checked.StopAllGoroutines()
+	if s.owned {
+		return s.client.Close()
+	}
 	return nil
 }
 
