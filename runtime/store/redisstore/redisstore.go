@@ -138,9 +138,12 @@ func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.logger = l } 
 // Every command the store sends is bounded by its timeout ([WithTimeout]),
 // whatever the client's options, at no cost per command. A client whose
 // options set ContextTimeoutEnabled is used as it is. A *redis.Client
-// without it (the default options) is used through a clone of it with the
-// store's timeout as its read and write timeouts (redis.Client.WithTimeout:
-// the same connections and hooks). A *redis.ClusterClient or *redis.Ring
+// without it (the default options) gets it turned on in its options, so
+// that it keeps its connections and hooks: New changes the client, and must
+// not run while other goroutines use it (go-redis reads the option at each
+// command). One whose read or write timeout is below 0 (no deadlines) is
+// used through a clone with the store's timeouts, which go-redis gives none
+// of the client's hooks. A *redis.ClusterClient or *redis.Ring
 // without it is replaced, for the store's commands, by one built from a copy
 // of its options with ContextTimeoutEnabled set, with connections of its
 // own and without the given client's hooks; the store closes it. A client of
@@ -155,12 +158,20 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 	s.dials = &dialCounter{}
 	// On the given client: a clone dials through its hooks.
 	client.AddHook(s.dials)
-	var bounded bool
-	s.client, s.owned, bounded = commandClient(client, s.timeout)
+	var how adjustment
+	s.client, s.owned, how = commandClient(client, s.timeout)
 	if s.owned {
 		s.client.AddHook(s.dials)
 	}
-	if !bounded {
+	switch how {
+	case contextOn:
+		s.logger.Info("zoo: redisstore: turned on ContextTimeoutEnabled in the client's options, so that the store's timeout bounds its commands; the client's other commands honour their contexts' deadlines too")
+	case cloned:
+		s.logger.Warn("zoo: redisstore: the client's deadlines are turned off (a read or write timeout below 0): the store sends its commands through a clone with its own timeouts, which the client's hooks do not reach")
+	case ownClient:
+		s.logger.Info("zoo: redisstore: the client does not honour context deadlines (ContextTimeoutEnabled): the store sends its commands through a client of its own built from its options, which the client's hooks do not reach",
+			slog.String("type", fmt.Sprintf("%T", client)))
+	case unknown:
 		s.logger.Warn("zoo: redisstore: the client is of a type the store cannot see into: its commands are bounded by the store's timeout only if it honours context deadlines (go-redis: ContextTimeoutEnabled)",
 			slog.String("type", fmt.Sprintf("%T", client)))
 	}

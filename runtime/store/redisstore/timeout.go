@@ -18,9 +18,16 @@ import (
 //     context deadline bounds every read, write, pool wait and dial;
 //   - a *redis.Client that does not (the default, as redis.NewClient and
 //     redis.NewUniversalClient with one address build it, Sentinel's
-//     redis.NewFailoverClient too) is used through a clone whose read and
-//     write timeouts are the store's (redis.Client.WithTimeout): it shares
-//     the client's connections and hooks;
+//     redis.NewFailoverClient too) gets ContextTimeoutEnabled turned on in
+//     its options, and New logs it: the client keeps its connections and
+//     its hooks (tracing, metrics), and its other commands honour their
+//     contexts' deadlines from then on too. go-redis reads the option at
+//     each command, so New must not run while other goroutines use the
+//     client (build the store at start-up, or set the option yourself). A
+//     clone (redis.Client.WithTimeout) would leave the given client as it
+//     is, but go-redis does not carry the client's hooks over to a clone;
+//     the store uses one only for a client whose deadlines are turned off
+//     (a read or write timeout of -1 or -2), and says so in the log;
 //   - a *redis.ClusterClient or *redis.Ring that does not is replaced, for
 //     the store's commands, by a client of its own built from a copy of the
 //     options with ContextTimeoutEnabled set: it has connections of its
@@ -32,36 +39,52 @@ import (
 // a goroutine of its own would cost every command, hits included, a
 // goroutine and the escape of its closure.)
 
+// adjustment says what commandClient did to the client it was given.
+type adjustment int
+
+const (
+	asGiven    adjustment = iota // used as it is
+	contextOn                    // ContextTimeoutEnabled turned on in its options
+	cloned                       // a clone with the store's timeouts: the client's hooks are not on it
+	ownClient                    // a client of the store's own, built from a copy of the options
+	unknown                      // a type the store cannot see into
+)
+
 // commandClient returns the client the store sends its commands through
 // for the client it was given, whether the store owns it (and closes it),
-// and whether the store can vouch that it bounds commands by their context.
-func commandClient(c redis.UniversalClient, timeout time.Duration) (cc redis.UniversalClient, owned, bounded bool) {
+// and what it did.
+func commandClient(c redis.UniversalClient, timeout time.Duration) (cc redis.UniversalClient, owned bool, how adjustment) {
 	switch c := c.(type) {
 	case *redis.Client:
 		// Initialised options: a timeout of -1 sets no deadline at all.
 		opt := c.Options()
-		if opt.ContextTimeoutEnabled && opt.ReadTimeout >= 0 && opt.WriteTimeout >= 0 {
-			return c, false, true
+		switch {
+		case opt.ReadTimeout < 0 || opt.WriteTimeout < 0:
+			return c.WithTimeout(timeout), false, cloned
+		case opt.ContextTimeoutEnabled:
+			return c, false, asGiven
+		default:
+			opt.ContextTimeoutEnabled = true
+			return c, false, contextOn
 		}
-		return c.WithTimeout(timeout), false, true
 	case *redis.ClusterClient:
 		opt := *c.Options()
 		if honoursContexts(opt.ContextTimeoutEnabled, opt.ReadTimeout, opt.WriteTimeout) {
-			return c, false, true
+			return c, false, asGiven
 		}
 		opt.ContextTimeoutEnabled = true
 		opt.ReadTimeout, opt.WriteTimeout = nodeTimeout(opt.ReadTimeout, timeout), nodeTimeout(opt.WriteTimeout, timeout)
-		return redis.NewClusterClient(&opt), true, true
+		return redis.NewClusterClient(&opt), true, ownClient
 	case *redis.Ring:
 		opt := *c.Options()
 		if honoursContexts(opt.ContextTimeoutEnabled, opt.ReadTimeout, opt.WriteTimeout) {
-			return c, false, true
+			return c, false, asGiven
 		}
 		opt.ContextTimeoutEnabled = true
 		opt.ReadTimeout, opt.WriteTimeout = nodeTimeout(opt.ReadTimeout, timeout), nodeTimeout(opt.WriteTimeout, timeout)
-		return redis.NewRing(&opt), true, true
+		return redis.NewRing(&opt), true, ownClient
 	default:
-		return c, false, false
+		return c, false, unknown
 	}
 }
 

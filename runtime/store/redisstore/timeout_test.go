@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/zoogen/zoogen/internal/redistest"
 	zoo "github.com/zoogen/zoogen/runtime"
 	"github.com/zoogen/zoogen/runtime/store"
+	"github.com/zoogen/zoogen/runtime/store/redisstore"
 )
 
 // TestCommandTimeoutWhileRedisHangs: with the client built as the README
@@ -80,4 +82,32 @@ func TestCommandTimeoutWhileRedisHangs(t *testing.T) {
 			timed("Close", func() { require.NoError(t, in.cache.Close()) })
 		})
 	}
+}
+
+// countingHook counts the commands that pass through a client's hooks.
+type countingHook struct{ n atomic.Int64 }
+
+func (h *countingHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *countingHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { h.n.Add(1); return next(ctx, cmd) }
+}
+func (h *countingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { h.n.Add(int64(len(cmds))); return next(ctx, cmds) }
+}
+
+// TestClientHooksSeeTheStoresCommands: the hooks on the client a user
+// gives (tracing, metrics) see the store's commands, although the client,
+// built as the README builds it, did not honour context deadlines.
+func TestClientHooksSeeTheStoresCommands(t *testing.T) {
+	client := redistest.Client(t)
+	hook := &countingHook{}
+	client.AddHook(hook)
+	s := redisstore.New(client, redisstore.WithLogger(quiet()))
+	t.Cleanup(func() { _ = s.Close() })
+	ctx := context.Background()
+	before := hook.n.Load()
+	_, err := s.Now(ctx)
+	require.NoError(t, err)
+	assert.Greater(t, hook.n.Load(), before, "the store's commands bypassed the client's hooks")
+	assert.True(t, client.Options().ContextTimeoutEnabled)
 }
