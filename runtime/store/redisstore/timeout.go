@@ -43,11 +43,11 @@ import (
 type adjustment int
 
 const (
-	asGiven    adjustment = iota // used as it is
-	contextOn                    // ContextTimeoutEnabled turned on in its options
-	cloned                       // a clone with the store's timeouts: the client's hooks are not on it
-	ownClient                    // a client of the store's own, built from a copy of the options
-	unknown                      // a type the store cannot see into
+	asGiven   adjustment = iota // used as it is
+	contextOn                   // ContextTimeoutEnabled turned on in its options
+	cloned                      // a clone with the store's timeouts: the client's hooks are not on it
+	ownClient                   // a client of the store's own, built from a copy of the options
+	unknown                     // a type the store cannot see into
 )
 
 // commandClient returns the client the store sends its commands through
