@@ -53,25 +53,27 @@ var ErrCorrupt = errors.New("zoo: corrupt entry")
 // Entry is one cached result. It holds atomic fields and is handled by
 // pointer; never copy an Entry.
 type Entry struct {
+	// Memo is the cache's, not the store's: the cache's memo of the entry's
+	// freshness against its tag trie. Stores neither read nor keep it.
+	//
+	// The fields a memory hit reads (the memo's first words, Value and the
+	// length of Tags) come first, so that they share a cache line.
+	Memo trie.Memo
 	// Value is the cached result; see Store for its form in byte stores.
 	Value any
+	// Tags are the dependency tags the value was loaded under.
+	Tags []string
 	// AsOf is the timestamp taken before the value was loaded. The entry is
 	// stale once any of its tags is invalidated at a later timestamp.
 	AsOf hlc.Timestamp
 	// Expires is when the entry stops being served. The zero time means
 	// never.
 	Expires time.Time
-	// Tags are the dependency tags the value was loaded under.
-	Tags []string
 	// TagVersions, filled by shared stores on Get, are the versions the
 	// paths of Tags had when the entry was stored. A reader whose own
 	// versions are older catches up from them (passive resynchronisation).
 	// Stores need not keep them otherwise.
 	TagVersions map[string]hlc.Timestamp
-
-	// Memo is the cache's, not the store's: the cache's memo of the entry's
-	// freshness against its tag trie. Stores neither read nor keep it.
-	Memo trie.Memo
 }
 
 // Expired reports whether e has expired at now.
