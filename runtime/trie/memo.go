@@ -2,6 +2,7 @@ package trie
 
 import (
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/zoogen/zoogen/runtime/hlc"
 )
@@ -29,8 +30,15 @@ func pathHash(tag string) uint64 {
 // slot maps a path hash to one of the memo's counters.
 func slot(h uint64) uint16 { return uint16((h * 0x9E3779B97F4A7C15) >> (64 - 12)) }
 
-// slotsOf returns the counters of every prefix of every tag: those that an
-// invalidation covering one of the tags bumps.
+// maxSlots is the most counters an entry's memo sums: an entry with more
+// tag prefixes than that (thousands of tags) is walked on every check
+// that the generation does not settle.
+const maxSlots = 1<<16 - 1
+
+// slotsOf returns the counters of every prefix of every tag, those that an
+// invalidation covering one of the tags bumps, as a list whose first
+// element is the number of counters that follow (so that a memo reaches
+// them through one pointer); nil if there are more than maxSlots.
 func slotsOf(tags []string) []uint16 {
 	n := 0
 	for _, tag := range tags {
@@ -41,7 +49,11 @@ func slotsOf(tags []string) []uint16 {
 			}
 		}
 	}
-	slots := make([]uint16, 0, n)
+	if n > maxSlots {
+		return nil
+	}
+	slots := make([]uint16, 1, 1+n)
+	slots[0] = uint16(n)
 	for _, tag := range tags {
 		h := uint64(fnvOffset)
 		for i := 0; i < len(tag); i++ {
@@ -55,6 +67,10 @@ func slotsOf(tags []string) []uint16 {
 	return slots
 }
 
+// walkAlways is the list of a memo whose entry has more than maxSlots
+// counters.
+var walkAlways = [1]uint16{maxSlots}
+
 // Memo remembers that an entry was found fresh, so that [Trie.Fresh] can
 // skip the walk of its tags while nothing that covers them changed. It
 // belongs to one entry (one list of tags, one asOf) and to the first Trie
@@ -65,7 +81,19 @@ type Memo struct {
 	owner atomic.Pointer[Trie]
 	gen   atomic.Uint64 // 1 + the generation at which the entry was last found fresh
 	sum   atomic.Uint64 // the sum of its counters when it was last walked and found fresh
-	slots atomic.Pointer[[]uint16]
+	// slots is the list slotsOf returns, by its first element (or
+	// walkAlways), nil until the first check.
+	slots atomic.Pointer[uint16]
+}
+
+// list returns the counters of m's entry, nil and false before they are
+// known or when there are too many to sum.
+func (m *Memo) list() ([]uint16, bool) {
+	p := m.slots.Load()
+	if p == nil || p == &walkAlways[0] {
+		return nil, false
+	}
+	return unsafe.Slice((*uint16)(unsafe.Add(unsafe.Pointer(p), 2)), *p), true
 }
 
 // Fresh is [Trie.Valid] for an entry that keeps a memo: an entry is fresh
@@ -108,8 +136,11 @@ func (t *Trie) fresh(m *Memo, tags []string, asOf hlc.Timestamp) bool {
 		return t.Valid(tags, asOf) // another trie's memo
 	}
 	if m.slots.Load() == nil {
-		slots := slotsOf(tags)
-		m.slots.CompareAndSwap(nil, &slots)
+		p := &walkAlways[0]
+		if slots := slotsOf(tags); slots != nil {
+			p = &slots[0]
+		}
+		m.slots.CompareAndSwap(nil, p)
 	}
 	return t.recheck(m, tags, asOf, gen)
 }
@@ -119,13 +150,13 @@ func (t *Trie) fresh(m *Memo, tags []string, asOf hlc.Timestamp) bool {
 // and remembers gen if the entry is fresh (as gen+1, so that the zero memo
 // matches no generation).
 func (t *Trie) recheck(m *Memo, tags []string, asOf hlc.Timestamp, gen uint64) bool {
-	slots := m.slots.Load()
-	if slots == nil { // the claimer has not stored them yet
+	slots, ok := m.list()
+	if !ok { // the claimer has not stored them yet, or there are too many
 		return t.Valid(tags, asOf)
 	}
 	var sum uint64
-	for _, s := range *slots {
-		sum += t.stamps[s].Load()
+	for _, s := range slots {
+		sum += t.stamps[s&(nstamps-1)].Load()
 	}
 	if sum != m.sum.Load() {
 		if !t.Valid(tags, asOf) {

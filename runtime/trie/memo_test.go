@@ -12,7 +12,8 @@ import (
 // sum moved, which is when Fresh walks.
 func walks(t *Trie, m *Memo) bool {
 	var sum uint64
-	for _, s := range *m.slots.Load() {
+	slots, _ := m.list()
+	for _, s := range slots {
 		sum += t.stamps[s].Load()
 	}
 	return sum != m.sum.Load()
@@ -49,7 +50,27 @@ func TestMemoSurvivesUnrelatedChanges(t *testing.T) {
 // of each prefix of each tag bumps.
 func TestSlotsCoverEveryPrefix(t *testing.T) {
 	got := slotsOf([]string{"a:bc:d", "", ":x"})
-	want := []uint16{slot(pathHash("a")), slot(pathHash("a:bc")), slot(pathHash("a:bc:d")), slot(pathHash("")),
+	want := []uint16{6, slot(pathHash("a")), slot(pathHash("a:bc")), slot(pathHash("a:bc:d")), slot(pathHash("")),
 		slot(pathHash("")), slot(pathHash(":x"))}
 	assert.Equal(t, want, got)
+}
+
+// TestMemoOfTooManyTags: an entry with more tag prefixes than a memo sums
+// is walked instead, and is still found stale when one of its tags is
+// invalidated.
+func TestMemoOfTooManyTags(t *testing.T) {
+	var tr Trie
+	tags := make([]string, maxSlots+1)
+	for i := range tags {
+		tags[i] = fmt.Sprint("t", i)
+	}
+	require.Nil(t, slotsOf(tags))
+	var m Memo
+	require.True(t, tr.Fresh(&m, tags, 100))
+	_, ok := m.list()
+	require.False(t, ok, "no counters to sum")
+	tr.Invalidate("other", 150)
+	require.True(t, tr.Fresh(&m, tags, 100))
+	tr.Invalidate(tags[maxSlots], 150)
+	require.False(t, tr.Fresh(&m, tags, 100))
 }
