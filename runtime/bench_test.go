@@ -63,22 +63,7 @@ var statsVariants = []struct {
 // otterFloor returns a lookup in a bare otter cache, bounded by size only,
 // holding pids 0 to n-1 under the keys productMethod's hits build.
 func otterFloor(b *testing.B, n int64) func(oid, sid, pid int64) (product, bool) {
-	return otterCache(b, n, &otter.Options[string, product]{MaximumSize: memstore.DefaultMaxEntries})
-}
-
-// otterCoarse is otterFloor with the coarse clock memstore gives otter
-// (otter reads its clock on every lookup, even without expiry): what the
-// clock alone is worth.
-func otterCoarse(b *testing.B, n int64) func(oid, sid, pid int64) (product, bool) {
-	clock := otter.NewCoarseClock(memstore.Resolution)
-	b.Cleanup(clock.Stop)
-	return otterCache(b, n, &otter.Options[string, product]{MaximumSize: memstore.DefaultMaxEntries, Clock: clock})
-}
-
-// otterCache returns a lookup in an otter cache made with o, holding pids 0
-// to n-1 under the keys productMethod's hits build.
-func otterCache(b *testing.B, n int64, o *otter.Options[string, product]) func(oid, sid, pid int64) (product, bool) {
-	cache := otter.Must(o)
+	cache := otter.Must(&otter.Options[string, product]{MaximumSize: memstore.DefaultMaxEntries})
 	b.Cleanup(func() { cache.StopAllGoroutines() })
 	prefix := string(productMethod(newCache(b)).Key(nil))
 	for pid := range n {
@@ -146,9 +131,7 @@ func BenchmarkHitParallel(b *testing.B) {
 // going round 1024 keys, and reports each variant's time per hit and its
 // ratio to the otter floor ("zoo/otter"): a burst of load on a shared
 // machine slows every variant of a round alike. (Allocations are
-// BenchmarkHit's.) The floor is otter as it comes, which reads the precise
-// clock on every lookup; memstore gives otter a coarse clock, and
-// "otter-coarse/otter" is what that alone is worth.
+// BenchmarkHit's.)
 func BenchmarkHitVsFloor(b *testing.B) {
 	ctx := context.Background()
 	const keys = 1024
@@ -166,11 +149,6 @@ func BenchmarkHitVsFloor(b *testing.B) {
 					variants[len(variants)-1].hit(pid)
 				}
 			}
-			coarse := otterCoarse(b, keys)
-			variants = append(variants, hitVariant{"otter-coarse", func(pid int64) bool {
-				_, ok := coarse(1, 2, pid)
-				return ok
-			}})
 			floor := otterFloor(b, keys)
 			variants = append(variants, hitVariant{"otter", func(pid int64) bool {
 				_, ok := floor(1, 2, pid)

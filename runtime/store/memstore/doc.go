@@ -16,9 +16,7 @@
 // (longer if the process is starved of CPU); Set compares Expires with the
 // precise time. Expired entries are swept out every [SweepEvery]. Otter
 // itself is configured as a cache bounded by size alone, with no per-entry
-// deadline or timer wheel to keep; it still reads its clock on every
-// lookup, so it is given the same coarse clock (with [WithClock], otter
-// reads its own precise one).
+// deadline or timer wheel to keep.
 //
 // Tests that need to move time forward give the store their own clock with
 // [WithClock], which is also how to get expiry to the nanosecond. The store

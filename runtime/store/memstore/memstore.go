@@ -107,18 +107,12 @@ var (
 )
 
 // otterOptions translates cfg into otter's terms. Every combination it
-// returns for a validated cfg is valid, so otter.Must cannot panic. Otter
-// keeps no expiry: the store checks Expires itself on Get and sweeps expired
+// returns for a validated cfg is valid, so otter.Must cannot panic. Otter keeps no expiry and
+// reads no clock: the store checks Expires itself on Get and sweeps expired
 // entries out, so that a hit costs what a lookup in a cache bounded by size
-// alone costs. Otter still reads a clock on every lookup; it reads the
-// store's coarse clock (with [WithClock], otter's own precise one).
+// alone costs.
 func (s *Store) otterOptions(cfg *config) *otter.Options[string, item] {
 	o := &otter.Options[string, item]{OnAtomicDeletion: s.onDeletion}
-	if s.coarse != nil {
-		// Otter reads its clock on every lookup, even without expiry: the
-		// coarse clock spares a hit the precise one.
-		o.Clock = s.coarse
-	}
 	if w := cfg.weigher; w != nil {
 		o.MaximumWeight = cfg.maxWeight
 		o.Weigher = func(key string, it item) uint32 { return w(key, it.e) }

@@ -264,15 +264,14 @@ func TestBadOptions(t *testing.T) {
 }
 
 // TestDefaultClockIsCoarse: without WithClock, Get reads a coarse clock (no
-// system clock read per Get), which Close stops, and otter, which reads its
-// clock on every lookup even without expiry, reads the same coarse clock:
-// otherwise it is configured exactly like a cache bounded by size alone.
+// system clock read per Get), which Close stops, and otter reads no clock
+// at all: it is configured exactly like a cache bounded by size alone.
 func TestDefaultClockIsCoarse(t *testing.T) {
 	s := mustNew(t)
 	require.NotNil(t, s.coarse)
 	cfg := config{maxEntries: DefaultMaxEntries}
 	o := s.otterOptions(&cfg)
-	require.Same(t, s.coarse, o.Clock, "otter reads the coarse clock too")
+	require.Nil(t, o.Clock)
 	require.Nil(t, o.ExpiryCalculator)
 
 	// With the system clock, expiry still works: Set reads the precise time.
