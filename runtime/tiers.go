@@ -63,7 +63,7 @@ func (c *Cache) localHit(key string) *store.Entry {
 		return nil
 	}
 	e, _ := c.local.Get(context.Background(), key) // the memory store ignores ctx
-	if e == nil || !e.Memo.Holds(&c.trie) && !c.fresh(e) {
+	if e == nil || !e.Memo.Holds(&c.trie) && !c.recheck(e) {
 		return nil
 	}
 	return e

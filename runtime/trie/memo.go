@@ -1,6 +1,7 @@
 package trie
 
 import (
+	"strings"
 	"sync/atomic"
 	"unsafe"
 
@@ -84,7 +85,16 @@ type Memo struct {
 	// slots is the list slotsOf returns, by its first element (or
 	// walkAlways), nil until the first check.
 	slots atomic.Pointer[uint16]
+	// tagSums are, per tag, the sum of the tag's counters when the tag
+	// was last walked and found fresh (unknown before), so that a sum that
+	// moved costs a walk of the tags whose counters moved, not of every
+	// tag. nil until the sum first moves.
+	tagSums atomic.Pointer[[]atomic.Uint64]
 }
+
+// unknownSum is the sum of a tag that has not been walked yet: no sum of
+// counters that count invalidations reaches it.
+const unknownSum = ^uint64(0)
 
 // list returns the counters of m's entry, nil and false before they are
 // known or when there are too many to sum.
@@ -117,6 +127,12 @@ func (t *Trie) Fresh(m *Memo, tags []string, asOf hlc.Timestamp) bool {
 	return t.fresh(m, tags, asOf)
 }
 
+// Recheck is [Trie.Fresh] for a caller that asked [Memo.Holds] first and
+// got false: it goes straight to the sum, in one call.
+func (t *Trie) Recheck(m *Memo, tags []string, asOf hlc.Timestamp) bool {
+	return t.fresh(m, tags, asOf)
+}
+
 // Holds reports whether t found m's entry fresh at its current generation,
 // when [Trie.Fresh] returns true at once. It is small enough to inline: a
 // caller on a hot path asks it first and calls Fresh only when it is false.
@@ -126,12 +142,38 @@ func (m *Memo) Holds(t *Trie) bool {
 
 // fresh is Fresh past its first test. It loads the generation before it
 // looks at anything else: the generation it remembers is one at which
-// every check passed.
+// every check passed. For an entry of this trie's memo whose generation
+// moved, it sums the entry's counters, walks the tags if the sum moved,
+// and remembers the generation if the entry is fresh (as gen+1, so that
+// the zero memo matches no generation). It is one function, so that a hit
+// after an invalidation elsewhere costs one call.
 func (t *Trie) fresh(m *Memo, tags []string, asOf hlc.Timestamp) bool {
 	gen := t.gen.Load()
 	if uint64(asOf) < t.horizon.Load() || t.root.version.Load() > uint64(asOf) {
 		return false
 	}
+	slots, ok := m.list()
+	if !ok || m.owner.Load() != t {
+		return t.claim(m, tags, asOf)
+	}
+	var sum uint64
+	for _, s := range slots {
+		sum += t.stamps[s&(nstamps-1)].Load()
+	}
+	if sum != m.sum.Load() {
+		if !t.revalidate(m, tags, asOf, slots) {
+			return false
+		}
+		m.sum.Store(sum)
+	}
+	m.gen.Store(gen + 1)
+	return true
+}
+
+// claim is fresh for a memo that no trie has checked yet, that another
+// trie owns, or whose entry has too many tags to sum: it makes the memo
+// this trie's and computes its counters, or walks.
+func (t *Trie) claim(m *Memo, tags []string, asOf hlc.Timestamp) bool {
 	if m.owner.Load() != t && !m.owner.CompareAndSwap(nil, t) && m.owner.Load() != t {
 		return t.Valid(tags, asOf) // another trie's memo
 	}
@@ -142,28 +184,44 @@ func (t *Trie) fresh(m *Memo, tags []string, asOf hlc.Timestamp) bool {
 		}
 		m.slots.CompareAndSwap(nil, p)
 	}
-	return t.recheck(m, tags, asOf, gen)
-}
-
-// recheck is Fresh for an entry of this trie's memo whose generation
-// moved: it sums the entry's counters, walks the tags if the sum moved,
-// and remembers gen if the entry is fresh (as gen+1, so that the zero memo
-// matches no generation).
-func (t *Trie) recheck(m *Memo, tags []string, asOf hlc.Timestamp, gen uint64) bool {
-	slots, ok := m.list()
-	if !ok { // the claimer has not stored them yet, or there are too many
+	if _, ok := m.list(); !ok { // too many to sum
 		return t.Valid(tags, asOf)
 	}
-	var sum uint64
-	for _, s := range slots {
-		sum += t.stamps[s&(nstamps-1)].Load()
+	return t.fresh(m, tags, asOf)
+}
+
+// revalidate is fresh for an entry whose sum moved: it walks the tags
+// whose own counters' sum moved (every tag the first time), and remembers
+// the sum of each it finds fresh. As for the entry's sum, each tag's sum
+// is taken before its walk.
+func (t *Trie) revalidate(m *Memo, tags []string, asOf hlc.Timestamp, slots []uint16) bool {
+	p := m.tagSums.Load()
+	if p == nil {
+		sums := make([]atomic.Uint64, len(tags))
+		for i := range sums {
+			sums[i].Store(unknownSum)
+		}
+		if !m.tagSums.CompareAndSwap(nil, &sums) {
+			p = m.tagSums.Load()
+		} else {
+			p = &sums
+		}
 	}
-	if sum != m.sum.Load() {
-		if !t.Valid(tags, asOf) {
+	sums := *p
+	for i, tag := range tags {
+		n := 1 + strings.Count(tag, string(Sep))
+		var sum uint64
+		for _, s := range slots[:n] {
+			sum += t.stamps[s&(nstamps-1)].Load()
+		}
+		slots = slots[n:]
+		if sum == sums[i].Load() {
+			continue
+		}
+		if !t.Valid(tags[i:i+1], asOf) {
 			return false
 		}
-		m.sum.Store(sum)
+		sums[i].Store(sum)
 	}
-	m.gen.Store(gen + 1)
 	return true
 }

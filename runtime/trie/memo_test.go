@@ -74,3 +74,33 @@ func TestMemoOfTooManyTags(t *testing.T) {
 	tr.Invalidate(tags[maxSlots], 150)
 	require.False(t, tr.Fresh(&m, tags, 100))
 }
+
+// TestMemoWalksOnlyTheTagsThatMoved: an invalidation elsewhere whose
+// counter is one of a tag's costs a walk of that tag, and keeps the entry
+// fresh; an invalidation of any tag's path, first walked or not, makes it
+// stale.
+func TestMemoWalksOnlyTheTagsThatMoved(t *testing.T) {
+	tags := []string{"a:1", "b:2:c", "d"}
+	// collider returns a tag outside every path of tags whose counter is
+	// target's.
+	collider := func(target string) string {
+		for i := 0; ; i++ {
+			x := fmt.Sprint("x:", i)
+			if slot(pathHash(x)) == slot(pathHash(target)) {
+				return x
+			}
+		}
+	}
+	for _, stale := range []string{"a", "a:1", "b", "b:2", "b:2:c", "d"} {
+		var tr Trie
+		var m Memo
+		require.True(t, tr.Fresh(&m, tags, 100))
+		tr.Invalidate(collider("b:2"), 150)
+		require.True(t, tr.Fresh(&m, tags, 100), "a collision")
+		tr.Invalidate(collider("d"), 150)
+		require.True(t, tr.Fresh(&m, tags, 100), "another collision")
+		tr.Invalidate(stale, 150)
+		require.False(t, tr.Fresh(&m, tags, 100), stale)
+		require.False(t, tr.Fresh(&m, tags, 100), stale+" stays stale")
+	}
+}
