@@ -103,7 +103,11 @@ func (m *Memo) list() ([]uint16, bool) {
 	if p == nil || p == &walkAlways[0] {
 		return nil, false
 	}
-	return unsafe.Slice((*uint16)(unsafe.Add(unsafe.Pointer(p), 2)), *p), true
+	n := *p
+	if n == 0 { // no tags: nothing past the length
+		return nil, true
+	}
+	return unsafe.Slice((*uint16)(unsafe.Add(unsafe.Pointer(p), 2)), n), true
 }
 
 // Fresh is [Trie.Valid] for an entry that keeps a memo: an entry is fresh

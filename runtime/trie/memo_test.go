@@ -104,3 +104,15 @@ func TestMemoWalksOnlyTheTagsThatMoved(t *testing.T) {
 		require.False(t, tr.Fresh(&m, tags, 100), stale+" stays stale")
 	}
 }
+
+// TestMemoOfNoTags: an entry without tags is fresh until the root or the
+// horizon passes it.
+func TestMemoOfNoTags(t *testing.T) {
+	var tr Trie
+	var m Memo
+	require.True(t, tr.Fresh(&m, nil, 100))
+	tr.Invalidate("a", 150)
+	require.True(t, tr.Fresh(&m, nil, 100))
+	tr.InvalidateAll(150)
+	require.False(t, tr.Fresh(&m, nil, 100))
+}
