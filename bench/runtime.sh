@@ -7,14 +7,14 @@
 #   ./bench/runtime.sh          (make bench-runtime)
 #
 # Environment:
-#   COUNT   runs of each benchmark (default 6; benchstat needs 6 for a
+#   COUNT   runs of each benchmark (default 10; benchstat needs 6 for a
 #           confidence interval)
 #   OUT     the file whose block to rewrite (default BENCHMARKS.md at the root)
 #   ZOO_REDIS_ADDR  the Redis the Redis benchmarks use (default 127.0.0.1:6379)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-count=${COUNT:-6}
+count=${COUNT:-10}
 out=${OUT:-$root/BENCHMARKS.md}
 cd "$root"
 # shellcheck source=scripts/redis.sh
@@ -50,11 +50,11 @@ section() {
 }
 
 start=$SECONDS
-section "Memory hit vs the otter floor (GetIfPresent, size bound only), rounds interleaved; the zoo/otter column is the ratio" \
+section "Memory hit vs the otter floor (GetIfPresent, size bound only), rounds interleaved and timed by the CPU time of the threads that ran them; the zoo/otter column is the ratio" \
 	./runtime '^BenchmarkHitVsFloor$'
-section "Hit while an unrelated tag is invalidated every 100 hits (busy) vs nothing invalidated (quiet), 1, 3 and 5 tags per entry, rounds interleaved; the busy/quiet column is the ratio" \
+section "Hit while an unrelated tag is invalidated every 100 hits (busy) vs nothing invalidated (quiet), 1, 3 and 5 tags per entry, rounds interleaved and timed by CPU time; the busy/quiet column is the ratio" \
 	./runtime '^BenchmarkHitWhileInvalidatingVsQuiet$'
-section "Invalidate with 300k vs 1k entries, tags spread over the trie, rounds interleaved; the 300k/1k column is the ratio" \
+section "Invalidate with 300k vs 1k entries, tags spread over the trie, rounds interleaved and timed by CPU time; the 300k/1k column is the ratio" \
 	./runtime '^BenchmarkInvalidateVsSmall$'
 section "Invalidate with 1k vs 300k entries, each run on its own (allocations)" \
 	./runtime '^BenchmarkInvalidate$' -col /entries

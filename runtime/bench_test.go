@@ -170,6 +170,11 @@ type hitVariant struct {
 // iteration, on procs goroutines, and reports their times per call
 // ("<variant>-ns/<per>") and their ratios to the last variant, the floor
 // ("<variant>/<floor>").
+//
+// The time of a round is the CPU time of the threads that ran it (each
+// goroutine locked to its thread, on Linux), not the wall time: on a
+// machine shared with other work, the time the scheduler gives to other
+// processes in the middle of a round counts for no variant.
 func sideBySide(b *testing.B, procs int, keys int64, per string, variants []hitVariant) {
 	const round = 4096 // hits per goroutine
 	spent := make([]time.Duration, len(variants))
@@ -177,10 +182,13 @@ func sideBySide(b *testing.B, procs int, keys int64, per string, variants []hitV
 	var missed atomic.Bool
 	for b.Loop() {
 		for i, v := range variants {
-			start := time.Now()
 			var wg sync.WaitGroup
+			var used atomic.Int64
 			for w := range procs {
 				wg.Go(func() {
+					goruntime.LockOSThread()
+					defer goruntime.UnlockOSThread()
+					start := threadClock()
 					pid := int64(w) * keys / int64(procs)
 					for range round {
 						pid = (pid + 1) % keys
@@ -188,10 +196,11 @@ func sideBySide(b *testing.B, procs int, keys int64, per string, variants []hitV
 							missed.Store(true)
 						}
 					}
+					used.Add(int64(threadClock() - start))
 				})
 			}
 			wg.Wait()
-			spent[i] += time.Since(start)
+			spent[i] += time.Duration(used.Load())
 		}
 		rounds++
 	}

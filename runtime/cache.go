@@ -384,6 +384,11 @@ func (c *Cache) fresh(e *store.Entry) bool {
 	return c.trie.Fresh(&e.Memo, e.Tags, e.AsOf)
 }
 
+// recheck is fresh for an entry whose memo does not hold (trie.Recheck).
+func (c *Cache) recheck(e *store.Entry) bool {
+	return c.trie.Recheck(&e.Memo, e.Tags, e.AsOf)
+}
+
 // catchUp applies the tag versions an entry from a shared store carries:
 // invalidations this process has not heard of yet (passive
 // resynchronisation).

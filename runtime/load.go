@@ -54,7 +54,30 @@ func find[T any](ctx context.Context, m *Method, key []byte, refresh bool) (T, b
 	// The key stays in the caller's stack buffer: the memory tier does not
 	// keep it, and is called directly (through an interface the key would
 	// escape). The remote path copies it.
-	v, e, ok := lookupLocal[T](ctx, m, unsafe.String(unsafe.SliceData(key), len(key)))
+	//
+	// A hit of the memory tier is spelled out here rather than through
+	// lookupLocal and kept: generic functions are not inlined into each
+	// other, and each call would cost a frame on every hit. A method that
+	// refreshes takes the longer way, which looks at the entry's age.
+	e := m.c.localHit(unsafe.String(unsafe.SliceData(key), len(key)))
+	if e != nil && !m.copy && m.refresh == 0 {
+		if v, ok := e.Value.(T); ok {
+			m.served(ctx, e)
+			return v, true, miss
+		}
+	}
+	return findPast[T](ctx, m, key, e, refresh, miss)
+}
+
+// findPast is find past the memory tier's common hit, given e, the memory
+// tier's fresh entry under key or nil: a method that copies or refreshes, a
+// nil interface value, or a miss of the memory tier.
+func findPast[T any](ctx context.Context, m *Method, key []byte, e *store.Entry, refresh bool, miss Miss) (T, bool, Miss) {
+	var v T
+	ok := false
+	if e != nil {
+		v, ok = kept[T](ctx, m, e)
+	}
 	if !ok && m.c.readPath() != readMemory {
 		v, e, ok = lookupRemote[T](ctx, m, string(key))
 	}
@@ -66,6 +89,19 @@ func find[T any](ctx context.Context, m *Method, key []byte, refresh bool) (T, b
 		}
 	}
 	return v, ok, miss
+}
+
+// served does what follows a hit of the memory tier: it hands the entry's
+// tags to a load the call is nested in, and counts the hit.
+func (m *Method) served(ctx context.Context, e *store.Entry) {
+	propagate(ctx, e.Tags)
+	// m.hit, spelled out: it is not inlined here.
+	if m.stats != nil {
+		m.stats.hits.inc()
+	}
+	if m.hitSpans {
+		m.hitSpan(ctx)
+	}
 }
 
 // lookup is Lookup for a key the caller owns.
@@ -85,11 +121,16 @@ func (m *Method) hit(ctx context.Context) {
 	if m.stats != nil {
 		m.stats.hits.inc()
 	}
-	if m.c.cfg.hitSpans {
-		_, span := m.c.tracer.Start(ctx, "zoo.hit", m.attrs)
-		span.SetAttributes(attribute.Bool("zoo.hit", true))
-		span.End()
+	if m.hitSpans {
+		m.hitSpan(ctx)
 	}
+}
+
+// hitSpan records a span for a hit.
+func (m *Method) hitSpan(ctx context.Context) {
+	_, span := m.c.tracer.Start(ctx, "zoo.hit", m.attrs)
+	span.SetAttributes(attribute.Bool("zoo.hit", true))
+	span.End()
 }
 
 // count increments one of m's counters, if statistics are on.

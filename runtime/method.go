@@ -58,19 +58,22 @@ type MethodSpec struct {
 //
 // A Method is immutable and safe for concurrent use.
 type Method struct {
-	c      *Cache
-	spec   MethodSpec
-	prefix string
-	label  string // Interface.Method, for logs
-	ttl    time.Duration
-	copy   bool         // spec.Copy
-	stats  *methodStats // nil when statistics are off
-	attrs  trace.SpanStartEventOption
-
+	// What a hit reads comes first, in one cache line.
+	c        *Cache
+	stats    *methodStats // nil when statistics are off
+	copy     bool         // spec.Copy
+	hitSpans bool         // the cache's WithHitSpans
+	prefix   string
 	// refresh is spec.Refresh in milliseconds, or 0 when the method does
-	// not refresh; stale is spec.StaleIfError, or 0 (refresh.go, stale.go).
+	// not refresh (refresh.go).
 	refresh int64
-	stale   time.Duration
+
+	spec  MethodSpec
+	label string // Interface.Method, for logs
+	ttl   time.Duration
+	attrs trace.SpanStartEventOption
+	// stale is spec.StaleIfError, or 0 (stale.go).
+	stale time.Duration
 }
 
 // Method returns the handle a decorator uses for one of its methods. Called
@@ -126,12 +129,13 @@ func (t *methodTable) add(c *Cache, spec MethodSpec) *Method {
 	refresh, stale := c.refreshSpec(spec, ttl)
 	c.coverTTL(ttl + stale)
 	m := &Method{
-		c:      c,
-		spec:   spec,
-		prefix: c.cfg.namespace + "|" + spec.Package + "." + spec.Interface + "." + spec.Method + "|",
-		label:  spec.Interface + "." + spec.Method,
-		ttl:    ttl,
-		copy:   spec.Copy,
+		c:        c,
+		spec:     spec,
+		prefix:   c.cfg.namespace + "|" + spec.Package + "." + spec.Interface + "." + spec.Method + "|",
+		label:    spec.Interface + "." + spec.Method,
+		ttl:      ttl,
+		copy:     spec.Copy,
+		hitSpans: c.cfg.hitSpans,
 		attrs: trace.WithAttributes(attribute.String("zoo.package", spec.Package),
 			attribute.String("zoo.interface", spec.Interface), attribute.String("zoo.method", spec.Method)),
 	}

@@ -48,20 +48,43 @@ func (c *Cache) readPath() readPath {
 // shared store while its invalidations reach this process. It returns the
 // entry it served too.
 func lookupLocal[T any](ctx context.Context, m *Method, key string) (T, *store.Entry, bool) {
-	c := m.c
-	if c.local != nil && c.readPath() != readInStore {
-		e, _ := c.local.Get(ctx, key)
-		if e != nil && (e.Memo.Holds(&c.trie) || c.fresh(e)) {
-			v, ok := kept[T](ctx, m, e)
-			return v, e, ok
-		}
+	if e := m.c.localHit(key); e != nil {
+		v, ok := kept[T](ctx, m, e)
+		return v, e, ok
 	}
 	var zero T
 	return zero, nil, false
 }
 
+// localHit returns the entry of the memory tier under key if the memory
+// tier answers alone (see lookupLocal) and the entry is fresh, or nil. It
+// is not generic, so that the memory store's lookup and the memo's test
+// are inlined into it.
+func (c *Cache) localHit(key string) *store.Entry {
+	if c.local == nil || c.remote != nil && c.readPath() == readInStore {
+		return nil
+	}
+	e, _ := c.local.Get(context.Background(), key) // the memory store ignores ctx
+	if e == nil || !e.Memo.Holds(&c.trie) && !c.recheck(e) {
+		return nil
+	}
+	return e
+}
+
 // kept returns the value of e, an entry of the memory tier found fresh.
 func kept[T any](ctx context.Context, m *Method, e *store.Entry) (T, bool) {
+	if !m.copy {
+		if v, ok := e.Value.(T); ok {
+			propagate(ctx, e.Tags)
+			return v, true
+		}
+	}
+	return keptSlow[T](ctx, m, e)
+}
+
+// keptSlow is kept for a method that copies, and for a value that is not a
+// T: the nil value of an interface result, or a value of another type.
+func keptSlow[T any](ctx context.Context, m *Method, e *store.Entry) (T, bool) {
 	if m.copy {
 		v, ok := decode[T](m.c, m, e.Value)
 		if ok {
@@ -69,15 +92,15 @@ func kept[T any](ctx context.Context, m *Method, e *store.Entry) (T, bool) {
 		}
 		return v, ok
 	}
-	v, ok := e.Value.(T)
 	// A nil interface matches no type: it is the value of a method whose
 	// result is an interface (any, error) and that returned nil. (A value
 	// of any other type is never nil once it is an any.)
-	ok = ok || e.Value == nil
-	if ok {
-		propagate(ctx, e.Tags)
+	var zero T
+	if e.Value != nil {
+		return zero, false
 	}
-	return v, ok
+	propagate(ctx, e.Tags)
+	return zero, true
 }
 
 // lookupChecked reads key from the memory tier in front of a store that

@@ -55,8 +55,16 @@ var ErrCorrupt = errors.New("zoo: corrupt entry")
 // Entry is one cached result. It holds atomic fields and is handled by
 // pointer; never copy an Entry.
 type Entry struct {
+	// Memo is the cache's, not the store's: the cache's memo of the entry's
+	// freshness against its tag trie. Stores neither read nor keep it.
+	//
+	// The fields a memory hit reads (the memo's first words, Value and the
+	// length of Tags) come first, so that they share a cache line.
+	Memo trie.Memo
 	// Value is the cached result; see Store for its form in byte stores.
 	Value any
+	// Tags are the dependency tags the value was loaded under.
+	Tags []string
 	// AsOf is the timestamp taken before the value was loaded. The entry is
 	// stale once any of its tags is invalidated at a later timestamp.
 	AsOf hlc.Timestamp
@@ -70,18 +78,13 @@ type Entry struct {
 	// time keeps the entry until Expires. Stores keep Retain to the
 	// millisecond, and need not return it from Get.
 	Retain time.Time
-	// Tags are the dependency tags the value was loaded under.
-	Tags []string
 	// TagVersions, filled by shared stores on Get, are the versions the
 	// paths of Tags had when the entry was stored. A reader whose own
 	// versions are older catches up from them (passive resynchronisation).
 	// Stores need not keep them otherwise.
 	TagVersions map[string]hlc.Timestamp
 
-	// Memo is the cache's, not the store's: the cache's memo of the entry's
-	// freshness against its tag trie. Stores neither read nor keep it.
-	Memo trie.Memo
-	// Refresh is the cache's too: whether a background reload of the entry
+	// Refresh is the cache's, as Memo is: whether a background reload of the entry
 	// (refresh-ahead) may start: 0 when it may, -1 while one runs (so that
 	// one hit starts it), or the Unix millisecond before which a reload
 	// that failed is not retried. Stores neither read nor keep it.

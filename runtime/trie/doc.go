@@ -13,7 +13,10 @@
 // invalidation also bumps one of a few thousand counters, picked by hashing
 // the invalidated path; an entry remembers the sum of the counters of its
 // tags' prefixes, and while that sum is unchanged nothing on its paths was
-// invalidated, whatever happened elsewhere. A node keeps one child in
+// invalidated, whatever happened elsewhere. When an unrelated invalidation
+// lands on one of its counters, only the tags whose own counters moved are
+// walked. A caller on a hot path asks [Memo.Holds] (inlined) first and
+// [Trie.Recheck] only when it fails. A node keeps one child in
 // itself and the others in an open-addressing hash table of (hash, child)
 // cells, which writers fill in place and readers probe without a lock; a
 // lookup in a big trie loads a cell and the child per level.

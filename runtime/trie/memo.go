@@ -1,7 +1,9 @@
 package trie
 
 import (
+	"strings"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/zoogen/zoogen/runtime/hlc"
 )
@@ -29,8 +31,15 @@ func pathHash(tag string) uint64 {
 // slot maps a path hash to one of the memo's counters.
 func slot(h uint64) uint16 { return uint16((h * 0x9E3779B97F4A7C15) >> (64 - 12)) }
 
-// slotsOf returns the counters of every prefix of every tag: those that an
-// invalidation covering one of the tags bumps.
+// maxSlots is the most counters an entry's memo sums: an entry with more
+// tag prefixes than that (thousands of tags) is walked on every check
+// that the generation does not settle.
+const maxSlots = 1<<16 - 1
+
+// slotsOf returns the counters of every prefix of every tag, those that an
+// invalidation covering one of the tags bumps, as a list whose first
+// element is the number of counters that follow (so that a memo reaches
+// them through one pointer); nil if there are more than maxSlots.
 func slotsOf(tags []string) []uint16 {
 	n := 0
 	for _, tag := range tags {
@@ -41,7 +50,11 @@ func slotsOf(tags []string) []uint16 {
 			}
 		}
 	}
-	slots := make([]uint16, 0, n)
+	if n > maxSlots {
+		return nil
+	}
+	slots := make([]uint16, 1, 1+n)
+	slots[0] = uint16(n)
 	for _, tag := range tags {
 		h := uint64(fnvOffset)
 		for i := 0; i < len(tag); i++ {
@@ -55,6 +68,10 @@ func slotsOf(tags []string) []uint16 {
 	return slots
 }
 
+// walkAlways is the list of a memo whose entry has more than maxSlots
+// counters.
+var walkAlways = [1]uint16{maxSlots}
+
 // Memo remembers that an entry was found fresh, so that [Trie.Fresh] can
 // skip the walk of its tags while nothing that covers them changed. It
 // belongs to one entry (one list of tags, one asOf) and to the first Trie
@@ -65,7 +82,32 @@ type Memo struct {
 	owner atomic.Pointer[Trie]
 	gen   atomic.Uint64 // 1 + the generation at which the entry was last found fresh
 	sum   atomic.Uint64 // the sum of its counters when it was last walked and found fresh
-	slots atomic.Pointer[[]uint16]
+	// slots is the list slotsOf returns, by its first element (or
+	// walkAlways), nil until the first check.
+	slots atomic.Pointer[uint16]
+	// tagSums are, per tag, the sum of the tag's counters when the tag
+	// was last walked and found fresh (unknown before), so that a sum that
+	// moved costs a walk of the tags whose counters moved, not of every
+	// tag. nil until the sum first moves.
+	tagSums atomic.Pointer[[]atomic.Uint64]
+}
+
+// unknownSum is the sum of a tag that has not been walked yet: no sum of
+// counters that count invalidations reaches it.
+const unknownSum = ^uint64(0)
+
+// list returns the counters of m's entry, nil and false before they are
+// known or when there are too many to sum.
+func (m *Memo) list() ([]uint16, bool) {
+	p := m.slots.Load()
+	if p == nil || p == &walkAlways[0] {
+		return nil, false
+	}
+	n := *p
+	if n == 0 { // no tags: nothing past the length
+		return nil, true
+	}
+	return unsafe.Slice((*uint16)(unsafe.Add(unsafe.Pointer(p), 2)), n), true
 }
 
 // Fresh is [Trie.Valid] for an entry that keeps a memo: an entry is fresh
@@ -89,6 +131,12 @@ func (t *Trie) Fresh(m *Memo, tags []string, asOf hlc.Timestamp) bool {
 	return t.fresh(m, tags, asOf)
 }
 
+// Recheck is [Trie.Fresh] for a caller that asked [Memo.Holds] first and
+// got false: it goes straight to the sum, in one call.
+func (t *Trie) Recheck(m *Memo, tags []string, asOf hlc.Timestamp) bool {
+	return t.fresh(m, tags, asOf)
+}
+
 // Holds reports whether t found m's entry fresh at its current generation,
 // when [Trie.Fresh] returns true at once. It is small enough to inline: a
 // caller on a hot path asks it first and calls Fresh only when it is false.
@@ -98,41 +146,86 @@ func (m *Memo) Holds(t *Trie) bool {
 
 // fresh is Fresh past its first test. It loads the generation before it
 // looks at anything else: the generation it remembers is one at which
-// every check passed.
+// every check passed. For an entry of this trie's memo whose generation
+// moved, it sums the entry's counters, walks the tags if the sum moved,
+// and remembers the generation if the entry is fresh (as gen+1, so that
+// the zero memo matches no generation). It is one function, so that a hit
+// after an invalidation elsewhere costs one call.
 func (t *Trie) fresh(m *Memo, tags []string, asOf hlc.Timestamp) bool {
 	gen := t.gen.Load()
 	if uint64(asOf) < t.horizon.Load() || t.root.version.Load() > uint64(asOf) {
 		return false
 	}
-	if m.owner.Load() != t && !m.owner.CompareAndSwap(nil, t) && m.owner.Load() != t {
-		return t.Valid(tags, asOf) // another trie's memo
-	}
-	if m.slots.Load() == nil {
-		slots := slotsOf(tags)
-		m.slots.CompareAndSwap(nil, &slots)
-	}
-	return t.recheck(m, tags, asOf, gen)
-}
-
-// recheck is Fresh for an entry of this trie's memo whose generation
-// moved: it sums the entry's counters, walks the tags if the sum moved,
-// and remembers gen if the entry is fresh (as gen+1, so that the zero memo
-// matches no generation).
-func (t *Trie) recheck(m *Memo, tags []string, asOf hlc.Timestamp, gen uint64) bool {
-	slots := m.slots.Load()
-	if slots == nil { // the claimer has not stored them yet
-		return t.Valid(tags, asOf)
+	slots, ok := m.list()
+	if !ok || m.owner.Load() != t {
+		return t.claim(m, tags, asOf)
 	}
 	var sum uint64
-	for _, s := range *slots {
-		sum += t.stamps[s].Load()
+	for _, s := range slots {
+		sum += t.stamps[s&(nstamps-1)].Load()
 	}
 	if sum != m.sum.Load() {
-		if !t.Valid(tags, asOf) {
+		if !t.revalidate(m, tags, asOf, slots) {
 			return false
 		}
 		m.sum.Store(sum)
 	}
 	m.gen.Store(gen + 1)
+	return true
+}
+
+// claim is fresh for a memo that no trie has checked yet, that another
+// trie owns, or whose entry has too many tags to sum: it makes the memo
+// this trie's and computes its counters, or walks.
+func (t *Trie) claim(m *Memo, tags []string, asOf hlc.Timestamp) bool {
+	if m.owner.Load() != t && !m.owner.CompareAndSwap(nil, t) && m.owner.Load() != t {
+		return t.Valid(tags, asOf) // another trie's memo
+	}
+	if m.slots.Load() == nil {
+		p := &walkAlways[0]
+		if slots := slotsOf(tags); slots != nil {
+			p = &slots[0]
+		}
+		m.slots.CompareAndSwap(nil, p)
+	}
+	if _, ok := m.list(); !ok { // too many to sum
+		return t.Valid(tags, asOf)
+	}
+	return t.fresh(m, tags, asOf)
+}
+
+// revalidate is fresh for an entry whose sum moved: it walks the tags
+// whose own counters' sum moved (every tag the first time), and remembers
+// the sum of each it finds fresh. As for the entry's sum, each tag's sum
+// is taken before its walk.
+func (t *Trie) revalidate(m *Memo, tags []string, asOf hlc.Timestamp, slots []uint16) bool {
+	p := m.tagSums.Load()
+	if p == nil {
+		sums := make([]atomic.Uint64, len(tags))
+		for i := range sums {
+			sums[i].Store(unknownSum)
+		}
+		if !m.tagSums.CompareAndSwap(nil, &sums) {
+			p = m.tagSums.Load()
+		} else {
+			p = &sums
+		}
+	}
+	sums := *p
+	for i, tag := range tags {
+		n := 1 + strings.Count(tag, string(Sep))
+		var sum uint64
+		for _, s := range slots[:n] {
+			sum += t.stamps[s&(nstamps-1)].Load()
+		}
+		slots = slots[n:]
+		if sum == sums[i].Load() {
+			continue
+		}
+		if !t.Valid(tags[i:i+1], asOf) {
+			return false
+		}
+		sums[i].Store(sum)
+	}
 	return true
 }

@@ -12,7 +12,8 @@ import (
 // sum moved, which is when Fresh walks.
 func walks(t *Trie, m *Memo) bool {
 	var sum uint64
-	for _, s := range *m.slots.Load() {
+	slots, _ := m.list()
+	for _, s := range slots {
 		sum += t.stamps[s].Load()
 	}
 	return sum != m.sum.Load()
@@ -49,7 +50,69 @@ func TestMemoSurvivesUnrelatedChanges(t *testing.T) {
 // of each prefix of each tag bumps.
 func TestSlotsCoverEveryPrefix(t *testing.T) {
 	got := slotsOf([]string{"a:bc:d", "", ":x"})
-	want := []uint16{slot(pathHash("a")), slot(pathHash("a:bc")), slot(pathHash("a:bc:d")), slot(pathHash("")),
+	want := []uint16{6, slot(pathHash("a")), slot(pathHash("a:bc")), slot(pathHash("a:bc:d")), slot(pathHash("")),
 		slot(pathHash("")), slot(pathHash(":x"))}
 	assert.Equal(t, want, got)
+}
+
+// TestMemoOfTooManyTags: an entry with more tag prefixes than a memo sums
+// is walked instead, and is still found stale when one of its tags is
+// invalidated.
+func TestMemoOfTooManyTags(t *testing.T) {
+	var tr Trie
+	tags := make([]string, maxSlots+1)
+	for i := range tags {
+		tags[i] = fmt.Sprint("t", i)
+	}
+	require.Nil(t, slotsOf(tags))
+	var m Memo
+	require.True(t, tr.Fresh(&m, tags, 100))
+	_, ok := m.list()
+	require.False(t, ok, "no counters to sum")
+	tr.Invalidate("other", 150)
+	require.True(t, tr.Fresh(&m, tags, 100))
+	tr.Invalidate(tags[maxSlots], 150)
+	require.False(t, tr.Fresh(&m, tags, 100))
+}
+
+// TestMemoWalksOnlyTheTagsThatMoved: an invalidation elsewhere whose
+// counter is one of a tag's costs a walk of that tag, and keeps the entry
+// fresh; an invalidation of any tag's path, first walked or not, makes it
+// stale.
+func TestMemoWalksOnlyTheTagsThatMoved(t *testing.T) {
+	tags := []string{"a:1", "b:2:c", "d"}
+	// collider returns a tag outside every path of tags whose counter is
+	// target's.
+	collider := func(target string) string {
+		for i := 0; ; i++ {
+			x := fmt.Sprint("x:", i)
+			if slot(pathHash(x)) == slot(pathHash(target)) {
+				return x
+			}
+		}
+	}
+	for _, stale := range []string{"a", "a:1", "b", "b:2", "b:2:c", "d"} {
+		var tr Trie
+		var m Memo
+		require.True(t, tr.Fresh(&m, tags, 100))
+		tr.Invalidate(collider("b:2"), 150)
+		require.True(t, tr.Fresh(&m, tags, 100), "a collision")
+		tr.Invalidate(collider("d"), 150)
+		require.True(t, tr.Fresh(&m, tags, 100), "another collision")
+		tr.Invalidate(stale, 150)
+		require.False(t, tr.Fresh(&m, tags, 100), stale)
+		require.False(t, tr.Fresh(&m, tags, 100), stale+" stays stale")
+	}
+}
+
+// TestMemoOfNoTags: an entry without tags is fresh until the root or the
+// horizon passes it.
+func TestMemoOfNoTags(t *testing.T) {
+	var tr Trie
+	var m Memo
+	require.True(t, tr.Fresh(&m, nil, 100))
+	tr.Invalidate("a", 150)
+	require.True(t, tr.Fresh(&m, nil, 100))
+	tr.InvalidateAll(150)
+	require.False(t, tr.Fresh(&m, nil, 100))
 }

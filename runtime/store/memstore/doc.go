@@ -11,7 +11,7 @@
 // Expiry is the store's own, kept in each entry's Expires, and precise to
 // [Resolution] (10ms): Get does not read the system clock, which would be a
 // large part of a hit, but compares Expires with the time a goroutine reads
-// once per Resolution (otter's CoarseClock). An entry is never served
+// once per Resolution, a load that inlines into Get. An entry is never served
 // before its Expires, and may be served up to about Resolution after it
 // (longer if the process is starved of CPU); Set compares Expires with the
 // precise time. Expired entries are swept out every [SweepEvery]. Otter

@@ -50,7 +50,7 @@ const Resolution = 10 * time.Millisecond
 type Store struct {
 	cache     *otter.Cache[string, item]
 	now       func() time.Time
-	coarse    *otter.CoarseClock // the clock Get reads, or nil with WithClock
+	coarse    *coarseClock // the clock Get reads, or nil with WithClock
 	closed    atomic.Bool
 	evictions atomic.Uint64
 	stop      chan struct{} // closed by Close: the sweep ends
@@ -74,7 +74,7 @@ func New(opts ...Option) (*Store, error) {
 	if cfg.now != nil {
 		s.now = cfg.now
 	} else {
-		s.coarse = otter.NewCoarseClock(Resolution)
+		s.coarse = startCoarseClock(Resolution)
 	}
 	s.cache = otter.Must(s.otterOptions(&cfg))
 	go s.sweepLoop()
@@ -135,10 +135,14 @@ func (s *Store) otterOptions(cfg *config) *otter.Options[string, item] {
 // one given to WithClock.
 func (s *Store) nowNano() int64 {
 	if s.coarse != nil {
-		return s.coarse.NowNano()
+		return s.coarse.nowNano()
 	}
-	return s.now().UnixNano()
+	return s.clockNano()
 }
+
+// clockNano reads the clock given to WithClock; apart from nowNano, so
+// that nowNano inlines.
+func (s *Store) clockNano() int64 { return s.now().UnixNano() }
 
 // expiredAt reports whether it has expired at now, in Unix nanoseconds.
 func (it item) expiredAt(now int64) bool { return now >= it.exp }

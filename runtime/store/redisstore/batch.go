@@ -127,7 +127,7 @@ func (s *Store) getFreshMany(ctx context.Context, keys []string, again int) ([]*
 			corrupt = errors.Join(corrupt, err)
 			continue
 		}
-		s.fields.Set(keys[i], versionFields(e.Tags))
+		s.fields.Set(keys[i], newFreshRead(keys[i], k, versionFields(e.Tags)))
 		entries[i] = e
 	}
 	return entries, corrupt

@@ -60,8 +60,9 @@ type Store struct {
 	breaker     *breaker
 
 	// fields remembers, by key, the version fields of the entries read in
-	// strict mode, so that the next strict read needs no script.
-	fields *otter.Cache[string, []string]
+	// strict mode, with the commands that read them, so that the next
+	// strict read needs no script and builds no command.
+	fields *otter.Cache[string, *freshRead]
 	// checked remembers, by key, the version fields of the copy Check
 	// last checked.
 	checked *otter.Cache[string, *checked]
@@ -176,7 +177,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 			slog.String("type", fmt.Sprintf("%T", client)))
 	}
 	s.keys = newKeys("")
-	s.fields = otter.Must(&otter.Options[string, []string]{MaximumSize: fieldsCacheSize})
+	s.fields = otter.Must(&otter.Options[string, *freshRead]{MaximumSize: fieldsCacheSize})
 	s.checked = otter.Must(&otter.Options[string, *checked]{MaximumSize: fieldsCacheSize})
 	return s
 }
@@ -357,13 +358,18 @@ func (s *Store) GetStale(ctx context.Context, key string) (*store.Entry, error) 
 // checked yet.
 func (s *Store) getFresh(ctx context.Context, key string, again int) (*store.Entry, error) {
 	k := s.currentKeys()
-	if fields, ok := s.fields.GetIfPresent(key); ok {
+	if r, ok := s.fields.GetIfPresent(key); ok && r.versions == k.versions {
+		fields := r.fields
 		var frame string
 		var versions []any
 		err := s.do(ctx, func(ctx context.Context) error {
-			pipe := s.client.Pipeline()
-			ecmd := pipe.HGet(ctx, k.entry(key), "v")
-			vcmd := pipe.HMGet(ctx, k.versions, fields...)
+			pipe := s.pipeline()
+			defer s.pipes.Put(pipe)
+			ecmd := redis.NewStringCmd(ctx, r.hget...)
+			vcmd := redis.NewSliceCmd(ctx, r.hmget...)
+			if err := pipe.BatchProcess(ctx, ecmd, vcmd); err != nil {
+				return err
+			}
 			if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 				return err
 			}
@@ -420,8 +426,29 @@ func (s *Store) getFresh(ctx context.Context, key string, again int) (*store.Ent
 	if err != nil {
 		return nil, err
 	}
-	s.fields.Set(key, versionFields(e.Tags))
+	s.fields.Set(key, newFreshRead(key, k, versionFields(e.Tags)))
 	return e, nil
+}
+
+// freshRead is what GetFresh remembers of a key: the version fields of the
+// entry it read last, and the commands that read the entry's value and
+// those fields, built once with their arguments boxed, for the keys of one
+// epoch. The commands' arguments are only read, by any number of reads at
+// once.
+type freshRead struct {
+	fields   []string
+	versions string // the versions hash the commands read (keys.versions)
+	hget     []any  // HGET <entry> v: the value
+	hmget    []any  // HMGET <versions> <fields...>
+}
+
+func newFreshRead(key string, k keys, fields []string) *freshRead {
+	hmget := make([]any, 0, 2+len(fields))
+	hmget = append(hmget, "hmget", k.versions)
+	for _, f := range fields {
+		hmget = append(hmget, f)
+	}
+	return &freshRead{fields: fields, versions: k.versions, hget: []any{"hget", k.entry(key), "v"}, hmget: hmget}
 }
 
 // Check reports whether Redis still holds under key the entry e is a copy
