@@ -92,11 +92,14 @@ var matrix = []fault{
 	{name: "Versions evicted", what: "the namespace's versions hash and clock deleted, as an allkeys-* policy would",
 		inject: func(r *rig) { _ = r.admin().Del(context.Background(), "{zoo:matrix}:v", "{zoo:matrix}:clock").Err() }},
 	// Out of memory, the invalidations Redis refuses reach the other
-	// instances only as a message, and are recorded when replayed: a CI
-	// run measured a 475 ms lag in Local mode (cause not yet found), so
-	// Local is allowed the whole outage here.
+	// instances only as a message until the writer's replay (every
+	// second) records them once Redis accepts writes again: the message
+	// is usually there within the propagation window, but nothing bounds
+	// its delivery on a loaded machine (lags of 120-900 ms were measured
+	// at load 10-14, in Strict and Local alike), so both modes are allowed
+	// the replay's interval here.
 	{name: "Out of memory", what: "maxmemory below use (noeviction) for 500 ms: every write refused",
-		strictWindow: localWindow, window: time.Second,
+		strictWindow: time.Second, window: time.Second,
 		inject: func(r *rig) {
 			ctx := context.Background()
 			_ = r.admin().ConfigSet(ctx, "maxmemory", "1").Err()
@@ -239,11 +242,12 @@ go-redis's default client options; reads, writes through the generated
 decorator and bare invalidations over 8 rows; one fault injected a third of
 the way in. **Stale** counts reads that returned a version older than one
 whose write (invalidation included) had completed before the read began;
-Strict allows none (out of memory, Redis refuses to record invalidations:
-only the message that tells the other instances protects them, and Strict
-allows its propagation window, 100 ms), Local allows a lag of the
-propagation window (100 ms) or, under a silent partition, the stated bound
-for noticing the dead link (3 s).
+Strict allows none, except out of memory: Redis refuses to record
+invalidations, and only the message that tells the other instances protects
+them until the writer's replay records them, at most a second after Redis
+accepts writes again, so both modes allow 1 s there. Local allows a lag of
+the propagation window (100 ms) or, under a silent partition, the stated
+bound for noticing the dead link (3 s).
 **Errors** are reads that returned an error to their caller (a store that is
 down fails open to the database, so there should be none). **Recovery** is
 the time from the fault to the last read it spoiled (an error, or a stale
