@@ -41,10 +41,32 @@ func (d *dialCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 	return next
 }
 
+// hookNodes makes a cluster client's node clients count their dials:
+// those it creates from now on (OnNewNode, in New) and those it has.
+func (s *Store) hookNodes(ctx context.Context) {
+	cc, ok := s.client.(*redis.ClusterClient)
+	if !ok {
+		return
+	}
+	_ = cc.ForEachShard(ctx, func(ctx context.Context, c *redis.Client) error {
+		s.hookNode(c)
+		return nil
+	})
+}
+
+// hookNode adds the dial counter to one node's client, once.
+func (s *Store) hookNode(c *redis.Client) {
+	if _, dup := s.hooked.LoadOrStore(c, true); !dup {
+		c.AddHook(s.dials)
+	}
+}
+
 // serverChecked reports whether a read made over the connections dialed
-// so far can be trusted. When one of them is new, it checks the server
-// first (Now runs the epoch check, starting a new epoch if the server lost
-// state) and reports false: the caller reads again.
+// so far can be trusted. When one of them is new, it checks every shard
+// first (revive runs the epoch check, starting a new epoch in a shard
+// whose server lost state) and reports false: the caller reads again. On
+// a cluster the new connection may lead to any node; every shard is
+// checked, in one pipelined round trip.
 func (s *Store) serverChecked(ctx context.Context) (bool, error) {
 	n := s.dials.n.Load()
 	if n <= s.checkedDials.Load() {
@@ -58,24 +80,23 @@ func (s *Store) serverChecked(ctx context.Context) (bool, error) {
 		return false, nil // checked meanwhile: read again
 	}
 	n = s.dials.n.Load()
-	if _, err := s.Now(ctx); err != nil {
+	k := s.currentKeys()
+	if err := s.do(ctx, func(ctx context.Context) error { return s.revive(ctx, k, allShards) }); err != nil {
 		return false, err
 	}
 	s.checkedDials.Store(n)
 	return false, nil
 }
 
-// versionsKept reports whether the versions a strict read fetched (the
-// horizon first) can be trusted: the server is checked (serverChecked) and
-// the horizon is there. Without it the versions hash was evicted or
-// deleted: the check starts a new epoch and reports false, and the caller
-// reads again.
-func (s *Store) versionsKept(ctx context.Context, versions []any) (bool, error) {
-	if len(versions) > 0 && versions[0] == nil {
-		if _, err := s.Now(ctx); err != nil {
-			return false, err
-		}
-		return false, nil
+// versionsKept reports whether the versions a strict read fetched (each
+// shard's horizon first) can be trusted: the server is checked
+// (serverChecked) and every shard read has its horizon. A shard without it
+// lost its versions (evicted, deleted, a server restarted empty): it
+// starts a new epoch and versionsKept reports false, and the caller reads
+// again.
+func (s *Store) versionsKept(ctx context.Context, k keys, p *plan, versions []*redis.SliceCmd) (bool, error) {
+	if lost := lostShards(p, versions); len(lost) > 0 {
+		return false, s.do(ctx, func(ctx context.Context) error { return s.revive(ctx, k, lost) })
 	}
 	return s.serverChecked(ctx)
 }
