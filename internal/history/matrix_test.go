@@ -137,10 +137,14 @@ func TestFaultMatrix(t *testing.T) {
 	}
 	start := time.Now()
 	var rows []row
-	for _, f := range matrix {
+	for _, f := range append(matrix, clusterFailover) {
 		for _, mode := range []zoo.Consistency{zoo.Strict, zoo.Local} {
 			t.Run(f.name+"/"+mode.String(), func(t *testing.T) {
-				r := runFault(t, f, mode, d)
+				run := runFault
+				if f.name == clusterFailover.name {
+					run = runClusterFailover
+				}
+				r := run(t, f, mode, d)
 				rows = append(rows, r)
 				t.Logf("%v; recovery %v", r.report, r.recovery)
 				require.Greater(t, r.report.Reads, minReads, "too few reads to test anything")
@@ -241,6 +245,11 @@ for noticing the dead link (3 s).
 down fails open to the database, so there should be none). **Recovery** is
 the time from the fault to the last read it spoiled (an error, or a stale
 read beyond the allowance), "-" when none was.
+
+The cluster row runs on a Redis Cluster of its own (3 masters with a replica
+each, cluster-node-timeout 1 s), three instances with a cluster client each
+and `+"`redisstore.WithReplicas(1, time.Second)`"+`, over 64 rows, for at least 6 s
+so that the failover falls inside the run; its recovery counts from the kill.
 
 | fault | what was done | mode | reads | stale (any lag) | stale beyond the allowance | errors | recovery |
 |---|---|---|---:|---:|---:|---:|---:|
