@@ -249,12 +249,13 @@ type Cluster struct {
 
 // NewCluster starts a cluster of n masters, with a replica each if
 // replicas, and waits until every node reports cluster_state:ok and every
-// replica is in sync. Its processes are killed when the test ends.
-func NewCluster(t TB, n int, replicas bool) *Cluster {
+// replica is in sync. Every node gets the extra arguments args. Its
+// processes are killed when the test ends.
+func NewCluster(t TB, n int, replicas bool, args ...string) *Cluster {
 	t.Helper()
 	start := func() *Server {
-		return Start(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-			"--cluster-node-timeout", "1000", "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0")
+		return Start(t, append([]string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--cluster-node-timeout", "1000", "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"}, args...)...)
 	}
 	c := &Cluster{t: t}
 	for range n {

@@ -116,9 +116,21 @@
 // Strict reads run no script: a client reaches a new server only over
 // connections it dialed since, so a strict read that follows a new dial is
 // repeated after every shard has been checked (one pipelined round trip).
-// On a cluster the dials of every node's client are counted. The price is
-// a cold cache after every restart or failover, even one that lost
-// nothing.
+// On a cluster the dials of every node's client are counted, and so is
+// every change of the slots' masters in the CLUSTER SLOTS replies the
+// client reloads its routing from: a replica it was connected to before
+// its promotion is a new server too, and the client routes a command to it
+// only after such a reply. The price is a cold cache after every restart
+// or failover, even one that lost nothing.
+//
+// While the clock's master does not answer (on a cluster, before its
+// replica takes over), an invalidation takes its version from the server
+// of its tags' first shard instead: that server's time plus 1 s, a bound
+// on how far the servers' clocks disagree, so that it is later than any
+// asOf the clock issued. It is recorded where the readers of those tags
+// look, at the cost of misses for that second, rather than failing (and
+// being replayed after the failover) while the other masters serve what it
+// invalidates.
 //
 // Replication is asynchronous: a master that dies before its replicas
 // received an invalidation loses it, and the promoted replica starts a new
@@ -165,10 +177,15 @@
 // Every command has a timeout ([WithTimeout]). After consecutive failures a
 // breaker opens: calls fail at once with [store.ErrUnavailable] instead of
 // waiting on a dead server, and a probe closes it when the server answers
-// again. On a cluster, one master down fails the reads of the entries of
-// its slots and of those whose tags live in its shards (they go to the
-// repository), and the invalidations of its shards (replayed); reads on
-// the other masters succeed. The breaker counts failures for the store as
-// a whole: a master down long enough may open it for every slot until it
-// is replaced.
+// again. On a cluster each node's client has a breaker of its own, and the
+// store's stays closed: one master down fails the reads of the entries of
+// its slots and, in Strict mode, of those whose tags live in its shards
+// (they go to the repository), and the invalidations of its shards (they
+// are replayed); reads on the other masters are hits. (Give the cluster
+// cluster-require-full-coverage no, or its other masters refuse every
+// command while a slot has no master.) The clock's master is needed by
+// loads and invalidations: while it is down, misses go to the repository
+// without being cached and invalidations are replayed, and hits go on.
+// Checking shards after a new connection needs no clock unless one lost
+// its versions.
 package redisstore

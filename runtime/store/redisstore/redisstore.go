@@ -118,8 +118,10 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 	s.dials = &dialCounter{}
 	client.AddHook(s.dials)
 	if cc, ok := client.(*redis.ClusterClient); ok {
-		// A cluster client dials through the clients of its nodes; count
-		// their dials (those of nodes it knows already are hooked at Attach).
+		// A cluster client dials through the clients of its nodes: count
+		// their dials, and give each a breaker of its own (nodes it knows
+		// already are hooked at Attach).
+		s.breaker.perNode = true
 		cc.OnNewNode(s.hookNode)
 	}
 	s.keys = newKeys("")

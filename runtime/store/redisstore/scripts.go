@@ -84,15 +84,35 @@ redis.call('HSET', KEYS[1], 'c', v)
 return {v, new}
 `)
 
+// fallbackScript issues a version on the node of a shard when the clock's
+// node does not answer: its server's time plus ARGV[2] milliseconds (a
+// bound on the disagreement of the servers' clocks, so that the version
+// is later than any the lost clock issued), and later than ARGV[1].
+//
+// KEYS: shard. ARGV: min version, margin (ms).
+var fallbackScript = redis.NewScript(luaHelpers + `
+local v = fmt(servertime() + tonumber(ARGV[2]), 0)
+if ARGV[1] >= v then v = succ(ARGV[1]) end
+return v
+`)
+
 // shardScript checks a shard (shardepoch) and raises the version of each
 // tag to ARGV[1], a version issueScript issued. With ARGV[3] '1' it also
 // publishes the invalidation (the version and the tags ARGV[4]: a
 // MessagePack array), once per call of Invalidate whatever the number of
-// shards. It returns the shard's horizon and 1 if its epoch is new.
+// shards. It returns the shard's horizon and 1 if its epoch is new. With
+// no version (ARGV[1] empty), it only looks, and returns 2 for a shard
+// that needs a new epoch.
 //
 // KEYS: shard. ARGV: version, channel, publish, message, tags...
 var shardScript = redis.NewScript(luaHelpers + `
 local v = ARGV[1]
+if v == '' then
+  -- Only look: 2 if the shard needs a new epoch.
+  local hs = redis.call('HMGET', KEYS[1], 'h', 's')
+  if hs[1] and hs[2] == runid() then return {hs[1], 0} end
+  return {hs[1] or false, 2}
+end
 local h, new = shardepoch(KEYS[1], v)
 for i = 5, #ARGV do
   local f = 't:' .. ARGV[i]

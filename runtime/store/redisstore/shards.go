@@ -380,7 +380,16 @@ func (s *Store) invalidateChunk(ctx context.Context, tags []string, min hlc.Time
 		var err error
 		var restarted bool
 		if v, restarted, err = s.issue(ctx, k, formatVersion(min), true); err != nil {
-			return err
+			if isServerError(err) || ctx.Err() != nil {
+				return err
+			}
+			// The clock's node is down (on a cluster, the shards' may
+			// not be): issue the version where the tags live, lest
+			// the invalidation wait for a failover while the readers
+			// of those shards serve what it invalidates.
+			if v, err = s.fallback(ctx, k, tags, formatVersion(min)); err != nil {
+				return err
+			}
 		}
 		if restarted {
 			// The clock's server lost state: check every shard.
@@ -419,6 +428,24 @@ func (s *Store) issue(ctx context.Context, k keys, min string, wait bool) (v str
 	}
 	v, _ = res[0].(string)
 	return v, res[1] == int64(1), nil
+}
+
+// clockMargin bounds how far the servers' clocks may disagree: a version
+// issued without the clock (fallback) is this much ahead of its server's
+// time, which costs the tags it invalidates misses for as long, never a
+// stale read.
+const clockMargin = time.Second
+
+// fallback issues a version on the node of the shard of the first tag
+// (fallbackScript), for an invalidation whose clock does not answer.
+func (s *Store) fallback(ctx context.Context, k keys, tags []string, min string) (string, error) {
+	shard := 0
+	if len(tags) > 0 {
+		if sh, ok := shardOf(tags[0]); ok {
+			shard = sh
+		}
+	}
+	return fallbackScript.Run(ctx, s.client, []string{k.shards[shard]}, min, clockMargin.Milliseconds()).Text()
 }
 
 // record raises the versions of tags to v in their shards (a root's in
@@ -486,18 +513,52 @@ func (s *Store) announce(ctx context.Context, k keys, calls []*call) error {
 // revive checks shards (shardepoch in scripts.go), starting a new epoch in
 // those that lost their versions, at a version issued now.
 func (s *Store) revive(ctx context.Context, k keys, shards []int) error {
+	return s.reviveSome(ctx, k, shards, false)
+}
+
+// reviveSome is revive. It looks at the shards first, and issues a version
+// only for those that need a new epoch: checking shards needs no clock.
+// With reachable, shards whose node fails are left out (when some are
+// checked): their reads fail until the node is back, over connections
+// dialed since, which serverChecked checks again.
+func (s *Store) reviveSome(ctx context.Context, k keys, shards []int, reachable bool) error {
+	run := func(v string, shards []int) ([]*call, error) {
+		calls := make([]*call, len(shards))
+		for i, shard := range shards {
+			calls[i] = &call{script: shardScript, keys: []string{k.shards[shard]}, args: []any{v, k.channel, "0", ""}}
+		}
+		err := s.evalAll(ctx, calls, false)
+		if err == nil {
+			return calls, nil
+		}
+		ok := slices.DeleteFunc(slices.Clone(calls), func(c *call) bool { return c.cmd == nil || c.cmd.Err() != nil })
+		if !reachable || len(ok) == 0 {
+			return nil, err
+		}
+		return ok, nil
+	}
+	looked, err := run("", shards)
+	if err != nil {
+		return err
+	}
+	var lost []int
+	for _, c := range looked {
+		if res, err := c.cmd.Slice(); err == nil && len(res) == 2 && res[1] == int64(2) {
+			lost = append(lost, slices.Index(k.shards[:], c.keys[0]))
+		}
+	}
+	if len(lost) == 0 {
+		return nil
+	}
 	v, _, err := s.issue(ctx, k, formatVersion(0), false)
 	if err != nil {
 		return err
 	}
-	calls := make([]*call, len(shards))
-	for i, shard := range shards {
-		calls[i] = &call{script: shardScript, keys: []string{k.shards[shard]}, args: []any{v, k.channel, "0", ""}}
-	}
-	if err := s.evalAll(ctx, calls, false); err != nil {
+	revived, err := run(v, lost)
+	if err != nil {
 		return err
 	}
-	return s.announce(ctx, k, calls)
+	return s.announce(ctx, k, revived)
 }
 
 // allShards lists every shard.
