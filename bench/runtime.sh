@@ -69,6 +69,30 @@ section "LMDB: strict hit (memory tier confirmed in the file) vs strict without 
 section "Redis: strict hit (memory tier confirmed in one round trip) vs strict without the tier and a raw GET + decode; cpu-µs/op is the client's CPU" \
 	./runtime/store/redisstore '^BenchmarkRedisHit$'
 
+section "Redis Cluster: strict hit on one server vs on a 3-master cluster (entry and versions on different masters as often as not), both of the run's own, on loopback" \
+	./runtime/store/redisstore '^BenchmarkClusterStrictHit$' -col /topology
+section "Redis Cluster: Invalidate on one server vs on a 3-master cluster, a tag with a shard (the clock, then one shard) and a root (the clock, then all 32 shards)" \
+	./runtime/store/redisstore '^BenchmarkClusterInvalidate$' -col /topology
+
+echo "runtime.sh: Redis Cluster commands per master" >&2
+{
+	printf '### Redis Cluster: commands per master under a uniform strict read load
+
+'
+	printf 'From `TestClusterCommandsPerMaster`, on a 3-master cluster of its own: 3,000 entries of one
+'
+	printf 'namespace (tag `item:<n>` each), every entry read once more after warming, `INFO commandstats`
+'
+	printf 'on each master (reset after warming; commands run by scripts included). The test fails
+'
+	printf 'when a master serves more than a third +/-30%%.
+
+'
+	go test -count=1 -run '^TestClusterCommandsPerMaster$' -v ./runtime/store/redisstore | grep '^ *cluster_test.go:[0-9]*: |' | sed 's/^ *cluster_test.go:[0-9]*: //'
+	printf '
+'
+} >>"$block"
+
 echo "runtime.sh: Redis commands per call" >&2
 {
 	printf '### Redis commands and round trips per call\n\n'

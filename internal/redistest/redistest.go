@@ -416,3 +416,71 @@ func Quiet() { redis.SetLogger(quiet{}) }
 type quiet struct{}
 
 func (quiet) Printf(context.Context, string, ...any) {}
+
+// MoveSlot moves a hash slot, with its keys, from the master that owns it
+// to Masters[to], as redis-cli --cluster reshard does: the target imports
+// it, the source migrates it, the keys move with MIGRATE (clients meanwhile
+// get ASK redirects for the keys already moved), and both nodes are told
+// the new owner (clients then get MOVED). With pause, the keys move one at
+// a time, pause apart, and the slot stays half-moved for as long.
+func (c *Cluster) MoveSlot(slot, to int, pause time.Duration) {
+	c.t.Helper()
+	ctx := context.Background()
+	id := func(s *Server) string {
+		cl := s.client()
+		defer cl.Close()
+		v, err := cl.Do(ctx, "CLUSTER", "MYID").Text()
+		if err != nil {
+			c.t.Fatalf("CLUSTER MYID on %s: %v", s.Addr(), err)
+		}
+		return v
+	}
+	var from *Server
+	for _, m := range c.Masters {
+		cl := m.client()
+		owner, err := cl.ClusterSlots(ctx).Result()
+		cl.Close()
+		if err != nil {
+			c.t.Fatalf("CLUSTER SLOTS on %s: %v", m.Addr(), err)
+		}
+		for _, r := range owner {
+			if int(r.Start) <= slot && slot <= int(r.End) && len(r.Nodes) > 0 && r.Nodes[0].Addr == m.Addr() {
+				from = m
+			}
+		}
+	}
+	dst := c.Masters[to]
+	if from == nil || from == dst {
+		c.t.Fatalf("slot %d: no master to move it from to %s", slot, dst.Addr())
+	}
+	src, dstc := from.client(), dst.client()
+	defer src.Close()
+	defer dstc.Close()
+	must := func(err error, what string) {
+		if err != nil {
+			c.t.Fatalf("%s: %v", what, err)
+		}
+	}
+	must(dstc.Do(ctx, "CLUSTER", "SETSLOT", slot, "IMPORTING", id(from)).Err(), "SETSLOT IMPORTING")
+	must(src.Do(ctx, "CLUSTER", "SETSLOT", slot, "MIGRATING", id(dst)).Err(), "SETSLOT MIGRATING")
+	for {
+		batch := 100
+		if pause > 0 {
+			batch = 1
+			time.Sleep(pause)
+		}
+		keys, err := src.Do(ctx, "CLUSTER", "GETKEYSINSLOT", slot, batch).StringSlice()
+		must(err, "GETKEYSINSLOT")
+		if len(keys) == 0 {
+			break
+		}
+		args := []any{"MIGRATE", "127.0.0.1", dst.Port, "", 0, 5000, "KEYS"}
+		for _, k := range keys {
+			args = append(args, k)
+		}
+		must(src.Do(ctx, args...).Err(), "MIGRATE")
+	}
+	for _, n := range []*redis.Client{dstc, src} {
+		must(n.Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", id(dst)).Err(), "SETSLOT NODE")
+	}
+}

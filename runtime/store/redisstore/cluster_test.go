@@ -85,10 +85,12 @@ func TestClusterKeysPerMaster(t *testing.T) {
 func TestClusterCommandsPerMaster(t *testing.T) {
 	c := redistest.NewCluster(t, 3, false)
 	ns, d := namespace(t, c.Client), newDB()
+	t.Logf("| strict hit | master | HGET (entries) | HMGET (versions) | all commands | share |")
+	t.Logf("|---|---:|---:|---:|---:|---:|")
 	for _, tier := range []struct {
 		name string
 		opts []zoo.Option
-	}{{"memory-tier", nil}, {"no-tier", []zoo.Option{zoo.WithLocalTier(0)}}} {
+	}{{"memory tier confirmed", nil}, {"no memory tier", []zoo.Option{zoo.WithLocalTier(0)}}} {
 		t.Run(tier.name, func(t *testing.T) {
 			in := newInstance(t, c.Client, ns, d, append([]zoo.Option{zoo.WithConsistency(zoo.Strict)}, tier.opts...)...)
 			in.waitUp(t)
@@ -112,9 +114,10 @@ func TestClusterCommandsPerMaster(t *testing.T) {
 				}
 				total += sums[i]
 			}
-			t.Logf("%d strict hits; commands per master: %v", clusterEntries, sums)
+			t.Logf("%d strict hits (%s); commands per master: %v", clusterEntries, tier.name, sums)
 			for i := range c.Masters {
-				t.Logf("master %d: hget %d, hmget %d, all %d", i, calls[i]["HGET"], calls[i]["HMGET"], sums[i])
+				t.Logf("| %s | %d | %d | %d | %d | %.1f%% |", tier.name, i, calls[i]["HGET"], calls[i]["HMGET"], sums[i],
+					100*float64(sums[i])/float64(total))
 			}
 			for i, n := range sums {
 				share := float64(n) / float64(total)
@@ -268,4 +271,66 @@ func TestClusterFailoverKeepsInvalidations(t *testing.T) {
 		assert.Zero(t, staleReads(t, n, ids), "a new %s instance read what acknowledged invalidations expired", mode)
 	}
 	assert.Zero(t, staleReads(t, w, ids), "the writer read what its invalidations expired")
+}
+
+// TestClusterResharding: slots move between masters (ASK redirects while
+// their keys migrate, MOVED after) under strict reads that follow each
+// invalidation: the slot of a tag's version shard and slots of entries,
+// with no stale read and no error.
+func TestClusterResharding(t *testing.T) {
+	c := redistest.NewCluster(t, 3, false)
+	ns, d := namespace(t, c.Client), newDB()
+	w := newInstance(t, c.Client, ns, d, zoo.WithConsistency(zoo.Strict))
+	tier := newInstance(t, c.Client, ns, d, zoo.WithConsistency(zoo.Strict))
+	bare := newInstance(t, c.Client, ns, d, zoo.WithConsistency(zoo.Strict), zoo.WithLocalTier(0))
+	for _, in := range []*instance{w, tier, bare} {
+		in.waitUp(t)
+	}
+	const rows = 40
+	for id := int64(1); id <= rows; id++ {
+		mustGet(t, tier, id)
+		mustGet(t, bare, id)
+	}
+	// What moves: the shards of rows 1-3, and the slots of a few entries.
+	slots := map[int]bool{}
+	for id := int64(1); id <= 3; id++ {
+		slots[redisstore.Slot(redisstore.VersionsKey(ns, zoo.Tag("item", id)))] = true
+	}
+	for _, m := range c.Masters {
+		keys, err := m.Client().Keys(context.Background(), redisstore.EntryPattern(ns)).Result()
+		require.NoError(t, err)
+		for _, k := range keys[:min(2, len(keys))] {
+			slots[redisstore.Slot(k)] = true
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for slot := range slots {
+			to := (slot*len(c.Masters)/16384 + 1) % len(c.Masters)
+			c.MoveSlot(slot, to, 20*time.Millisecond)
+		}
+	}()
+	stale, reads := 0, 0
+	for moving := true; moving; {
+		select {
+		case <-done:
+			moving = false
+		default:
+		}
+		for id := int64(1); id <= rows; id++ {
+			v := w.update(context.Background(), id)
+			for _, in := range []*instance{tier, bare} {
+				got, err := in.get(context.Background(), id)
+				require.NoError(t, err)
+				reads++
+				if got != v {
+					stale++
+				}
+			}
+		}
+	}
+	t.Logf("%d slots moved under %d strict reads", len(slots), reads)
+	require.Greater(t, reads, 4*rows, "too few reads while the slots moved")
+	assert.Zero(t, stale, "strict reads right after an invalidation saw what it invalidated")
 }

@@ -39,3 +39,6 @@ func LockKey(ns, key string) string  { return newKeys(ns).lock(key) }
 func EntryPattern(ns string) string {
 	return globEscape(newKeys(ns).prefix) + "e*}:e:*"
 }
+
+// Slot is the hash slot of a key.
+func Slot(key string) int { return keySlot(key) }
