@@ -334,3 +334,31 @@ func TestClusterResharding(t *testing.T) {
 	require.Greater(t, reads, 4*rows, "too few reads while the slots moved")
 	assert.Zero(t, stale, "strict reads right after an invalidation saw what it invalidated")
 }
+
+// TestClusterSubscriptionKilled: on a cluster, the subscriptions are
+// killed on every master while another instance invalidates; the Local
+// instance's next read is fresh, and it resubscribes and catches up from
+// every shard.
+func TestClusterSubscriptionKilled(t *testing.T) {
+	c := redistest.NewCluster(t, 3, false)
+	ns, d := namespace(t, c.Client), newDB()
+	a := newInstance(t, c.Client, ns, d)
+	b := newInstance(t, c.Client, ns, d)
+	a.waitUp(t)
+	b.waitUp(t)
+	ctx := context.Background()
+	for round := range 3 {
+		id := int64(round + 1)
+		mustGet(t, b, id)
+		_, upsBefore := b.store.state()
+		for _, m := range c.Masters {
+			require.NoError(t, m.Client().Do(ctx, "CLIENT", "KILL", "TYPE", "pubsub").Err())
+		}
+		v := a.update(ctx, id) // published while B's subscription is gone
+		time.Sleep(50 * time.Millisecond)
+		assert.Equal(t, v, mustGet(t, b, id), "round %d: stale read after the subscription was killed", round)
+		eventually(t, 5*time.Second, func() bool { up, ups := b.store.state(); return up && ups > upsBefore },
+			"B never resubscribed")
+		assert.Equal(t, v, mustGet(t, b, id))
+	}
+}
