@@ -438,14 +438,21 @@ func (c *Cluster) MoveSlot(slot, to int, pause time.Duration) {
 	var from *Server
 	for _, m := range c.Masters {
 		cl := m.client()
-		owner, err := cl.ClusterSlots(ctx).Result()
+		shards, err := cl.ClusterShards(ctx).Result()
 		cl.Close()
 		if err != nil {
-			c.t.Fatalf("CLUSTER SLOTS on %s: %v", m.Addr(), err)
+			c.t.Fatalf("CLUSTER SHARDS on %s: %v", m.Addr(), err)
 		}
-		for _, r := range owner {
-			if int(r.Start) <= slot && slot <= int(r.End) && len(r.Nodes) > 0 && r.Nodes[0].Addr == m.Addr() {
-				from = m
+		for _, sh := range shards {
+			for _, r := range sh.Slots {
+				if int(r.Start) > slot || slot > int(r.End) {
+					continue
+				}
+				for _, n := range sh.Nodes {
+					if n.Role == "master" && int(n.Port) == m.Port {
+						from = m
+					}
+				}
 			}
 		}
 	}
