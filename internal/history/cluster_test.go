@@ -18,7 +18,7 @@ import (
 // clusterFailover is the matrix's row for Redis Cluster: it is run on a
 // cluster of its own (runClusterFailover), not on the rig of one server.
 var clusterFailover = fault{name: "Cluster master failover",
-	what: "3 masters + 3 replicas, WithReplicas(1, 1s); a master killed (kill -9) a third of the way in, its replica promoted by the cluster",
+	what: "3 masters + 3 replicas, WithReplicas(1, 1s); a master killed (kill -9) a sixth of the way in, its replica promoted by the cluster",
 	// Local: the instances whose subscription went through the dead
 	// master notice within the stated bound for a dead link.
 	window: 3 * time.Second}

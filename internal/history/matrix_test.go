@@ -89,7 +89,7 @@ var matrix = []fault{
 		}},
 	{name: "FLUSHDB", what: "FLUSHDB under running instances",
 		inject: func(r *rig) { _ = r.admin().FlushDB(context.Background()).Err() }},
-	{name: "Versions evicted", what: "the namespace's versions hash and clock deleted, as an allkeys-* policy would",
+	{name: "Versions evicted", what: "the namespace's version shards and clock deleted, as an allkeys-* policy would",
 		inject: func(r *rig) {
 			redistest.DeleteKeys(r.admin(), "{zoo:matrix:v*}:v")
 			redistest.DeleteKeys(r.admin(), "{zoo:matrix:c}:clock")
