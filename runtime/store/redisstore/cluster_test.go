@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -360,5 +361,68 @@ func TestClusterSubscriptionKilled(t *testing.T) {
 		eventually(t, 5*time.Second, func() bool { up, ups := b.store.state(); return up && ups > upsBefore },
 			"B never resubscribed")
 		assert.Equal(t, v, mustGet(t, b, id))
+	}
+}
+
+// TestClusterStaleSet: loads that read the database, then wait while
+// another instance writes and invalidates, then add their tag (AddDeps,
+// late in the load) and store: on a cluster, where the entry and its
+// tag's version shard live on different masters as often as not, no
+// instance serves what they stored.
+func TestClusterStaleSet(t *testing.T) {
+	c := redistest.NewCluster(t, 3, false)
+	for _, mode := range []zoo.Consistency{zoo.Strict, zoo.Local} {
+		t.Run(mode.String(), func(t *testing.T) {
+			ns, d := namespace(t, c.Client), newDB()
+			a := newInstance(t, c.Client, ns, d, zoo.WithConsistency(mode))
+			b := newInstance(t, c.Client, ns, d, zoo.WithConsistency(mode))
+			a.waitUp(t)
+			b.waitUp(t)
+			const rows = 30
+			loaded := make(chan struct{}, rows)
+			slowGet := func(id int64) {
+				var buf [64]byte
+				k := zoo.KeyInt(a.m.Key(buf[:0]), id)
+				_, err := zoo.Load(context.Background(), a.m, k, func(ctx context.Context) (int64, error) {
+					v := a.db.read(id)
+					loaded <- struct{}{}
+					time.Sleep(100 * time.Millisecond) // b writes and invalidates meanwhile
+					zoo.AddDeps(ctx, zoo.Tag("item", id))
+					return v, nil
+				})
+				assert.NoError(t, err)
+			}
+			var wg sync.WaitGroup
+			for id := int64(1); id <= rows; id++ {
+				wg.Go(func() { slowGet(id) })
+			}
+			for range rows {
+				<-loaded
+			}
+			want := map[int64]int64{}
+			for id := int64(1); id <= rows; id++ {
+				want[id] = b.update(context.Background(), id)
+			}
+			wg.Wait()
+			stored := 0
+			for _, n := range perMaster(t, c, redisstore.EntryPattern(ns)) {
+				stored += n
+			}
+			t.Logf("%d of %d stale loads stored (Set refuses what its tags' shards already invalidated)", stored, rows)
+			fresh := newInstance(t, c.Client, ns, d, zoo.WithConsistency(mode))
+			fresh.waitUp(t)
+			for _, in := range []*instance{a, b, fresh} {
+				stale := 0
+				for id := int64(1); id <= rows; id++ {
+					if mode == zoo.Local {
+						// Local: after the propagation window.
+						eventually(t, time.Second, func() bool { return mustGet(t, in, id) == want[id] }, "stale past the window")
+					} else if mustGet(t, in, id) != want[id] {
+						stale++
+					}
+				}
+				assert.Zero(t, stale, "strict reads served values loaded before an invalidation")
+			}
+		})
 	}
 }
