@@ -122,7 +122,8 @@ func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.logger = l } 
 // options set ContextTimeoutEnabled is used as it is. A *redis.Client
 // without it (the default options) is used through a clone of it with the
 // store's timeout as its read and write timeouts (redis.Client.WithTimeout:
-// the same connections and hooks). A *redis.ClusterClient or *redis.Ring
+// the same connections, but not the client's command hooks). A
+// *redis.ClusterClient or *redis.Ring
 // without it is replaced, for the store's commands, by one built from a copy
 // of its options with ContextTimeoutEnabled set, with connections of its
 // own and without the given client's hooks; the store closes it. A client of

@@ -20,7 +20,10 @@ import (
 //     redis.NewUniversalClient with one address build it, Sentinel's
 //     redis.NewFailoverClient too) is used through a clone whose read and
 //     write timeouts are the store's (redis.Client.WithTimeout): it shares
-//     the client's connections and hooks;
+//     the client's connections, whose dials go through the client's dial
+//     hooks, but go-redis (v9.23) gives it none of the client's command
+//     hooks: tracing or metrics hooks on the client do not see the store's
+//     commands unless the client sets ContextTimeoutEnabled;
 //   - a *redis.ClusterClient or *redis.Ring that does not is replaced, for
 //     the store's commands, by a client of its own built from a copy of the
 //     options with ContextTimeoutEnabled set: it has connections of its
