@@ -80,14 +80,33 @@ echo "runtime.sh: Redis commands per call" >&2
 	go test -count=1 -run '^TestRedisCommandsPerCall$' -v ./runtime/store/redisstore | grep '^ *|' | sed 's/^ *//'
 	cat <<'TEXT'
 
-The six round trips of a cold miss: the lookup; the store's clock for `asOf`; the load
+The seven round trips of a cold miss: the lookup; the store's clock for `asOf`; the load
 lock (SET NX); the look in the store after taking the lock, since the previous holder
-may just have stored the entry; the store with its stale-set check; the unlock.
-Without the load lock (`WithLoadLock(0)`) a cold miss is three: lookup, clock, store.
+may just have stored the entry; the store's stale-set check (the versions of the entry's
+tags, read from their shards) and its write; the unlock. Without the load lock
+(`WithLoadLock(0)`) a cold miss is four: lookup, clock, check, store. An invalidation is
+two: the clock issues its version, then the shards of its tags record it (one pipelined
+round trip to every node concerned).
 The cache reads the store once per cold miss, plus a recheck only when a flight stored
 an entry after the caller's lookup began and was gone when the caller came to join it.
 
 TEXT
+} >>"$block"
+
+section "Redis Cluster: strict hit on one server vs on a 3-master cluster (entry and versions on different masters as often as not), both of the run's own, on loopback" \
+	./runtime/store/redisstore '^BenchmarkClusterStrictHit$' -col /topology
+section "Redis Cluster: Invalidate on one server vs on a 3-master cluster, a tag with a shard (the clock, then one shard) and a root (the clock, then all 32 shards)" \
+	./runtime/store/redisstore '^BenchmarkClusterInvalidate$' -col /topology
+
+echo "runtime.sh: Redis Cluster commands per master" >&2
+{
+	printf '### Redis Cluster: commands per master under a uniform strict read load\n\n'
+	printf 'From `TestClusterCommandsPerMaster`, on a 3-master cluster of its own: 3,000 entries of one\n'
+	printf 'namespace (tag `item:<n>` each), every entry read once more after warming, `INFO commandstats`\n'
+	printf 'on each master (reset after warming; commands run by scripts included). The test fails\n'
+	printf 'when a master serves more than a third +/-30%%.\n\n'
+	go test -count=1 -run '^TestClusterCommandsPerMaster$' -v ./runtime/store/redisstore | grep '^ *cluster_test.go:[0-9]*: |' | sed 's/^ *cluster_test.go:[0-9]*: //'
+	printf '\n'
 } >>"$block"
 
 {

@@ -605,7 +605,8 @@ func (w *batchWrite) add(key string, v any, tags []string) {
 
 // setMany stores the values of w loaded at asOf in each tier, as set does
 // one, and returns how many it stored. A store that implements
-// store.BatchWriter (Redis) takes them in one round trip; if that fails,
+// store.BatchWriter (Redis) takes them all at once (two round trips on
+// Redis: their tags' versions, then the writes); if that fails,
 // none is kept in the memory tier either.
 func (c *Cache) setMany(ctx context.Context, m *Method, w *batchWrite, asOf hlc.Timestamp) int {
 	bw, ok := c.remote.(store.BatchWriter)

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zoogen/zoogen/internal/redistest"
 	zoo "github.com/zoogen/zoogen/runtime"
 	"github.com/zoogen/zoogen/runtime/store/redisstore"
 	"github.com/zoogen/zoogen/runtime/zoohttp"
@@ -91,19 +92,25 @@ func TestAgainstRedis(t *testing.T) {
 	if addr == "" {
 		addr = "127.0.0.1:6379"
 	}
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	ns := "zoo-cli-" + hex.EncodeToString(b[:])
 	client := redis.NewClient(&redis.Options{Addr: addr})
 	defer client.Close()
 	require.NoError(t, client.Ping(context.Background()).Err(), "no Redis at %s", addr)
-	defer func() {
-		ctx := context.Background()
-		iter := client.Scan(ctx, 0, "{zoo:"+ns+"}:*", 100).Iterator()
-		for iter.Next(ctx) {
-			client.Del(ctx, iter.Val())
-		}
-	}()
+	againstRedis(t, client, addr)
+}
+
+// TestAgainstCluster is TestAgainstRedis on a 3-master cluster: the
+// command is given one node's address, or every node's.
+func TestAgainstCluster(t *testing.T) {
+	c := redistest.NewCluster(t, 3, false)
+	t.Run("one address", func(t *testing.T) { againstRedis(t, c.Client, c.Masters[1].Addr()) })
+	t.Run("every address", func(t *testing.T) { againstRedis(t, c.Client, strings.Join(c.Client.Options().Addrs, ",")) })
+}
+
+func againstRedis(t *testing.T, client redis.UniversalClient, addr string) {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	ns := "zoo-cli-" + hex.EncodeToString(b[:])
+	defer redistest.DeleteNamespace(client, ns)
 	var caches []*zoo.Cache
 	for _, name := range []string{"api-1", "api-2"} {
 		c, err := zoo.New(zoo.WithStore(redisstore.New(client)), zoo.WithNamespace(ns), zoo.WithInstance(name))

@@ -23,7 +23,8 @@ const usage = `usage: zoo [flags] COMMAND [flags] [ARGS]
 The source is one of:
   -url URL      a process's debug handler (zoohttp.Debug), with the path it
                 is mounted at: http://host:8080/debug/zoo
-  -redis ADDR   the Redis the instances share (with -ns NAMESPACE)
+  -redis ADDR   the Redis the instances share (with -ns NAMESPACE); for a
+                Cluster, any node's address, or several: host1:6379,host2:6379
 
 commands:
   stats              counters per instance and per method, once

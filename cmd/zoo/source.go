@@ -111,12 +111,12 @@ func (d *debugSource) close() {}
 
 // redisSource reads what the instances of a namespace publish in Redis.
 type redisSource struct {
-	client *redis.Client
+	client redis.UniversalClient
 	store  *redisstore.Store
 }
 
 func newRedisSource(addr, ns string) (*redisSource, error) {
-	client := redis.NewClient(&redis.Options{Addr: addr})
+	client := redisClient(addr)
 	s := redisstore.New(client, redisstore.WithTimeout(5*time.Second))
 	if err := s.Attach(ns, func(store.Event) {}); err != nil {
 		client.Close()
@@ -164,4 +164,21 @@ func (r *redisSource) invalidate(ctx context.Context, tags []string) error {
 func (r *redisSource) close() {
 	r.store.Close()
 	r.client.Close()
+}
+
+// redisClient returns a client of the Redis at addr: a cluster client when
+// addr lists several nodes (a,b,c) or the one node it names has cluster
+// mode enabled, a plain client otherwise.
+func redisClient(addr string) redis.UniversalClient {
+	addrs := strings.Split(addr, ",")
+	if len(addrs) == 1 {
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if info, err := c.Info(ctx, "cluster").Result(); err != nil || !strings.Contains(info, "cluster_enabled:1") {
+			return c // not a cluster, or not answering: the command says so
+		}
+		c.Close()
+	}
+	return redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
 }

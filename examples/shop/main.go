@@ -304,7 +304,7 @@ func storeOptions(ctx context.Context, cfg config) (opts []zoo.Option, cleanup f
 		mode = zoo.Strict
 	}
 	cleanup = func() {
-		iter := client.Scan(ctx, 0, "{zoo:"+ns+"}:*", 1000).Iterator()
+		iter := client.Scan(ctx, 0, "{zoo:"+ns+":*", 1000).Iterator() // every key of the namespace
 		for iter.Next(ctx) {
 			client.Del(ctx, iter.Val())
 		}

@@ -75,7 +75,12 @@ func newCache(t testing.TB, opts ...zoo.Option) (*zoo.Cache, *readCounter) {
 
 func redisCache(t testing.TB, remote bool, opts ...zoo.Option) (*zoo.Cache, *readCounter) {
 	t.Helper()
-	client := redistest.Client(t)
+	// A client that honours context deadlines: the store sends its commands
+	// through it as it is, with the hook that counts them (through a client
+	// without ContextTimeoutEnabled it would send them through a WithTimeout
+	// clone, which go-redis builds without the client's process hooks).
+	client := redis.NewClient(&redis.Options{Addr: redistest.Addr(), ContextTimeoutEnabled: true})
+	t.Cleanup(func() { client.Close() })
 	reads := &readCounter{}
 	client.AddHook(reads)
 	ns := redistest.Namespace(t, client)
@@ -301,7 +306,7 @@ func TestRedisHitsInOneRoundTrip(t *testing.T) {
 			wantProducts(t, got, 1, batch...)
 			wantCalls(t, f.repo, batch)
 			if p, c := f.reads.pipelines.Load(), f.reads.singles.Load(); p != 1 || c != 0 {
-				t.Fatalf("the batch read entries in %d pipelines and %d single commands, want 1 and 0", p, c)
+				t.Fatalf("the batch read entries and versions in %d pipelines and %d single commands, want 1 and 0", p, c)
 			}
 			if st := stats(t, f.c, "GetProducts"); st.Hits != 100 {
 				t.Fatalf("statistics: %+v", st)
@@ -311,16 +316,17 @@ func TestRedisHitsInOneRoundTrip(t *testing.T) {
 }
 
 // readCounter is a go-redis hook counting the commands that read entries
-// ({zoo:ns}:e:<key>): alone, and in pipelines.
+// ({zoo:ns:e<h>}:e:<key>) or tag versions ({zoo:ns:v<n>}:v): alone, and
+// in pipelines.
 type readCounter struct {
 	singles, pipelines atomic.Int64
 }
 
 func (r *readCounter) reset() { r.singles.Store(0); r.pipelines.Store(0) }
 
-func readsEntry(cmd redis.Cmder) bool {
+func readsEntryOrVersions(cmd redis.Cmder) bool {
 	for _, a := range cmd.Args() {
-		if s, ok := a.(string); ok && strings.Contains(s, "}:e:") {
+		if s, ok := a.(string); ok && (strings.Contains(s, "}:e:") || strings.HasSuffix(s, "}:v")) {
 			return true
 		}
 	}
@@ -333,7 +339,7 @@ func (r *readCounter) DialHook(next redis.DialHook) redis.DialHook {
 
 func (r *readCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if readsEntry(cmd) {
+		if readsEntryOrVersions(cmd) {
 			r.singles.Add(1)
 		}
 		return next(ctx, cmd)
@@ -342,7 +348,7 @@ func (r *readCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 
 func (r *readCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if slices.ContainsFunc(cmds, readsEntry) {
+		if slices.ContainsFunc(cmds, readsEntryOrVersions) {
 			r.pipelines.Add(1)
 		}
 		return next(ctx, cmds)

@@ -30,7 +30,7 @@ func TestRedisCorruptElement(t *testing.T) {
 				t.Fatal(err)
 			}
 			client := redistest.Client(t)
-			keys, err := client.Keys(ctx, "{zoo:"+c.Stats().Namespace+"}:e:*").Result()
+			keys, err := client.Keys(ctx, "{zoo:"+c.Stats().Namespace+":e*}:e:*").Result()
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -89,8 +89,11 @@ var matrix = []fault{
 		}},
 	{name: "FLUSHDB", what: "FLUSHDB under running instances",
 		inject: func(r *rig) { _ = r.admin().FlushDB(context.Background()).Err() }},
-	{name: "Versions evicted", what: "the namespace's versions hash and clock deleted, as an allkeys-* policy would",
-		inject: func(r *rig) { _ = r.admin().Del(context.Background(), "{zoo:matrix}:v", "{zoo:matrix}:clock").Err() }},
+	{name: "Versions evicted", what: "the namespace's version shards and clock deleted, as an allkeys-* policy would",
+		inject: func(r *rig) {
+			redistest.DeleteKeys(r.admin(), "{zoo:matrix:v*}:v")
+			redistest.DeleteKeys(r.admin(), "{zoo:matrix:c}:clock")
+		}},
 	// Out of memory, the invalidations Redis refuses reach the other
 	// instances only as a message until the writer's replay (every
 	// second) records them once Redis accepts writes again: the message
@@ -118,7 +121,7 @@ var matrix = []fault{
 	{name: "Redis clock jumps 10 min ahead", what: "the namespace's clock key set 10 min ahead of TIME, as a forward jump of TIME leaves it",
 		inject: func(r *rig) {
 			ahead := fmt.Sprintf("%013d%05d", time.Now().Add(10*time.Minute).UnixMilli(), 0)
-			_ = r.admin().Set(context.Background(), "{zoo:matrix}:clock", ahead, 0).Err()
+			_ = r.admin().HSet(context.Background(), "{zoo:matrix:c}:clock", "c", ahead).Err()
 		}},
 	{name: "Silent partition", what: "one instance's link frozen for 1 s without a reset (packets dropped), the others writing",
 		window: 3 * time.Second,
@@ -147,10 +150,14 @@ func TestFaultMatrix(t *testing.T) {
 	}
 	start := time.Now()
 	var rows []row
-	for _, f := range matrix {
+	for _, f := range append(matrix, clusterFailover) {
 		for _, mode := range []zoo.Consistency{zoo.Strict, zoo.Local} {
 			t.Run(f.name+"/"+mode.String(), func(t *testing.T) {
-				r := runFault(t, f, mode, d)
+				run := runFault
+				if f.name == clusterFailover.name {
+					run = runClusterFailover
+				}
+				r := run(t, f, mode, d)
 				rows = append(rows, r)
 				t.Logf("%v; recovery %v", r.report, r.recovery)
 				require.Greater(t, r.report.Reads, minReads, "too few reads to test anything")
@@ -252,6 +259,11 @@ bound for noticing the dead link (3 s).
 down fails open to the database, so there should be none). **Recovery** is
 the time from the fault to the last read it spoiled (an error, or a stale
 read beyond the allowance), "-" when none was.
+
+The cluster row runs on a Redis Cluster of its own (3 masters with a replica
+each, cluster-node-timeout 1 s), three instances with a cluster client each
+and `+"`redisstore.WithReplicas(1, time.Second)`"+`, over 64 rows, for at least 6 s
+so that the failover falls inside the run; its recovery counts from the kill.
 
 | fault | what was done | mode | reads | stale (any lag) | stale beyond the allowance | errors | recovery |
 |---|---|---|---:|---:|---:|---:|---:|

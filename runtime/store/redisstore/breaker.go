@@ -1,9 +1,16 @@
 package redisstore
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/zoogen/zoogen/runtime/store"
 )
 
 // breaker stops a store from waiting on a dead server: after failureLimit
@@ -12,6 +19,9 @@ import (
 // the breaker or opens it for twice as long.
 type breaker struct {
 	logger *slog.Logger
+	// perNode: the store's breaker on a cluster, which never opens; each
+	// node has its own (nodeBreaker).
+	perNode bool
 
 	mu       sync.Mutex
 	failures int
@@ -64,6 +74,9 @@ func (b *breaker) abandoned() {
 }
 
 func (b *breaker) failure(err error) {
+	if b.perNode {
+		return
+	}
 	b.mu.Lock()
 	b.failures++
 	opened := false
@@ -81,5 +94,65 @@ func (b *breaker) failure(err error) {
 	if opened {
 		b.logger.Warn("zoo: redisstore: Redis unreachable; breaker open, calls go to the repository",
 			slog.String("error", err.Error()))
+	}
+}
+
+// nodeBreaker is a breaker for one node of a cluster, as a go-redis hook
+// on the node's client: while it is open, the node's commands fail at once
+// with store.ErrUnavailable, and the other nodes' go on. On a cluster the
+// store's own breaker stays closed (breaker.perNode): one master down costs
+// the keys of its slots, not the cache.
+type nodeBreaker struct {
+	addr string
+	b    *breaker
+}
+
+func newNodeBreaker(addr string, logger *slog.Logger) *nodeBreaker {
+	return &nodeBreaker{addr: addr, b: newBreaker(logger.With(slog.String("node", addr)))}
+}
+
+func (n *nodeBreaker) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (n *nodeBreaker) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if !n.b.allow() {
+			err := n.openErr()
+			cmd.SetErr(err)
+			return err
+		}
+		err := next(ctx, cmd)
+		n.record(ctx, err)
+		return err
+	}
+}
+
+func (n *nodeBreaker) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if !n.b.allow() {
+			err := n.openErr()
+			for _, c := range cmds {
+				c.SetErr(err)
+			}
+			return err
+		}
+		err := next(ctx, cmds)
+		n.record(ctx, err)
+		return err
+	}
+}
+
+func (n *nodeBreaker) openErr() error {
+	return fmt.Errorf("zoo: redisstore: %w (breaker open for node %s)", store.ErrUnavailable, n.addr)
+}
+
+// record tells the breaker how a call went, as Store.attempt does.
+func (n *nodeBreaker) record(ctx context.Context, err error) {
+	switch {
+	case err == nil || errors.Is(err, redis.Nil) || isServerError(err):
+		n.b.success()
+	case ctx.Err() != nil && context.Cause(ctx) != context.DeadlineExceeded:
+		n.b.abandoned()
+	default:
+		n.b.failure(err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -427,7 +426,7 @@ func TestCorruptEntry(t *testing.T) {
 	a := newInstance(t, client, ns, d, zoo.WithLocalTier(0))
 	mustGet(t, a, 9)
 	ctx := context.Background()
-	keys, err := client.Keys(ctx, strings.NewReplacer("[", "\\[", "]", "\\]").Replace("{zoo:"+ns+"}:e:*")).Result()
+	keys, err := client.Keys(ctx, redisstore.EntryPattern(ns)).Result()
 	require.NoError(t, err)
 	require.Len(t, keys, 1)
 	for _, garbage := range []string{"", "zo", "not an entry", "zo\x01\x00\x94\xc1"} {
@@ -495,7 +494,7 @@ func TestDeadLockHolder(t *testing.T) {
 	ctx := context.Background()
 	var buf [64]byte
 	key := string(zoo.KeyInt(a.m.Key(buf[:0]), 1))
-	require.NoError(t, client.Set(ctx, "{zoo:"+ns+"}:l:"+key, "dead", 300*time.Millisecond).Err())
+	require.NoError(t, client.Set(ctx, redisstore.LockKey(ns, key), "dead", 300*time.Millisecond).Err())
 	start := time.Now()
 	mustGet(t, a, 1)
 	elapsed := time.Since(start)

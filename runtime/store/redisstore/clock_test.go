@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	zoo "github.com/zoogen/zoogen/runtime"
+	"github.com/zoogen/zoogen/runtime/store/redisstore"
 )
 
 // TestClockSkew: instances whose clocks are 70 s or 10 min behind Redis's,
@@ -45,7 +46,7 @@ func TestClockSkew(t *testing.T) {
 				if round == rounds/3 {
 					// The store's clock jumps ahead: the versions it
 					// issues from now on are 10 minutes ahead of TIME.
-					require.NoError(t, client.Set(ctx, "{zoo:"+ns+"}:clock", version(time.Now().Add(10*time.Minute)), 0).Err())
+					require.NoError(t, client.HSet(ctx, redisstore.ClockKey(ns), "c", version(time.Now().Add(10*time.Minute))).Err())
 				}
 				for _, in := range ins { // each caches the row
 					mustGet(t, in, 1)
@@ -94,14 +95,14 @@ func TestForgedVersionsDoNotWalkTheClock(t *testing.T) {
 		mustGet(t, b, 1)
 		heard := b.store.heardOf(tag)
 		ahead := time.Now().Add(59 * time.Second) // within the drift bound of whatever b takes Redis's clock for
-		if v, err := client.Get(ctx, "{zoo:"+ns+"}:clock").Result(); err == nil {
+		if v, err := client.HGet(ctx, redisstore.ClockKey(ns), "c").Result(); err == nil {
 			ahead = parseClock(t, v).Add(59 * time.Second)
 		}
 		publish(t, ns, version(ahead), tag)
 		eventually(t, 5*time.Second, func() bool { return b.store.heardOf(tag) > heard }, "the forged message never arrived")
 		require.NoError(t, b.cache.Invalidate(ctx, tag))
 	}
-	v, err := client.Get(ctx, "{zoo:"+ns+"}:clock").Result()
+	v, err := client.HGet(ctx, redisstore.ClockKey(ns), "c").Result()
 	require.NoError(t, err)
 	assert.Less(t, parseClock(t, v), time.Now().Add(30*time.Second),
 		"forged versions walked Redis's clock forward")

@@ -11,6 +11,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	zoo "github.com/zoogen/zoogen/runtime"
+	"github.com/zoogen/zoogen/runtime/store/redisstore"
 )
 
 // publish sends an invalidation message of one's own making on the
@@ -19,7 +20,7 @@ func publish(t *testing.T, ns string, parts ...string) {
 	t.Helper()
 	b, err := msgpack.Marshal(parts)
 	require.NoError(t, err)
-	n, err := sharedClient(t).Publish(context.Background(), "{zoo:"+ns+"}:inv", b).Result()
+	n, err := sharedClient(t).Publish(context.Background(), redisstore.ChannelKey(ns), b).Result()
 	require.NoError(t, err)
 	require.Positive(t, n, "nobody subscribes")
 }

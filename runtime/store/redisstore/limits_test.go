@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	zoo "github.com/zoogen/zoogen/runtime"
+	"github.com/zoogen/zoogen/runtime/store/redisstore"
 )
 
 // TestInvalidateManyTags: an invalidation of more tags than one bus message
@@ -61,7 +62,7 @@ func TestInvalidateLongTag(t *testing.T) {
 	require.NoError(t, a.cache.Invalidate(context.Background(), zoo.Tag("item", 4)))
 	eventually(t, 2*time.Second, func() bool { return mustGet(t, b, 4) == 1 }, "B never saw the invalidation of item 4")
 	assert.Equal(t, int64(0), mustGet(t, b, 3), "the refused call invalidated item 3")
-	ok, err := client.HExists(context.Background(), "{zoo:"+ns+"}:v", "t:"+zoo.Tag("item", 3)).Result()
+	ok, err := client.HExists(context.Background(), redisstore.VersionsKey(ns, zoo.Tag("item", 3)), "t:"+zoo.Tag("item", 3)).Result()
 	require.NoError(t, err)
 	assert.False(t, ok, "the refused call recorded a version for item 3 in Redis")
 }

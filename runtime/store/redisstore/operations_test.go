@@ -221,7 +221,7 @@ func TestInvalidationRefusedOutOfMemory(t *testing.T) {
 	}
 	c := newInstance(t, clientOf(t, srv.Addr()), "oom", d, zoo.WithConsistency(zoo.Strict))
 	eventually(t, 5*time.Second, func() bool {
-		vs, err := admin.HGet(ctx, "{zoo:oom}:v", "t:item:7").Result()
+		vs, err := admin.HGet(ctx, redisstore.VersionsKey("oom", "item:7"), "t:item:7").Result()
 		return err == nil && vs != ""
 	}, "the refused invalidation was never recorded once Redis had memory again")
 	assert.Equal(t, v, mustGet(t, c, id))
@@ -247,7 +247,7 @@ func TestVersionsLost(t *testing.T) {
 		mustGet(t, r, id) // in r's memory tier and in Redis
 		w.update(ctx, id) // recorded in the versions; r does not hear it
 	}
-	require.NoError(t, srv.Client().Del(ctx, "{zoo:lost}:v").Err())
+	require.NoError(t, srv.Client().Del(ctx, redisstore.ShardKeys("lost")...).Err())
 	assert.Zero(t, staleReads(t, r, ids), "an instance served entries whose versions were evicted")
 }
 
@@ -290,7 +290,7 @@ func TestInvalidateWaitsForReplicas(t *testing.T) {
 	t.Cleanup(func() { c.Close() })
 
 	require.NoError(t, c.Invalidate(ctx, "item:1"))
-	v, err := replica.Client().HGet(ctx, "{zoo:wait}:v", "t:item:1").Result()
+	v, err := replica.Client().HGet(ctx, redisstore.VersionsKey("wait", "item:1"), "t:item:1").Result()
 	require.NoError(t, err, "Invalidate returned before the replica had the invalidation")
 	assert.NotEmpty(t, v)
 

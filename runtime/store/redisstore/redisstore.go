@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/maypok86/otter/v2"
 	"github.com/redis/go-redis/v9"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/zoogen/zoogen/runtime/hlc"
 	"github.com/zoogen/zoogen/runtime/store"
@@ -59,13 +57,12 @@ type Store struct {
 	logger      *slog.Logger
 	breaker     *breaker
 
-	// fields remembers, by key, the version fields of the entries read in
-	// strict mode, with the commands that read them, so that the next
-	// strict read needs no script and builds no command.
-	fields *otter.Cache[string, *freshRead]
-	// checked remembers, by key, the version fields of the copy Check
-	// last checked.
-	checked *otter.Cache[string, *checked]
+	// fields remembers, by key, the reads that check the entry GetFresh
+	// last returned, so that the next strict read is one round trip.
+	fields *otter.Cache[string, *plan]
+	// checked remembers, by key, the reads that check the copy Check last
+	// checked.
+	checked *otter.Cache[string, *plan]
 	// pipes are pipelines for Check to reuse (redis.Pipeliner).
 	pipes sync.Pool
 
@@ -74,6 +71,7 @@ type Store struct {
 	dials        *dialCounter
 	checkedDials atomic.Uint64
 	checking     sync.Mutex // held by the one serverChecked that checks
+	hooked       sync.Map   // the node clients of a cluster counting dials
 
 	mu      sync.Mutex
 	ns      string
@@ -86,23 +84,6 @@ type Store struct {
 	// subscription before it resubscribes.
 	onBackoff func(time.Duration)
 }
-
-// keys are the Redis names of one namespace.
-type keys struct {
-	prefix   string // {zoo:ns}:
-	versions string
-	clock    string
-	channel  string
-}
-
-func newKeys(ns string) keys {
-	p := "{zoo:" + ns + "}:"
-	return keys{prefix: p, versions: p + "v", clock: p + "clock", channel: p + "inv"}
-}
-
-func (k keys) entry(key string) string { return k.prefix + "e:" + key }
-func (k keys) reports() string         { return k.prefix + "i" }
-func (k keys) lock(key string) string  { return k.prefix + "l:" + key }
 
 // Option configures a [Store].
 type Option func(*Store)
@@ -176,9 +157,18 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		s.logger.Warn("zoo: redisstore: the client is of a type the store cannot see into: its commands are bounded by the store's timeout only if it honours context deadlines (go-redis: ContextTimeoutEnabled)",
 			slog.String("type", fmt.Sprintf("%T", client)))
 	}
+	if cc, ok := s.client.(*redis.ClusterClient); ok {
+		// A cluster client dials through the clients of its nodes: count
+		// their dials, and give each a breaker of its own (nodes it knows
+		// already are hooked at Attach). It is the client the store sends
+		// its commands through: the given one, or the one commandClient
+		// built from it.
+		s.breaker.perNode = true
+		cc.OnNewNode(s.hookNode)
+	}
 	s.keys = newKeys("")
-	s.fields = otter.Must(&otter.Options[string, *freshRead]{MaximumSize: fieldsCacheSize})
-	s.checked = otter.Must(&otter.Options[string, *checked]{MaximumSize: fieldsCacheSize})
+	s.fields = otter.Must(&otter.Options[string, *plan]{MaximumSize: fieldsCacheSize})
+	s.checked = otter.Must(&otter.Options[string, *plan]{MaximumSize: fieldsCacheSize})
 	return s
 }
 
@@ -225,54 +215,6 @@ func (s *Store) attempt(ctx context.Context, op func(ctx context.Context) error)
 func isServerError(err error) bool {
 	var rerr redis.Error
 	return errors.As(err, &rerr) && !errors.Is(err, context.DeadlineExceeded)
-}
-
-// invalidateAndWait runs the invalidation script and WAIT in one pipeline:
-// WAIT counts the replicas that acknowledged the writes of its connection.
-func (s *Store) invalidateAndWait(ctx context.Context, k keys, args []any) (string, error) {
-	run := func(eval func(context.Context, redis.Scripter, []string, ...any) *redis.Cmd) (*redis.Cmd, *redis.Cmd, error) {
-		pipe := s.client.Pipeline()
-		cmd := eval(ctx, pipe, []string{k.clock, k.versions}, args...)
-		wait := pipe.Do(ctx, "WAIT", s.replicas, s.replicaWait.Milliseconds())
-		_, err := pipe.Exec(ctx)
-		return cmd, wait, err
-	}
-	cmd, wait, err := run(invalidateScript.EvalSha)
-	if err != nil && redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
-		cmd, wait, err = run(invalidateScript.Eval)
-	}
-	if err != nil {
-		if cmd.Err() != nil {
-			return "", cmd.Err()
-		}
-		return "", err
-	}
-	if n, err := wait.Int64(); err != nil || n < int64(s.replicas) {
-		return "", fmt.Errorf("zoo: redisstore: %w: the invalidation reached %d of %d replicas within %v",
-			store.ErrUnavailable, n, s.replicas, s.replicaWait)
-	}
-	return cmd.Text()
-}
-
-// hint tells the other instances of tags that Redis refused to record
-// (out of memory, Redis still reads and publishes): they stop serving what
-// they hold under them, at a version after the last one issued.
-func (s *Store) hint(ctx context.Context, k keys, tags []string, min hlc.Timestamp) error {
-	return s.attempt(ctx, func(ctx context.Context) error {
-		last, err := s.client.Get(ctx, k.clock).Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return err
-		}
-		v := min
-		if lv, err := parseVersion(last); err == nil && lv > v {
-			v = lv
-		}
-		msg, err := msgpack.Marshal(append([]string{formatVersion(v + 1)}, tags...))
-		if err != nil {
-			return err
-		}
-		return s.client.Publish(ctx, k.channel, msg).Err()
-	})
 }
 
 // isOutOfMemory reports whether err is Redis refusing a write over its
@@ -328,179 +270,6 @@ func (s *Store) Get(ctx context.Context, key string) (*store.Entry, error) {
 	return e, nil
 }
 
-// GetFresh returns the entry under key if no invalidation recorded in Redis
-// makes it stale, checked in the same round trip as the read (strict
-// consistency).
-//
-// The version fields to check depend on the entry's tags. Once a key has
-// been read, the store remembers its fields and reads the entry and their
-// versions with two pipelined HMGETs; the first time, or when the entry's
-// tags have changed, one script reads and checks both.
-func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) {
-	e, err := s.getFresh(ctx, key, serverChecks)
-	if e != nil && e.Expired(time.Now()) {
-		// Kept past its Expires for GetStale (Entry.Retain).
-		return nil, nil
-	}
-	return e, err
-}
-
-// GetStale is GetFresh for an entry whose Expires may have passed: Redis
-// keeps an entry until its Retain (its key's PEXPIREAT), and GetStale
-// returns it until then if no invalidation recorded in Redis makes it
-// stale (stale-if-error).
-func (s *Store) GetStale(ctx context.Context, key string) (*store.Entry, error) {
-	return s.getFresh(ctx, key, serverChecks)
-}
-
-// getFresh is GetFresh without the check of Expires; again is how many
-// more reads it may make when one went over a connection to a server not
-// checked yet.
-func (s *Store) getFresh(ctx context.Context, key string, again int) (*store.Entry, error) {
-	k := s.currentKeys()
-	if r, ok := s.fields.GetIfPresent(key); ok && r.versions == k.versions {
-		fields := r.fields
-		var frame string
-		var versions []any
-		err := s.do(ctx, func(ctx context.Context) error {
-			pipe := s.pipeline()
-			defer s.pipes.Put(pipe)
-			ecmd := redis.NewStringCmd(ctx, r.hget...)
-			vcmd := redis.NewSliceCmd(ctx, r.hmget...)
-			if err := pipe.BatchProcess(ctx, ecmd, vcmd); err != nil {
-				return err
-			}
-			if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-				return err
-			}
-			frame, versions = ecmd.Val(), vcmd.Val()
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		if frame == "" {
-			s.fields.Invalidate(key)
-			return nil, nil
-		}
-		if ok, err := s.versionsKept(ctx, versions); !ok {
-			if err == nil && again > 0 {
-				return s.getFresh(ctx, key, again-1)
-			}
-			return nil, err
-		}
-		e, err := s.codec.Decode([]byte(frame))
-		if err != nil {
-			return nil, err
-		}
-		if slices.Equal(versionFields(e.Tags), fields) {
-			asOf := formatVersion(e.AsOf)
-			for _, v := range versions {
-				if v, ok := v.(string); ok && v > asOf {
-					return nil, nil
-				}
-			}
-			return e, nil
-		}
-		// The entry was replaced under other tags: check it in the script.
-	}
-	var frame string
-	err := s.do(ctx, func(ctx context.Context) error {
-		var err error
-		frame, err = getFreshScript.Run(ctx, s.client, []string{k.entry(key), k.versions}).Text()
-		return err
-	})
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if ok, err := s.serverChecked(ctx); !ok {
-		if err == nil && again > 0 {
-			return s.getFresh(ctx, key, again-1)
-		}
-		return nil, err
-	}
-	e, err := s.codec.Decode([]byte(frame))
-	if err != nil {
-		return nil, err
-	}
-	s.fields.Set(key, newFreshRead(key, k, versionFields(e.Tags)))
-	return e, nil
-}
-
-// freshRead is what GetFresh remembers of a key: the version fields of the
-// entry it read last, and the commands that read the entry's value and
-// those fields, built once with their arguments boxed, for the keys of one
-// epoch. The commands' arguments are only read, by any number of reads at
-// once.
-type freshRead struct {
-	fields   []string
-	versions string // the versions hash the commands read (keys.versions)
-	hget     []any  // HGET <entry> v: the value
-	hmget    []any  // HMGET <versions> <fields...>
-}
-
-func newFreshRead(key string, k keys, fields []string) *freshRead {
-	hmget := make([]any, 0, 2+len(fields))
-	hmget = append(hmget, "hmget", k.versions)
-	for _, f := range fields {
-		hmget = append(hmget, f)
-	}
-	return &freshRead{fields: fields, versions: k.versions, hget: []any{"hget", k.entry(key), "v"}, hmget: hmget}
-}
-
-// Check reports whether Redis still holds under key the entry e is a copy
-// of (the same asOf) and no invalidation recorded in Redis makes it stale:
-// two pipelined reads, the entry's asOf and the versions of the paths of
-// e's tags, in one round trip, without the value (strict reads of a value
-// kept in the cache's memory tier).
-func (s *Store) Check(ctx context.Context, key string, e *store.Entry) (bool, error) {
-	return s.check(ctx, key, e, serverChecks)
-}
-
-// check is Check; again is how many more reads it may make when one went
-// over a connection to a server not checked yet.
-func (s *Store) check(ctx context.Context, key string, e *store.Entry, again int) (bool, error) {
-	c := s.checkCommands(key, s.currentKeys(), e.Tags)
-	var asOf string
-	var versions []any
-	err := s.do(ctx, func(ctx context.Context) error {
-		pipe := s.pipeline()
-		defer s.pipes.Put(pipe)
-		acmd := redis.NewStringCmd(ctx, c.hget...)
-		vcmd := redis.NewSliceCmd(ctx, c.hmget...)
-		if err := pipe.BatchProcess(ctx, acmd, vcmd); err != nil {
-			return err
-		}
-		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return err
-		}
-		asOf, versions = acmd.Val(), vcmd.Val()
-		return nil
-	})
-	if err != nil {
-		return false, err
-	}
-	if ok, err := s.versionsKept(ctx, versions); !ok {
-		if err == nil && again > 0 {
-			return s.check(ctx, key, e, again-1)
-		}
-		return false, err
-	}
-	var buf [versionLen]byte
-	if asOf != string(appendVersion(buf[:0], e.AsOf)) {
-		return false, nil
-	}
-	for _, v := range versions {
-		if v, ok := v.(string); ok && v > asOf {
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
 // pipeline returns a pipeline of the pool, empty; callers put it back
 // after its Exec. Reusing pipelines saves a strict hit the allocation of
 // one and of its method values.
@@ -511,104 +280,10 @@ func (s *Store) pipeline() redis.Pipeliner {
 	return s.client.Pipeline()
 }
 
-// checked is what Check remembers of a key: the commands that check the
-// copy it last checked (the copy's Tags, by identity: a copy is never
-// modified), built once with their arguments boxed, for the keys of one
-// epoch. The commands' arguments are only read, by any number of Checks at
-// once.
-type checked struct {
-	tags     []string
-	versions string // the versions hash the commands read (keys.versions)
-	hget     []any  // HGET <entry> a: the copy's asOf
-	hmget    []any  // HMGET <versions> <fields...>: the versions of its paths
-}
-
-// checkCommands returns the commands that check a copy of key's entry
-// whose Tags are tags, building them once per copy and epoch.
-func (s *Store) checkCommands(key string, k keys, tags []string) *checked {
-	if c, ok := s.checked.GetIfPresent(key); ok && c.versions == k.versions && len(c.tags) == len(tags) &&
-		(len(tags) == 0 || &c.tags[0] == &tags[0]) {
-		return c
-	}
-	fields := versionFields(tags)
-	hmget := make([]any, 0, 2+len(fields))
-	hmget = append(hmget, "hmget", k.versions)
-	for _, f := range fields {
-		hmget = append(hmget, f)
-	}
-	c := &checked{tags: tags, versions: k.versions, hget: []any{"hget", k.entry(key), "a"}, hmget: hmget}
-	s.checked.Set(key, c)
-	return c
-}
-
-// versionFields returns the fields of the versions hash that decide whether
-// an entry with tags is fresh: the horizon, and every path of every tag, as
-// the scripts' paths function lists them.
-func versionFields(tags []string) []string {
-	fields := []string{"h"}
-	for _, tag := range tags {
-		for i := 0; i < len(tag); i++ {
-			if tag[i] == ':' {
-				fields = append(fields, "t:"+tag[:i])
-			}
-		}
-		fields = append(fields, "t:"+tag)
-	}
-	return fields
-}
-
-// Set stores e under key with a native TTL (its retention: Retain when
-// later than Expires), unless an invalidation recorded
-// since e.AsOf already makes it stale.
-func (s *Store) Set(ctx context.Context, key string, e *store.Entry) error {
-	if e == nil {
-		return errors.New("zoo: redisstore: nil entry")
-	}
-	k := s.currentKeys()
-	var expiry int64 // the key's PEXPIREAT: the entry's retention
-	if !e.Expires.IsZero() {
-		if !e.KeepUntil().After(time.Now()) {
-			return s.Delete(ctx, key)
-		}
-		expiry = e.KeepUntil().UnixMilli()
-	}
-	frame, err := s.codec.Encode(e)
-	if err != nil {
-		return err
-	}
-	tags := e.Tags
-	if tags == nil {
-		tags = []string{} // an array, never nil, for the script
-	}
-	packed, err := msgpack.Marshal(tags)
-	if err != nil {
-		return err
-	}
-	return s.do(ctx, func(ctx context.Context) error {
-		return setScript.Run(ctx, s.client, []string{k.entry(key), k.versions, k.clock},
-			frame, formatVersion(e.AsOf), packed, strconv.FormatInt(expiry, 10)).Err()
-	})
-}
-
 // Delete removes the entry under key.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	k := s.currentKeys()
 	return s.do(ctx, func(ctx context.Context) error { return s.client.Del(ctx, k.entry(key)).Err() })
-}
-
-// Now returns a version no earlier than any Redis has issued.
-func (s *Store) Now(ctx context.Context) (hlc.Timestamp, error) {
-	k := s.currentKeys()
-	var v string
-	err := s.do(ctx, func(ctx context.Context) error {
-		var err error
-		v, err = nowScript.Run(ctx, s.client, []string{k.clock, k.versions}).Text()
-		return err
-	})
-	if err != nil {
-		return 0, err
-	}
-	return parseVersion(v)
 }
 
 // Invalidate records tags as invalidated at a new version and publishes it.
@@ -650,40 +325,6 @@ func (s *Store) Invalidate(ctx context.Context, tags []string, min hlc.Timestamp
 	return last, nil
 }
 
-// invalidateChunk runs the invalidation script for tags, at most
-// maxMessageTags of them, publishing one message.
-func (s *Store) invalidateChunk(ctx context.Context, tags []string, min hlc.Timestamp) (hlc.Timestamp, error) {
-	k := s.currentKeys()
-	args := make([]any, 0, 2+len(tags))
-	args = append(args, formatVersion(min), k.channel)
-	for _, t := range tags {
-		args = append(args, t)
-	}
-	var v string
-	err := s.attempt(ctx, func(ctx context.Context) error {
-		var err error
-		if s.replicas > 0 {
-			v, err = s.invalidateAndWait(ctx, k, args)
-			return err
-		}
-		v, err = invalidateScript.Run(ctx, s.client, []string{k.clock, k.versions}, args...).Text()
-		return err
-	})
-	if isOutOfMemory(err) {
-		// Nothing was recorded. The caller replays the invalidation;
-		// meanwhile the other instances are told, which Redis still allows.
-		if herr := s.hint(ctx, k, tags, min); herr != nil {
-			s.logger.Warn("zoo: redisstore: could not tell other instances of an invalidation Redis refused",
-				slog.String("error", herr.Error()))
-		}
-		return 0, fmt.Errorf("zoo: redisstore: %w: invalidation not recorded: %w", store.ErrUnavailable, err)
-	}
-	if err != nil {
-		return 0, err
-	}
-	return parseVersion(v)
-}
-
 // Lock takes the singleflight lock of key for ttl.
 func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(), bool, error) {
 	k := s.currentKeys()
@@ -705,49 +346,6 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func()
 		})
 	}
 	return unlock, true, nil
-}
-
-// Prune raises the horizon to maxAge before Redis's time and forgets the
-// versions older than it.
-func (s *Store) Prune(ctx context.Context, maxAge time.Duration) error {
-	k := s.currentKeys()
-	var h string
-	err := s.do(ctx, func(ctx context.Context) error {
-		var err error
-		h, err = horizonScript.Run(ctx, s.client, []string{k.versions}, maxAge.Milliseconds()).Text()
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	var cursor uint64
-	for {
-		var fields []string
-		err := s.do(ctx, func(ctx context.Context) error {
-			var err error
-			fields, cursor, err = s.client.HScan(ctx, k.versions, cursor, "t:*", 1000).Result()
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		args := []any{h}
-		for i := 0; i+1 < len(fields); i += 2 {
-			if fields[i+1] < h {
-				args = append(args, fields[i])
-			}
-		}
-		if len(args) > 1 {
-			if err := s.do(ctx, func(ctx context.Context) error {
-				return forgetScript.Run(ctx, s.client, []string{k.versions}, args...).Err()
-			}); err != nil {
-				return err
-			}
-		}
-		if cursor == 0 {
-			return nil
-		}
-	}
 }
 
 // Close stops the subscription. It does not close the client it was given
@@ -878,40 +476,6 @@ func (s *Store) Reports(ctx context.Context) (map[string][]byte, error) {
 		out[instance] = r.Stats
 	}
 	return out, nil
-}
-
-// Versions returns up to limit tag paths at or below prefix with the
-// versions Redis holds for them, for the zoo command's inspect.
-func (s *Store) Versions(ctx context.Context, prefix string, limit int) (map[string]hlc.Timestamp, error) {
-	k := s.currentKeys()
-	out := map[string]hlc.Timestamp{}
-	var cursor uint64
-	for {
-		var fields []string
-		err := s.do(ctx, func(ctx context.Context) error {
-			var err error
-			fields, cursor, err = s.client.HScan(ctx, k.versions, cursor, "t:"+globEscape(prefix)+"*", 1000).Result()
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		for i := 0; i+1 < len(fields); i += 2 {
-			tag := fields[i][2:]
-			if prefix != "" && tag != prefix && !strings.HasPrefix(tag, prefix+":") {
-				continue
-			}
-			if v, err := parseVersion(fields[i+1]); err == nil {
-				out[tag] = v
-			}
-			if limit > 0 && len(out) >= limit {
-				return out, nil
-			}
-		}
-		if cursor == 0 {
-			return out, nil
-		}
-	}
 }
 
 // globEscape escapes the characters Redis glob patterns give a meaning to.

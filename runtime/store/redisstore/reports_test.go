@@ -27,7 +27,7 @@ func TestReportsPrune(t *testing.T) {
 	}
 	time.Sleep(60 * time.Millisecond)
 	require.NoError(t, s.Report(ctx, "new", []byte(`{}`), time.Second))
-	key := "{zoo:" + ns + "}:i"
+	key := redisstore.ReportsKey(ns)
 	n, err := client.HLen(ctx, key).Result()
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), n)

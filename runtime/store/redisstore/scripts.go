@@ -17,124 +17,123 @@ local function servertime()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
--- epoch returns the last version issued. The versions hash records, in
--- field 's', the run_id of the server process that issued them. A namespace
--- without a clock, without that field, or with another server's run_id has
--- lost state or may have: Redis restarted (empty, or from a snapshot older
--- than invalidations it acknowledged), a replica behind its master was
--- promoted, the keys were flushed or evicted. Whatever was loaded before
--- cannot be proved fresh: a new epoch starts, its horizon (field 'h') later
--- than every version issued, and is announced on the channel (a message of
--- a version and no tags) so that memory tiers drop what they hold.
-local function epoch(clock, versions)
-  local id = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
-  local last = redis.call('GET', clock)
-  if last and redis.call('HGET', versions, 's') == id then return last end
+local function runid() return string.match(redis.call('INFO', 'server'), 'run_id:(%w+)') end
+-- clock returns the last version issued. The clock hash records the
+-- version (field 'c') and the run_id of the server process that issued it
+-- (field 's'). A clock without that field, or with another server's
+-- run_id, may have lost versions it issued (Redis restarted, perhaps from
+-- an old snapshot; a replica was promoted; the key was flushed or
+-- evicted): it starts again from the server's time, which a restart or a
+-- failover has carried past every version the lost clock issued, and from
+-- what it still holds.
+-- The second result is 1 when the clock starts again: the caller then
+-- checks every shard.
+local function clock(key)
+  local id = runid()
+  local cs = redis.call('HMGET', key, 'c', 's')
+  if cs[1] and cs[2] == id then return cs[1], 0 end
   local now = fmt(servertime(), 0)
-  if last and last >= now then now = succ(last) end
-  local h = redis.call('HGET', versions, 'h')
-  if h and h >= now then now = succ(h) end
-  redis.call('SET', clock, now)
-  redis.call('HSET', versions, 'h', now, 's', id)
-  -- The channel is the namespace's prefix and 'inv', as the clock is its
-  -- prefix and 'clock' (newKeys).
-  redis.call('PUBLISH', string.sub(clock, 1, -6) .. 'inv', cmsgpack.pack({now}))
-  return now
+  if cs[1] and cs[1] >= now then now = succ(cs[1]) end
+  redis.call('HSET', key, 'c', now, 's', id)
+  return now, 1
 end
--- paths appends the version fields of every path of every tag: "a:b:c"
--- is checked as t:a, t:a:b and t:a:b:c.
-local function paths(tags, fields)
-  for _, tag in ipairs(tags) do
-    local i = 0
-    while true do
-      local j = string.find(tag, ':', i + 1, true)
-      if not j then break end
-      table.insert(fields, 't:' .. string.sub(tag, 1, j - 1))
-      i = j
-    end
-    table.insert(fields, 't:' .. tag)
-  end
-  return fields
+-- shardepoch checks a shard of the tag versions. The shard records, in
+-- field 's', the run_id of the server process that holds it. A shard
+-- without its horizon (field 'h'), without that field, or with another
+-- server's run_id has lost versions or may have: a new epoch starts, its
+-- horizon v (a version issued after every one this shard may have lost),
+-- so that nothing loaded before can be served. It returns the horizon and
+-- 1 for a new epoch, which the caller announces on the channel (a message
+-- of a version and no tags) so that memory tiers drop what they hold.
+local function shardepoch(shard, v)
+  local id = runid()
+  local hs = redis.call('HMGET', shard, 'h', 's')
+  if hs[1] and hs[2] == id then return hs[1], 0 end
+  local h = v
+  if hs[1] and hs[1] > h then h = hs[1] end
+  redis.call('HSET', shard, 'h', h, 's', id)
+  return h, 1
 end
 `
 
 // nowScript returns a version no earlier than any issued: the asOf of a
-// load. It records the server time as the last version when that is later,
-// so that a version issued afterwards is later still even if the server
-// clock steps back.
+// load, and 1 when the clock started again (0 otherwise). It records the
+// server time as the last version when that is later, so that a version
+// issued afterwards is later still even if the server clock steps back.
 //
-// KEYS: clock, versions.
+// KEYS: clock.
 var nowScript = redis.NewScript(luaHelpers + `
 local now = fmt(servertime(), 0)
-local last = epoch(KEYS[1], KEYS[2])
-if last >= now then return last end
-redis.call('SET', KEYS[1], now)
-return now
+local last, new = clock(KEYS[1])
+if last >= now then return {last, new} end
+redis.call('HSET', KEYS[1], 'c', now)
+return {now, new}
 `)
 
-// invalidateScript issues a version later than every one issued and than
-// ARGV[1], raises the version of each tag to it, and publishes it.
+// issueScript issues a version later than every one issued and than
+// ARGV[1]: the version of an invalidation, or of a new shard epoch; and 1
+// when the clock started again.
 //
-// KEYS: clock, versions. ARGV: min version, channel, tags...
-var invalidateScript = redis.NewScript(luaHelpers + `
+// KEYS: clock. ARGV: min version.
+var issueScript = redis.NewScript(luaHelpers + `
 local v = fmt(servertime(), 0)
-local last = epoch(KEYS[1], KEYS[2])
+local last, new = clock(KEYS[1])
 if last >= v then v = succ(last) end
 if ARGV[1] >= v then v = succ(ARGV[1]) end
-redis.call('SET', KEYS[1], v)
-local msg = {v}
-for i = 3, #ARGV do
-  local f = 't:' .. ARGV[i]
-  local old = redis.call('HGET', KEYS[2], f)
-  if not old or old < v then redis.call('HSET', KEYS[2], f, v) end
-  table.insert(msg, ARGV[i])
-end
-redis.call('PUBLISH', ARGV[2], cmsgpack.pack(msg))
+redis.call('HSET', KEYS[1], 'c', v)
+return {v, new}
+`)
+
+// fallbackScript issues a version on the node of a shard when the clock's
+// node does not answer: its server's time plus ARGV[2] milliseconds (a
+// bound on the disagreement of the servers' clocks, so that the version
+// is later than any the lost clock issued), and later than ARGV[1].
+//
+// KEYS: shard. ARGV: min version, margin (ms).
+var fallbackScript = redis.NewScript(luaHelpers + `
+local v = fmt(servertime() + tonumber(ARGV[2]), 0)
+if ARGV[1] >= v then v = succ(ARGV[1]) end
 return v
 `)
 
-// setScript stores an entry unless it is already stale (the stale set of
-// memcache-style caches), with the versions its tags have now, for readers
-// to catch up from. It returns 1 when it stored the entry.
+// shardScript checks a shard (shardepoch) and raises the version of each
+// tag to ARGV[1], a version issueScript issued. With ARGV[3] '1' it also
+// publishes the invalidation (the version and the tags ARGV[4]: a
+// MessagePack array), once per call of Invalidate whatever the number of
+// shards. It returns the shard's horizon and 1 if its epoch is new. With
+// no version (ARGV[1] empty), it only looks, and returns 2 for a shard
+// that needs a new epoch.
 //
-// KEYS: entry, versions, clock. ARGV: frame, asOf, tags (MessagePack
-// array), expiry (Unix ms, 0 for none).
-var setScript = redis.NewScript(luaHelpers + `
-epoch(KEYS[3], KEYS[2])
-local fields = paths(cmsgpack.unpack(ARGV[3]), {'h'})
-local vs = redis.call('HMGET', KEYS[2], unpack(fields))
-local asof = ARGV[2]
-if vs[1] and vs[1] > asof then return 0 end
-local tv = {}
-for i = 2, #fields do
-  local v = vs[i]
-  if v then
-    if v > asof then return 0 end
-    table.insert(tv, string.sub(fields[i], 3))
-    table.insert(tv, v)
-  end
+// KEYS: shard. ARGV: version, channel, publish, message, tags...
+var shardScript = redis.NewScript(luaHelpers + `
+local v = ARGV[1]
+if v == '' then
+  -- Only look: 2 if the shard needs a new epoch.
+  local hs = redis.call('HMGET', KEYS[1], 'h', 's')
+  if hs[1] and hs[2] == runid() then return {hs[1], 0} end
+  return {hs[1] or false, 2}
 end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'a', asof, 't', ARGV[3], 'tv', cmsgpack.pack(tv))
-if ARGV[4] ~= '0' then redis.call('PEXPIREAT', KEYS[1], ARGV[4]) end
-return 1
+local h, new = shardepoch(KEYS[1], v)
+for i = 5, #ARGV do
+  local f = 't:' .. ARGV[i]
+  local old = redis.call('HGET', KEYS[1], f)
+  if not old or old < v then redis.call('HSET', KEYS[1], f, v) end
+end
+if ARGV[3] == '1' then redis.call('PUBLISH', ARGV[2], ARGV[4]) end
+return {h, new}
 `)
 
-// getFreshScript returns the frame of an entry no recorded invalidation
-// makes stale, or nil.
+// setScript stores an entry, replacing what was stored under its key, with
+// the versions its tags had when the store checked them (in their shards,
+// just before), for readers to catch up from.
 //
-// KEYS: entry, versions.
-var getFreshScript = redis.NewScript(luaHelpers + `
-local e = redis.call('HMGET', KEYS[1], 'v', 'a', 't')
-if not e[1] then return false end
-local fields = paths(cmsgpack.unpack(e[3]), {'h'})
-local vs = redis.call('HMGET', KEYS[2], unpack(fields))
--- No horizon: the versions were evicted or deleted; nothing is provable.
-if not vs[1] then return false end
-for i = 1, #fields do
-  if vs[i] and vs[i] > e[2] then return false end
-end
-return e[1]
+// KEYS: entry. ARGV: frame, asOf, tags (MessagePack array), tag versions
+// (MessagePack array), expiry (Unix ms, 0 for none).
+var setScript = redis.NewScript(`
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'a', ARGV[2], 't', ARGV[3], 'tv', ARGV[4])
+if ARGV[5] ~= '0' then redis.call('PEXPIREAT', KEYS[1], ARGV[5]) end
+return 1
 `)
 
 // unlockScript releases a lock if it is still the caller's.
@@ -145,14 +144,17 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `)
 
-// horizonScript raises the horizon to the server time minus ARGV[1]
-// milliseconds and returns it.
+// horizonScript raises the horizon of a shard to the server time minus
+// ARGV[1] milliseconds and returns it (nil for a shard with no horizon).
 //
-// KEYS: versions.
+// KEYS: shard.
 var horizonScript = redis.NewScript(luaHelpers + `
 local h = fmt(servertime() - tonumber(ARGV[1]), 0)
 local old = redis.call('HGET', KEYS[1], 'h')
-if old and old >= h then return old end
+-- A shard without a horizon lost its versions: the next script that
+-- checks it starts a new epoch; a horizon here would hide the loss.
+if not old then return false end
+if old >= h then return old end
 redis.call('HSET', KEYS[1], 'h', h)
 return h
 `)
@@ -160,7 +162,7 @@ return h
 // forgetScript deletes the given version fields that are older than the
 // horizon ARGV[1].
 //
-// KEYS: versions. ARGV: horizon, fields...
+// KEYS: shard. ARGV: horizon, fields...
 var forgetScript = redis.NewScript(`
 local n = 0
 for i = 2, #ARGV do

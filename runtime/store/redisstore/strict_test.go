@@ -108,8 +108,17 @@ func TestStrictCopyAfterInvalidate(t *testing.T) {
 func TestCheckAllocations(t *testing.T) {
 	client := sharedClient(t)
 	s := redisstore.New(client)
-	require.NoError(t, s.Attach(namespace(t, client), func(store.Event) {}))
+	// The subscription's catch-up (a read of every shard) runs in the
+	// background once it is up: wait for it, so that it is not counted.
+	up := make(chan struct{})
+	var once sync.Once
+	require.NoError(t, s.Attach(namespace(t, client), func(ev store.Event) {
+		if ev.Kind == store.EventUp {
+			once.Do(func() { close(up) })
+		}
+	}))
 	defer s.Close()
+	<-up
 	ctx := context.Background()
 	asOf, err := s.Now(ctx)
 	require.NoError(t, err)

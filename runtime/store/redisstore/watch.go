@@ -148,9 +148,13 @@ func (s *Store) receive(ctx context.Context, sub *redis.PubSub, k keys, fn func(
 				// meanwhile is lost.
 				fn(store.Event{Kind: store.EventDown})
 			}
-			// Now first: it starts a new epoch if Redis lost state (a
-			// restart from an old snapshot, a promoted replica), which
-			// the versions read next then include.
+			// Every shard is checked first: a new epoch starts in those
+			// whose server lost state (a restart from an old snapshot, a
+			// promoted replica), which the versions read next include.
+			s.hookNodes(ctx)
+			if err := s.do(ctx, func(ctx context.Context) error { return s.reviveSome(ctx, k, allShards, true) }); err != nil {
+				return err
+			}
 			now, err := s.Now(ctx)
 			if err != nil {
 				return err
@@ -178,42 +182,48 @@ func (s *Store) receive(ctx context.Context, sub *redis.PubSub, k keys, fn func(
 	return ctx.Err()
 }
 
-// horizon reads the namespace's horizon: entries loaded before it are
-// stale. It reports false when Redis does not answer or has none.
+// horizon reads the namespace's horizon, the latest of its shards':
+// entries loaded before it are stale. It reports false when Redis does not
+// answer or has none.
 func (s *Store) horizon(ctx context.Context, k keys) (hlc.Timestamp, bool) {
-	var raw string
+	var raws []string
 	err := s.do(ctx, func(ctx context.Context) error {
-		var err error
-		raw, err = s.client.HGet(ctx, k.versions, "h").Result()
-		return err
-	})
-	if err != nil {
-		return 0, false
-	}
-	v, err := parseVersion(raw)
-	if err != nil {
-		s.logger.Warn("zoo: redisstore: ignoring a malformed horizon", slog.String("horizon", raw))
-		return 0, false
-	}
-	return v, true
-}
-
-// resync delivers every version recorded in Redis.
-func (s *Store) resync(ctx context.Context, k keys, fn func(store.Event)) error {
-	var cursor uint64
-	for {
-		var fields []string
-		err := s.do(ctx, func(ctx context.Context) error {
-			var err error
-			fields, cursor, err = s.client.HScan(ctx, k.versions, cursor, "*", 1000).Result()
-			return err
-		})
-		if err != nil {
+		pipe := s.client.Pipeline()
+		cmds := make([]*redis.StringCmd, len(k.shards))
+		for i, shard := range k.shards {
+			cmds[i] = pipe.HGet(ctx, shard, "h")
+		}
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 			return err
 		}
+		for _, c := range cmds {
+			if c.Err() == nil {
+				raws = append(raws, c.Val())
+			}
+		}
+		return nil
+	})
+	if err != nil || len(raws) == 0 {
+		return 0, false
+	}
+	var h hlc.Timestamp
+	for _, raw := range raws {
+		v, err := parseVersion(raw)
+		if err != nil {
+			s.logger.Warn("zoo: redisstore: ignoring a malformed horizon", slog.String("horizon", raw))
+			return 0, false
+		}
+		h = max(h, v)
+	}
+	return h, true
+}
+
+// resync delivers every version recorded in Redis, shard by shard.
+func (s *Store) resync(ctx context.Context, k keys, fn func(store.Event)) error {
+	return s.scanShards(ctx, k, "*", func(fields []string) bool {
 		for i := 0; i+1 < len(fields); i += 2 {
 			if fields[i] == "s" {
-				continue // the run_id of the server that issued the versions
+				continue // the run_id of the server that holds the shard
 			}
 			v, err := parseVersion(fields[i+1])
 			if err != nil {
@@ -229,10 +239,8 @@ func (s *Store) resync(ctx context.Context, k keys, fn func(store.Event)) error 
 				fn(store.Event{Kind: store.EventInvalidate, Tags: []string{f[2:]}, Version: v})
 			}
 		}
-		if cursor == 0 {
-			return nil
-		}
-	}
+		return true
+	})
 }
 
 // decodeMessage reads an invalidation message: a MessagePack array of the
