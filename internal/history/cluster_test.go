@@ -1,7 +1,6 @@
 package history_test
 
 import (
-	"cmp"
 	"context"
 	"testing"
 	"time"
@@ -72,23 +71,5 @@ func runClusterFailover(t *testing.T, f fault, mode zoo.Consistency, d time.Dura
 	<-done
 	require.True(t, failedOver.Before(runEnd), "the failover outlasted the run")
 	t.Logf("failover took %v", failedOver.Sub(faultAt).Round(time.Millisecond))
-	rep := history.Check(ops)
-	window := f.strictWindow
-	if mode == zoo.Local {
-		window = cmp.Or(f.window, localWindow)
-	}
-	out := row{fault: f, mode: mode, report: rep, stale: len(rep.Stale(window))}
-	last := int64(0)
-	for _, op := range ops {
-		if op.Kind == history.Failed {
-			last = max(last, op.End)
-		}
-	}
-	for _, v := range rep.Stale(window) {
-		last = max(last, v.Read.End)
-	}
-	if last > faultAt.UnixNano() {
-		out.recovery = time.Duration(last - faultAt.UnixNano())
-	}
-	return out
+	return score(f, mode, ops, faultAt)
 }

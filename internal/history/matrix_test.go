@@ -210,15 +210,20 @@ func runFault(t *testing.T, f fault, mode zoo.Consistency, d time.Duration) row 
 	}()
 	ops := history.Run(context.Background(), clients, cfg)
 	<-done
+	return score(f, mode, ops, faultAt)
+}
+
+// score checks a run's history and makes its row: the reads stale beyond
+// what the mode allows under f, and the recovery, from the fault at
+// faultAt to the last read it spoiled (an error, or a stale value beyond
+// the allowance: Local's ordinary propagation lag is not the fault's).
+func score(f fault, mode zoo.Consistency, ops []history.Op, faultAt time.Time) row {
 	rep := history.Check(ops)
 	window := f.strictWindow
 	if mode == zoo.Local {
 		window = cmp.Or(f.window, localWindow)
 	}
 	out := row{fault: f, mode: mode, report: rep, stale: len(rep.Stale(window))}
-	// Recovery: from the fault to the last read it spoiled (an error, or
-	// a stale value beyond what the mode allows: Local's ordinary
-	// propagation lag is not the fault's).
 	last := int64(0)
 	for _, op := range ops {
 		if op.Kind == history.Failed {
