@@ -124,18 +124,19 @@ func BenchmarkSet(b *testing.B) {
 // BenchmarkMemoryPerEntry reports the heap a store holds per entry, over
 // 100k entries shaped like the cache's (a 40-byte key, one tag): "B/entry"
 // counts the store's own bookkeeping (otter's node and table), and
-// "total-B/entry" adds the keys and entries the caller allocated.
+// "total-B/entry" adds the keys and entries the caller allocated, and
+// "objects/entry" counts the heap objects of both.
 func BenchmarkMemoryPerEntry(b *testing.B) {
 	const n = 100_000
-	heap := func() uint64 {
+	heap := func() (bytes, objects uint64) {
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		return ms.HeapAlloc
+		return ms.HeapAlloc, ms.HeapObjects
 	}
 	ctx := context.Background()
 	for b.Loop() {
-		start := heap()
+		start, startObjects := heap()
 		keys := make([]string, n)
 		entries := make([]*store.Entry, n)
 		expires := time.Now().Add(time.Hour)
@@ -143,7 +144,7 @@ func BenchmarkMemoryPerEntry(b *testing.B) {
 			keys[i] = fmt.Sprintf("zoo:shop:ProductRepo.GetProduct:%08d", i)
 			entries[i] = &store.Entry{Value: i, Expires: expires, Tags: []string{"product:" + strconv.Itoa(i)}}
 		}
-		given := heap()
+		given, _ := heap()
 		s, err := New(WithMaxEntries(2 * n))
 		if err != nil {
 			b.Fatal(err)
@@ -154,9 +155,10 @@ func BenchmarkMemoryPerEntry(b *testing.B) {
 			}
 		}
 		s.cache.CleanUp()
-		held := heap()
+		held, heldObjects := heap()
 		b.ReportMetric(float64(held-given)/n, "B/entry")
 		b.ReportMetric(float64(held-start)/n, "total-B/entry")
+		b.ReportMetric(float64(heldObjects-startObjects)/n, "objects/entry")
 		runtime.KeepAlive(keys)
 		runtime.KeepAlive(entries)
 		_ = s.Close()
