@@ -177,7 +177,7 @@ func (b *batch[E, V]) lookup(ctx context.Context, is []int, count bool, found fu
 	path := c.readPath()
 	hits := 0
 	for _, i := range is {
-		if v, _, ok := lookupLocal[V](ctx, m, b.keys[i]); ok {
+		if v, ok := lookupLocal[V](ctx, m, b.keys[i]); ok {
 			found(i, v)
 			hits++
 		} else {
@@ -215,7 +215,7 @@ func (b *batch[E, V]) lookupRemote(ctx context.Context, is []int, inStore bool, 
 	var missing []int
 	if many == nil || len(is) == 1 {
 		for _, i := range is {
-			if v, _, ok := lookupRemote[V](ctx, m, keep(b.keys[i])); ok {
+			if v, _, _, ok := lookupRemote[V](ctx, m, keep(b.keys[i])); ok {
 				found(i, v)
 				hits++
 			} else {
@@ -240,7 +240,7 @@ func (b *batch[E, V]) lookupRemote(ctx context.Context, is []int, inStore bool, 
 		if entries[j] != nil {
 			key = keep(key) // the memory tier may keep it
 		}
-		if v, ok := remoteEntry[V](ctx, m, key, entries[j], inStore); ok {
+		if v, _, ok := remoteEntry[V](ctx, m, key, entries[j], inStore); ok {
 			found(i, v)
 			hits++
 		} else {
@@ -354,7 +354,7 @@ func (b *batch[E, V]) round(ctx context.Context, missing []int) ([]int, error) {
 			// Only the store knows every invalidation: a joiner takes what
 			// the store holds now, which the load stored unless it was
 			// already stale.
-			if v, _, ok := lookupRemote[V](ctx, m, keep(b.keys[w.i])); ok {
+			if v, _, _, ok := lookupRemote[V](ctx, m, keep(b.keys[w.i])); ok {
 				b.out[id] = v
 			} else {
 				retry = append(retry, w.i)
@@ -639,8 +639,7 @@ func (c *Cache) setMany(ctx context.Context, m *Method, w *batchWrite, asOf hlc.
 	}
 	if c.local != nil {
 		for j, i := range kept {
-			e := &store.Entry{Value: w.vals[i], AsOf: asOf, Expires: entries[j].Expires, Tags: w.tags[i]}
-			if err := c.local.Set(ctx, keys[j], e); err != nil {
+			if _, err := c.keepLocal(keys[j], w.vals[i], asOf, entries[j].Expires, time.Time{}, w.tags[i]); err != nil {
 				c.logs.Warn("zoo: store write failed; the value was served but not cached",
 					slog.String("method", m.label), slog.String("error", err.Error()))
 			}

@@ -377,16 +377,24 @@ func (c *Cache) ttl(m *Method) time.Duration {
 	return d
 }
 
-// fresh reports whether e may be served. A hit costs a few atomic loads
-// while nothing on e's paths changed, whatever was invalidated elsewhere:
-// the memo kept in e lets the trie skip the walk of e's tags (trie.Fresh).
-func (c *Cache) fresh(e *store.Entry) bool {
-	return c.trie.Fresh(&e.Memo, e.Tags, e.AsOf)
+// fresh reports whether it, an item of the memory tier, may be served. A
+// hit costs a few atomic loads while nothing on its entry's paths changed,
+// whatever was invalidated elsewhere: the memo kept in the item lets the
+// trie skip the walk of the entry's tags (trie.Fresh).
+func (c *Cache) fresh(it *memstore.Item) bool {
+	return c.trie.Fresh(&it.Memo, it.Entry.Tags, it.Entry.AsOf)
 }
 
-// recheck is fresh for an entry whose memo does not hold (trie.Recheck).
-func (c *Cache) recheck(e *store.Entry) bool {
-	return c.trie.Recheck(&e.Memo, e.Tags, e.AsOf)
+// recheck is fresh for an item whose memo does not hold (trie.Recheck).
+func (c *Cache) recheck(it *memstore.Item) bool {
+	return c.trie.Recheck(&it.Memo, it.Entry.Tags, it.Entry.AsOf)
+}
+
+// valid reports whether e, an entry read from the store outside the
+// process, may be served. Such an entry has no memo (only the memory
+// tier's items keep one, and it is read once): its tags are walked.
+func (c *Cache) valid(e *store.Entry) bool {
+	return c.trie.Valid(e.Tags, e.AsOf)
 }
 
 // catchUp applies the tag versions an entry from a shared store carries:

@@ -36,9 +36,9 @@ func LoadAfterMiss[T any](ctx context.Context, m *Method, key []byte, load func(
 // LookupWithoutMiss is Find as it was before it read the count of stored
 // flights, for the benchmark that measures what the read costs a hit.
 func LookupWithoutMiss[T any](ctx context.Context, m *Method, key []byte) (T, bool) {
-	v, _, ok := lookupLocal[T](ctx, m, unsafe.String(unsafe.SliceData(key), len(key)))
+	v, ok := lookupLocal[T](ctx, m, unsafe.String(unsafe.SliceData(key), len(key)))
 	if !ok && m.c.readPath() != readMemory {
-		v, _, ok = lookupRemote[T](ctx, m, string(key))
+		v, _, _, ok = lookupRemote[T](ctx, m, string(key))
 	}
 	if ok {
 		m.hit(ctx)

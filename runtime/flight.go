@@ -33,10 +33,10 @@ type flight[T any] struct {
 	waiters int // guarded by Cache.mu
 	cancel  context.CancelFunc
 
-	// refreshOf is the entry a background refresh reloads (refresh.go),
-	// nil for the load of a miss; stale is set when the load failed and
-	// val is an expired entry's (stale.go).
-	refreshOf *store.Entry
+	// refreshOf is the hit whose entry a background refresh reloads
+	// (refresh.go), nil for the load of a miss; stale is set when the
+	// load failed and val is an expired entry's (stale.go).
+	refreshOf *dueHit
 	stale     bool
 }
 
@@ -133,7 +133,7 @@ func loadShared[T any](ctx context.Context, m *Method, key string, miss Miss, lo
 			// Only the store knows every invalidation: a joiner takes what
 			// the store holds now, which the load stored unless it was
 			// already stale.
-			if v, _, ok := lookupRemote[T](ctx, m, key); ok {
+			if v, _, _, ok := lookupRemote[T](ctx, m, key); ok {
 				return v, nil
 			}
 			continue
@@ -235,8 +235,7 @@ func run[T any](c *Cache, m *Method, key string, f *flight[T], ctx context.Conte
 			cacheable, filled, unlock = false, false, nil
 		}
 		if ok && filled && c.local != nil {
-			_ = c.local.Set(ctx, key, &store.Entry{Value: kept, AsOf: f.asOf, Expires: fillExpires,
-				Retain: m.retain(fillExpires), Tags: f.tags})
+			_, _ = c.keepLocal(key, kept, f.asOf, fillExpires, m.retain(fillExpires), f.tags)
 		}
 		if ok && cacheable && !filled && !f.stale && c.trie.Valid(f.tags, f.asOf) {
 			stored = c.set(ctx, m, key, kept, f.asOf, f.tags, ttl)

@@ -12,6 +12,7 @@ import (
 	"github.com/zoogen/zoogen/runtime/hlc"
 	"github.com/zoogen/zoogen/runtime/store"
 	"github.com/zoogen/zoogen/runtime/store/codec"
+	"github.com/zoogen/zoogen/runtime/store/memstore"
 )
 
 // Lookup returns the value cached under key if a fresh entry of type T is
@@ -59,32 +60,34 @@ func find[T any](ctx context.Context, m *Method, key []byte, refresh bool) (T, b
 	// lookupLocal and kept: generic functions are not inlined into each
 	// other, and each call would cost a frame on every hit. A method that
 	// refreshes takes the longer way, which looks at the entry's age.
-	e := m.c.localHit(unsafe.String(unsafe.SliceData(key), len(key)))
-	if e != nil && !m.copy && m.refresh == 0 {
-		if v, ok := e.Value.(T); ok {
-			m.served(ctx, e)
+	it := m.c.localHit(unsafe.String(unsafe.SliceData(key), len(key)))
+	if it != nil && !m.copy && m.refresh == 0 {
+		if v, ok := it.Entry.Value.(T); ok {
+			m.served(ctx, it.Entry.Tags)
 			return v, true, miss
 		}
 	}
-	return findPast[T](ctx, m, key, e, refresh, miss)
+	return findPast[T](ctx, m, key, it, refresh, miss)
 }
 
-// findPast is find past the memory tier's common hit, given e, the memory
-// tier's fresh entry under key or nil: a method that copies or refreshes, a
+// findPast is find past the memory tier's common hit, given it, the memory
+// tier's fresh item under key or nil: a method that copies or refreshes, a
 // nil interface value, or a miss of the memory tier.
-func findPast[T any](ctx context.Context, m *Method, key []byte, e *store.Entry, refresh bool, miss Miss) (T, bool, Miss) {
+func findPast[T any](ctx context.Context, m *Method, key []byte, it *memstore.Item, refresh bool, miss Miss) (T, bool, Miss) {
 	var v T
+	var e *store.Entry
 	ok := false
-	if e != nil {
+	if it != nil {
+		e = &it.Entry
 		v, ok = kept[T](ctx, m, e)
 	}
 	if !ok && m.c.readPath() != readMemory {
-		v, e, ok = lookupRemote[T](ctx, m, string(key))
+		v, e, it, ok = lookupRemote[T](ctx, m, string(key))
 	}
 	if ok {
 		m.hit(ctx)
-		if m.refresh != 0 && refresh && m.due(e) {
-			miss.due = &dueHit{entry: e, value: v}
+		if m.refresh != 0 && refresh && m.due(e, it) {
+			miss.due = &dueHit{item: it, value: v}
 			return v, false, miss
 		}
 	}
@@ -93,8 +96,8 @@ func findPast[T any](ctx context.Context, m *Method, key []byte, e *store.Entry,
 
 // served does what follows a hit of the memory tier: it hands the entry's
 // tags to a load the call is nested in, and counts the hit.
-func (m *Method) served(ctx context.Context, e *store.Entry) {
-	propagate(ctx, e.Tags)
+func (m *Method) served(ctx context.Context, tags []string) {
+	propagate(ctx, tags)
 	// m.hit, spelled out: it is not inlined here.
 	if m.stats != nil {
 		m.stats.hits.inc()
@@ -106,9 +109,9 @@ func (m *Method) served(ctx context.Context, e *store.Entry) {
 
 // lookup is Lookup for a key the caller owns.
 func lookup[T any](ctx context.Context, m *Method, key string) (T, bool) {
-	v, _, ok := lookupLocal[T](ctx, m, key)
+	v, ok := lookupLocal[T](ctx, m, key)
 	if !ok && m.c.readPath() != readMemory {
-		v, _, ok = lookupRemote[T](ctx, m, key)
+		v, _, _, ok = lookupRemote[T](ctx, m, key)
 	}
 	if ok {
 		m.hit(ctx)
@@ -208,7 +211,7 @@ func Load[T any](ctx context.Context, m *Method, key []byte, load func(context.C
 func LoadMiss[T any](ctx context.Context, m *Method, key []byte, miss Miss, load func(context.Context) (T, error)) (T, error) {
 	if miss.due != nil {
 		v, _ := miss.due.value.(T)
-		startRefresh(ctx, m, string(key), miss.due.entry, load)
+		startRefresh(ctx, m, string(key), miss.due, load)
 		return v, nil
 	}
 	return loadShared(ctx, m, string(key), miss, load)
@@ -277,7 +280,7 @@ func (c *Cache) set(ctx context.Context, m *Method, key string, v any, asOf hlc.
 		}
 	}
 	if c.local != nil {
-		if err := c.local.Set(ctx, key, &store.Entry{Value: v, AsOf: asOf, Expires: expires, Retain: retain, Tags: tags}); err != nil {
+		if _, err := c.keepLocal(key, v, asOf, expires, retain, tags); err != nil {
 			c.logs.Warn("zoo: store write failed; the value was served but not cached",
 				slog.String("method", m.label), slog.String("error", err.Error()))
 			return false

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/zoogen/zoogen/runtime/store"
+	"github.com/zoogen/zoogen/runtime/store/memstore"
 )
 
 // Refresh-ahead (MethodSpec.Refresh, the annotation's refresh=): a hit on
@@ -16,11 +17,15 @@ import (
 // load of a miss (flight.go) that no caller waits for. It stamps its asOf
 // before it loads and stores only if no invalidation came meanwhile, as
 // every load does; a miss on the key while it runs joins it. The reload of
-// an entry starts once: the entry's Refresh state is set by the hit that
-// starts it and cleared when it ends, so other hits cost one more atomic
-// load. A reload that fails leaves the old entry in place until its TTL,
-// and a hit retries it no sooner than one refresh interval later, so that
-// a database that is down is not asked again on every hit. At most [WithMaxRefreshes] run at once; a hit
+// an entry starts once: the entry's refresh state, which the memory tier
+// keeps beside it (memstore.Item.Refresh), is set by the hit that starts
+// it and cleared when it ends, so other hits cost one more atomic load. A
+// reload that fails leaves the old entry in place until its TTL, and a hit
+// retries it no sooner than one refresh interval later, so that a database
+// that is down is not asked again on every hit. (An entry read from a
+// store outside the process and not kept in the memory tier has no such
+// state: its reload starts unless a load of its key runs, and a failed one
+// is retried by the next hit.) At most [WithMaxRefreshes] run at once; a hit
 // that finds no room serves the entry and starts nothing. Close cancels
 // the reloads' contexts and waits for them.
 //
@@ -39,11 +44,20 @@ const DefaultMaxRefreshes = 64
 // n must be positive.
 func WithMaxRefreshes(n int) Option { return func(c *config) { c.maxRefresh = n } }
 
-// dueHit is a hit on an entry due for a refresh: the entry, and its value,
-// which LoadMiss returns.
+// dueHit is a hit on an entry due for a refresh: the memory tier's item
+// of the entry, which holds its refresh state (nil for an entry that tier
+// does not keep), and its value, which LoadMiss returns.
 type dueHit struct {
-	entry *store.Entry
+	item  *memstore.Item
 	value any
+}
+
+// setState sets the refresh state of the hit's entry to st, if the memory
+// tier keeps it.
+func (d *dueHit) setState(st int64) {
+	if d.item != nil {
+		d.item.Refresh.Store(st)
+	}
 }
 
 // refreshSpec returns the refresh interval in milliseconds and the
@@ -80,18 +94,24 @@ func (c *Cache) coverTTL(d time.Duration) {
 }
 
 // due reports whether e, an entry of m just found fresh, is older than m's
-// refresh interval, no reload of it runs and none failed in the last
-// interval; it then marks e as refreshing, for one caller.
-func (m *Method) due(e *store.Entry) bool {
+// refresh interval and, if the memory tier keeps it as it, no reload of it
+// runs and none failed in the last interval; it then marks it as
+// refreshing, for one caller. An entry that tier does not keep has no
+// state: a hit on it starts a reload unless one of its key runs
+// (startRefresh).
+func (m *Method) due(e *store.Entry, it *memstore.Item) bool {
 	now := m.c.nowMillis()
 	if now-e.AsOf.Wall() < m.refresh {
 		return false
 	}
-	st := e.Refresh.Load()
-	return st >= 0 && st <= now && e.Refresh.CompareAndSwap(st, refreshRunning)
+	if it == nil {
+		return true
+	}
+	st := it.Refresh.Load()
+	return st >= 0 && st <= now && it.Refresh.CompareAndSwap(st, refreshRunning)
 }
 
-// refreshRunning is the Refresh state of an entry whose reload runs.
+// refreshRunning is the refresh state of an entry whose reload runs.
 const refreshRunning = -1
 
 // nowMillis is the time entries' ages are measured against: the memory
@@ -103,16 +123,16 @@ func (c *Cache) nowMillis() int64 {
 	return c.cfg.now().UnixMilli()
 }
 
-// startRefresh starts the background reload of e, the entry of key, with
-// load, unless the cache is closed, another load of key runs, or
-// WithMaxRefreshes reloads run already.
-func startRefresh[T any](ctx context.Context, m *Method, key string, e *store.Entry, load func(context.Context) (T, error)) {
+// startRefresh starts the background reload of the entry of key that hit
+// d found due, with load, unless the cache is closed, another load of key
+// runs, or WithMaxRefreshes reloads run already.
+func startRefresh[T any](ctx context.Context, m *Method, key string, d *dueHit, load func(context.Context) (T, error)) {
 	c := m.c
 	c.mu.Lock()
 	_, busy := c.flights[key]
 	if c.closed || busy || c.refreshing >= c.cfg.maxRefresh {
 		c.mu.Unlock()
-		e.Refresh.Store(0)
+		d.setState(0)
 		return
 	}
 	c.refreshing++
@@ -123,7 +143,7 @@ func startRefresh[T any](ctx context.Context, m *Method, key string, e *store.En
 	f := &flight[T]{
 		done:      make(chan struct{}),
 		gen:       c.trie.Generation(),
-		refreshOf: e,
+		refreshOf: d,
 		cancel:    func() { stop(); cancel() },
 	}
 	c.flights[key] = f
@@ -136,19 +156,19 @@ func startRefresh[T any](ctx context.Context, m *Method, key string, e *store.En
 func refreshes(s *methodStats) *counter     { return &s.refreshes }
 func refreshErrors(s *methodStats) *counter { return &s.refreshErrors }
 
-// refreshed ends the background reload of e: a failure is counted and
-// logged (unless Close cancelled it), and a hit may start another reload
-// of e one refresh interval after it (at once after a success, which
-// replaced e anyway).
-func refreshed(c *Cache, m *Method, e *store.Entry, err error, p *PanicError) {
+// refreshed ends the background reload of the entry that hit d found due:
+// a failure is counted and logged (unless Close cancelled it), and a hit
+// may start another reload of the entry one refresh interval after it (at
+// once after a success, which replaced the entry anyway).
+func refreshed(c *Cache, m *Method, d *dueHit, err error, p *PanicError) {
 	if p != nil {
 		err = fmt.Errorf("zoo: load panicked: %v", p.Value)
 	}
 	if err == nil || c.isDone.Load() && errors.Is(err, context.Canceled) {
-		e.Refresh.Store(0)
+		d.setState(0)
 		return
 	}
-	e.Refresh.Store(c.nowMillis() + m.refresh)
+	d.setState(c.nowMillis() + m.refresh)
 	m.count(refreshErrors)
 	c.logs.Warn("zoo: a background refresh failed; the cached entry is served until it expires",
 		slog.String("method", m.label), slog.String("error", err.Error()))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -175,4 +176,44 @@ func TestFailedRefreshServesStaleToJoiners(t *testing.T) {
 	s := c.Stats().Methods[0]
 	assert.Equal(t, uint64(1), s.RefreshErrors)
 	assert.Equal(t, uint64(1), s.StaleServed)
+}
+
+// TestFailedRefreshBacksOffForEntryFromStore: an entry read from a store
+// outside the process and kept in the memory tier keeps its refresh state
+// there, so a failed refresh of it is retried no sooner than one refresh
+// interval later, as for an entry the memory tier loaded itself. (The
+// state used to live in the store's decoded copy, which the memory tier
+// did not keep: the next hit started another reload at once.)
+func TestFailedRefreshBacksOffForEntryFromStore(t *testing.T) {
+	ctx := context.Background()
+	clk := &movedClock{t: time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)}
+	remote := newByteStore()
+	spec := zoo.MethodSpec{Package: "example.com/shop", Interface: "Repo", Method: "Get",
+		TTL: 10 * time.Minute, Refresh: time.Minute}
+	first := newCache(t, zoo.WithStore(remote), zoo.WithClock(clk.now))
+	k := zoo.KeyInt(first.Method(spec).Key(nil), 1)
+	_, err := zoo.Load(ctx, first.Method(spec), k, func(context.Context) (int, error) { return 1, nil })
+	require.NoError(t, err)
+
+	c := newCache(t, zoo.WithStore(remote), zoo.WithLocalTier(100), zoo.WithClock(clk.now))
+	m := c.Method(spec)
+	var reloads atomic.Int64
+	down := func(context.Context) (int, error) { reloads.Add(1); return 0, errors.New("db down") }
+	clk.add(61 * time.Second)
+	v, err := zoo.Load(ctx, m, k, down) // read from the store, due: a reload, which fails
+	require.NoError(t, err)
+	require.Equal(t, 1, v)
+	require.Eventually(t, func() bool { return c.Stats().Methods[0].RefreshErrors == 1 }, 10*time.Second, time.Millisecond)
+	for range 3 {
+		v, err = zoo.Load(ctx, m, k, down) // the memory tier's copy, backing off
+		require.NoError(t, err)
+		require.Equal(t, 1, v)
+	}
+	assert.Equal(t, uint64(1), c.Stats().Methods[0].Refreshes, "a failed refresh retried within its interval")
+	assert.Equal(t, int64(1), reloads.Load())
+
+	clk.add(61 * time.Second)
+	_, err = zoo.Load(ctx, m, k, down)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(2), c.Stats().Methods[0].Refreshes, "retried once the interval has passed")
 }

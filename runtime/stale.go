@@ -77,8 +77,8 @@ func serveStale[T any](ctx context.Context, c *Cache, m *Method, key string, f *
 // it keeps such entries.
 func staleEntry(ctx context.Context, c *Cache, key string) *store.Entry {
 	if c.local != nil && c.readPath() != readInStore {
-		if e, _ := c.local.GetStale(ctx, key); e != nil && c.fresh(e) {
-			return e
+		if it := c.local.GetStaleItem(key); it != nil && c.fresh(it) {
+			return &it.Entry
 		}
 	}
 	sr, ok := c.remote.(store.StaleReader)
@@ -92,7 +92,7 @@ func staleEntry(ctx context.Context, c *Cache, key string) *store.Entry {
 	if len(e.TagVersions) > 0 {
 		c.catchUp(e.TagVersions)
 	}
-	if !c.fresh(e) {
+	if !c.valid(e) {
 		return nil
 	}
 	return e

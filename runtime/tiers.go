@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
+	"github.com/zoogen/zoogen/runtime/hlc"
 	"github.com/zoogen/zoogen/runtime/store"
+	"github.com/zoogen/zoogen/runtime/store/memstore"
 )
 
 // readPath is which tier answers a read, as [Cache.readPath] decides it.
@@ -45,33 +48,32 @@ func (c *Cache) readPath() readPath {
 
 // lookupLocal reads key from the memory tier, which answers alone while
 // the local versions can be trusted: always for a memory cache, and for a
-// shared store while its invalidations reach this process. It returns the
-// entry it served too.
-func lookupLocal[T any](ctx context.Context, m *Method, key string) (T, *store.Entry, bool) {
-	if e := m.c.localHit(key); e != nil {
-		v, ok := kept[T](ctx, m, e)
-		return v, e, ok
+// shared store while its invalidations reach this process.
+func lookupLocal[T any](ctx context.Context, m *Method, key string) (T, bool) {
+	if it := m.c.localHit(key); it != nil {
+		return kept[T](ctx, m, &it.Entry)
 	}
 	var zero T
-	return zero, nil, false
+	return zero, false
 }
 
-// localHit returns the entry of the memory tier under key if the memory
-// tier answers alone (see lookupLocal) and the entry is fresh, or nil. It
+// localHit returns the item of the memory tier under key if the memory
+// tier answers alone (see lookupLocal) and its entry is fresh, or nil. It
 // is not generic, so that the memory store's lookup and the memo's test
 // are inlined into it.
-func (c *Cache) localHit(key string) *store.Entry {
+func (c *Cache) localHit(key string) *memstore.Item {
 	if c.local == nil || c.remote != nil && c.readPath() == readInStore {
 		return nil
 	}
-	e, _ := c.local.Get(context.Background(), key) // the memory store ignores ctx
-	if e == nil || !e.Memo.Holds(&c.trie) && !c.recheck(e) {
+	it := c.local.GetItem(key)
+	if it == nil || !it.Memo.Holds(&c.trie) && !c.recheck(it) {
 		return nil
 	}
-	return e
+	return it
 }
 
-// kept returns the value of e, an entry of the memory tier found fresh.
+// kept returns the value of e, the entry of an item of the memory tier
+// found fresh.
 func kept[T any](ctx context.Context, m *Method, e *store.Entry) (T, bool) {
 	if !m.copy {
 		if v, ok := e.Value.(T); ok {
@@ -105,15 +107,16 @@ func keptSlow[T any](ctx context.Context, m *Method, e *store.Entry) (T, bool) {
 
 // lookupChecked reads key from the memory tier in front of a store that
 // validates every read: a copy is served once the store confirms it
-// (one round trip, no value sent or decoded). done is false when the
-// memory tier cannot answer and the store must be read.
-func lookupChecked[T any](ctx context.Context, m *Method, key string) (v T, e *store.Entry, ok, done bool) {
+// (one round trip, no value sent or decoded). It returns the item it
+// served too. done is false when the memory tier cannot answer and the
+// store must be read.
+func lookupChecked[T any](ctx context.Context, m *Method, key string) (v T, it *memstore.Item, ok, done bool) {
 	c := m.c
-	e, _ = c.local.Get(ctx, key)
-	if e == nil || !c.fresh(e) {
+	it = c.local.GetItem(key)
+	if it == nil || !c.fresh(it) {
 		return v, nil, false, false
 	}
-	fresh, err := c.checker.Check(ctx, key, e)
+	fresh, err := c.checker.Check(ctx, key, &it.Entry)
 	if err != nil {
 		storeFailed(m, err)
 		return v, nil, false, true
@@ -122,8 +125,8 @@ func lookupChecked[T any](ctx context.Context, m *Method, key string) (v T, e *s
 		_ = c.local.Delete(ctx, key)
 		return v, nil, false, false
 	}
-	v, ok = kept[T](ctx, m, e)
-	return v, e, ok, ok
+	v, ok = kept[T](ctx, m, &it.Entry)
+	return v, it, ok, ok
 }
 
 // storeFailed reports a failed read of the store outside the process.
@@ -139,8 +142,10 @@ func storeFailed(m *Method, err error) {
 }
 
 // lookupRemote reads key from the store outside the process. It returns
-// the entry it served too.
-func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, *store.Entry, bool) {
+// the entry it served too, and the memory tier's item of that entry when
+// that tier keeps it (nil otherwise): the item holds the entry's
+// refresh-ahead state.
+func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, *store.Entry, *memstore.Item, bool) {
 	var zero T
 	c := m.c
 	inStore := c.readPath() == readInStore
@@ -148,8 +153,11 @@ func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, *store.
 	var err error
 	if inStore {
 		if c.checker != nil {
-			if v, e, ok, done := lookupChecked[T](ctx, m, key); done {
-				return v, e, ok
+			if v, it, ok, done := lookupChecked[T](ctx, m, key); done {
+				if !ok {
+					return zero, nil, nil, false
+				}
+				return v, &it.Entry, it, true
 			}
 		}
 		e, err = c.shared.GetFresh(ctx, key)
@@ -158,37 +166,39 @@ func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, *store.
 	}
 	if err != nil {
 		storeFailed(m, err)
-		return zero, nil, false
+		return zero, nil, nil, false
 	}
-	v, ok := remoteEntry[T](ctx, m, key, e, inStore)
+	v, it, ok := remoteEntry[T](ctx, m, key, e, inStore)
 	if !ok {
-		return zero, nil, false
+		return zero, nil, nil, false
 	}
-	return v, e, true
+	return v, e, it, true
 }
 
 // remoteEntry returns the value of e, the entry under key the store
 // outside the process returned (nil for a miss), if it is fresh, and keeps
-// it in the memory tier when that tier may answer for it.
-func remoteEntry[T any](ctx context.Context, m *Method, key string, e *store.Entry, inStore bool) (T, bool) {
+// it in the memory tier when that tier may answer for it; it returns the
+// item it kept there, or nil.
+func remoteEntry[T any](ctx context.Context, m *Method, key string, e *store.Entry, inStore bool) (T, *memstore.Item, bool) {
 	var zero T
 	c := m.c
 	// Expiry by the cache's clock too, which tests move (the store's is
 	// the system's): an entry kept past its Expires for stale-if-error is
 	// a miss; so is one stamped past what the clock admits.
 	if e == nil || e.Expired(c.cfg.now()) || !c.admit(e) {
-		return zero, false
+		return zero, nil, false
 	}
 	if len(e.TagVersions) > 0 {
 		c.catchUp(e.TagVersions)
 	}
-	if !c.fresh(e) {
-		return zero, false
+	if !c.valid(e) {
+		return zero, nil, false
 	}
 	v, ok := decode[T](c, m, e.Value)
 	if !ok {
-		return zero, false
+		return zero, nil, false
 	}
+	var it *memstore.Item
 	if c.local != nil && (!inStore || c.checker != nil) {
 		var kept any = v
 		keep := true
@@ -200,9 +210,18 @@ func remoteEntry[T any](ctx context.Context, m *Method, key string, e *store.Ent
 			if retain.IsZero() {
 				retain = m.retain(e.Expires)
 			}
-			_ = c.local.Set(ctx, key, &store.Entry{Value: kept, AsOf: e.AsOf, Expires: e.Expires, Retain: retain, Tags: e.Tags})
+			it, _ = c.keepLocal(key, kept, e.AsOf, e.Expires, retain, e.Tags)
 		}
 	}
 	propagate(ctx, e.Tags)
-	return v, true
+	return v, it, true
+}
+
+// keepLocal stores in the memory tier, under key, the entry of value v
+// loaded at asOf under tags, expiring at expires and kept until retain,
+// with the cache's state beside it: one allocation, the item, which it
+// returns.
+func (c *Cache) keepLocal(key string, v any, asOf hlc.Timestamp, expires, retain time.Time, tags []string) (*memstore.Item, error) {
+	it := &memstore.Item{Entry: store.Entry{Value: v, AsOf: asOf, Expires: expires, Retain: retain, Tags: tags}}
+	return it, c.local.SetItem(key, it)
 }

@@ -3,11 +3,9 @@ package store
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"time"
 
 	"github.com/zoogen/zoogen/runtime/hlc"
-	"github.com/zoogen/zoogen/runtime/trie"
 )
 
 // ErrClosed is returned by a store's methods after Close.
@@ -52,16 +50,13 @@ type Store interface {
 // ErrCorrupt is wrapped by errors for stored bytes that fail to decode.
 var ErrCorrupt = errors.New("zoo: corrupt entry")
 
-// Entry is one cached result. It holds atomic fields and is handled by
-// pointer; never copy an Entry.
+// Entry is one cached result. It is plain data: stores copy entries as
+// they please, and a cache keeps its own per-entry state (the memory store
+// offers it room beside the entry: memstore.Item), not in the entry.
 type Entry struct {
-	// Memo is the cache's, not the store's: the cache's memo of the entry's
-	// freshness against its tag trie. Stores neither read nor keep it.
-	//
-	// The fields a memory hit reads (the memo's first words, Value and the
-	// length of Tags) come first, so that they share a cache line.
-	Memo trie.Memo
 	// Value is the cached result; see Store for its form in byte stores.
+	// It comes first, with Tags, so that the fields a memory hit reads are
+	// near each other.
 	Value any
 	// Tags are the dependency tags the value was loaded under.
 	Tags []string
@@ -83,12 +78,6 @@ type Entry struct {
 	// versions are older catches up from them (passive resynchronisation).
 	// Stores need not keep them otherwise.
 	TagVersions map[string]hlc.Timestamp
-
-	// Refresh is the cache's, as Memo is: whether a background reload of the entry
-	// (refresh-ahead) may start: 0 when it may, -1 while one runs (so that
-	// one hit starts it), or the Unix millisecond before which a reload
-	// that failed is not retried. Stores neither read nor keep it.
-	Refresh atomic.Int64
 }
 
 // KeepUntil returns when the store may drop e: Retain if it is later than

@@ -10,6 +10,7 @@ import (
 	"github.com/maypok86/otter/v2"
 
 	"github.com/zoogen/zoogen/runtime/store"
+	"github.com/zoogen/zoogen/runtime/trie"
 )
 
 var (
@@ -45,16 +46,21 @@ const Resolution = 10 * time.Millisecond
 // [SweepEvery]. [Store.Close] stops it, and the coarse clock's goroutine
 // (there is no coarse clock with [WithClock]).
 //
-// Get returns the very *store.Entry that Set stored, without copying it:
-// callers must not change an entry once they have handed it to Set.
+// The store keeps an [Item] per key. Set copies the entry it is given into a
+// new one; [Store.SetItem] keeps the item it is given. Get returns the
+// item's entry without copying it: callers must not change it.
 type Store struct {
-	cache     *otter.Cache[string, item]
-	now       func() time.Time
-	coarse    *coarseClock // the clock Get reads, or nil with WithClock
-	closed    atomic.Bool
+	// What a hit reads comes first; what writes change (the count of
+	// evictions) is on another cache line.
+	cache  *otter.Cache[string, *Item]
+	coarse *coarseClock // the clock Get reads, or nil with WithClock
+	now    func() time.Time
+	closed atomic.Bool
+	_      [64]byte
+	stop   chan struct{} // closed by Close: the sweep ends
+	swept  chan struct{} // closed when the sweep has ended
+
 	evictions atomic.Uint64
-	stop      chan struct{} // closed by Close: the sweep ends
-	swept     chan struct{} // closed when the sweep has ended
 }
 
 // New returns an empty store configured by opts. An option with an invalid
@@ -81,20 +87,46 @@ func New(opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// item is what the store keeps in otter for an entry: the entry, and its
-// Expires in Unix nanoseconds (never: math.MaxInt64), so that a hit checks
-// expiry with one integer comparison and without reading the entry.
-type item struct {
-	e    *store.Entry
-	exp  int64
-	keep int64 // Retain, when later than exp; else exp
+// Item is what a [Store] keeps under a key: an entry, and beside it the
+// per-entry state of the cache that uses the store as its memory tier
+// (package runtime), so that a hit finds the cache's state where it finds
+// the entry, with no second lookup, and a write makes both in one
+// allocation. The state is this store's offer to that cache, not part of
+// the [store.Store] contract, which other stores meet without it; the store
+// itself neither reads nor writes it.
+//
+// An Item is handled by pointer and never copied (its state is atomic).
+// Once it is given to [Store.SetItem], its Entry does not change.
+type Item struct {
+	// The fields a memory hit reads come first, so that they share as few
+	// cache lines as they can: the expiry, the memo's first words, and the
+	// entry's Value and Tags.
+
+	// exp is Entry.Expires in Unix nanoseconds (never: math.MaxInt64),
+	// set as the item is stored, so that a hit checks expiry with one
+	// integer comparison.
+	exp int64
+	// Memo is the cache's memo of the entry's freshness against its tag
+	// trie ([trie.Trie.Fresh]).
+	Memo trie.Memo
+	// Entry is the entry the item keeps.
+	Entry store.Entry
+	// Refresh is the cache's refresh-ahead state of the entry: whether a
+	// background reload of it may start.
+	Refresh atomic.Int64
 }
 
-// itemOf returns the item that keeps e. An Expires past what Unix
-// nanoseconds hold (the year 2262) counts as never, one before them (1677)
-// as long gone.
-func itemOf(e *store.Entry) item {
-	return item{e: e, exp: nanos(e.Expires), keep: nanos(e.KeepUntil())}
+// expiredAt reports whether it has expired at now, in Unix nanoseconds.
+func (it *Item) expiredAt(now int64) bool { return now >= it.exp }
+
+// goneAt reports whether it is past its retention (its Entry's Retain,
+// when later than its Expires) at now: GetStale no longer returns it and
+// the sweep removes it.
+func (it *Item) goneAt(now int64) bool {
+	if it.Entry.Retain.IsZero() {
+		return it.expiredAt(now)
+	}
+	return now >= nanos(it.Entry.KeepUntil())
 }
 
 // nanos returns t in Unix nanoseconds, clamped: the zero time is never.
@@ -120,11 +152,11 @@ var (
 // reads no clock: the store checks Expires itself on Get and sweeps expired
 // entries out, so that a hit costs what a lookup in a cache bounded by size
 // alone costs.
-func (s *Store) otterOptions(cfg *config) *otter.Options[string, item] {
-	o := &otter.Options[string, item]{OnAtomicDeletion: s.onDeletion}
+func (s *Store) otterOptions(cfg *config) *otter.Options[string, *Item] {
+	o := &otter.Options[string, *Item]{OnAtomicDeletion: s.onDeletion}
 	if w := cfg.weigher; w != nil {
 		o.MaximumWeight = cfg.maxWeight
-		o.Weigher = func(key string, it item) uint32 { return w(key, it.e) }
+		o.Weigher = func(key string, it *Item) uint32 { return w(key, &it.Entry) }
 	} else {
 		o.MaximumSize = cfg.maxEntries
 	}
@@ -143,13 +175,6 @@ func (s *Store) nowNano() int64 {
 // clockNano reads the clock given to WithClock; apart from nowNano, so
 // that nowNano inlines.
 func (s *Store) clockNano() int64 { return s.now().UnixNano() }
-
-// expiredAt reports whether it has expired at now, in Unix nanoseconds.
-func (it item) expiredAt(now int64) bool { return now >= it.exp }
-
-// goneAt reports whether it is past its retention at now: GetStale no
-// longer returns it and the sweep removes it.
-func (it item) goneAt(now int64) bool { return now >= it.keep }
 
 // SweepEvery is how often a [Store] removes the entries that have expired
 // (those that Get has stopped returning): until then they count towards the
@@ -180,16 +205,16 @@ func (s *Store) sweep() {
 		if !it.goneAt(now) {
 			continue
 		}
-		s.cache.ComputeIfPresent(k, func(cur item) (item, otter.ComputeOp) {
+		s.cache.ComputeIfPresent(k, func(cur *Item) (*Item, otter.ComputeOp) {
 			if cur.goneAt(now) {
-				return item{}, otter.InvalidateOp
+				return nil, otter.InvalidateOp
 			}
 			return cur, otter.CancelOp
 		})
 	}
 }
 
-func (s *Store) onDeletion(e otter.DeletionEvent[string, item]) {
+func (s *Store) onDeletion(e otter.DeletionEvent[string, *Item]) {
 	if e.Cause == otter.CauseOverflow {
 		s.evictions.Add(1)
 	}
@@ -201,11 +226,21 @@ func (s *Store) Get(_ context.Context, key string) (*store.Entry, error) {
 	if s.closed.Load() {
 		return nil, errClosed
 	}
-	it, _ := s.cache.GetIfPresent(key)
-	if it.e == nil || it.expiredAt(s.nowNano()) {
-		return nil, nil
+	if it := s.GetItem(key); it != nil {
+		return &it.Entry, nil
 	}
-	return it.e, nil
+	return nil, nil
+}
+
+// GetItem is Get for the cache whose memory tier the store is: it returns
+// the item stored under key, or nil if there is none, it has expired or the
+// store is closed. It does not keep key and does not allocate.
+func (s *Store) GetItem(key string) *Item {
+	it, _ := s.cache.GetIfPresent(key)
+	if it == nil || it.expiredAt(s.nowNano()) || s.closed.Load() {
+		return nil
+	}
+	return it
 }
 
 // GetStale returns the entry stored under key even if its Expires has
@@ -215,11 +250,20 @@ func (s *Store) GetStale(_ context.Context, key string) (*store.Entry, error) {
 	if s.closed.Load() {
 		return nil, errClosed
 	}
-	it, _ := s.cache.GetIfPresent(key)
-	if it.e == nil || it.goneAt(s.nowNano()) {
-		return nil, nil
+	if it := s.GetStaleItem(key); it != nil {
+		return &it.Entry, nil
 	}
-	return it.e, nil
+	return nil, nil
+}
+
+// GetStaleItem is GetStale for the cache whose memory tier the store is, as
+// GetItem is Get: nil if the store is closed.
+func (s *Store) GetStaleItem(key string) *Item {
+	it, _ := s.cache.GetIfPresent(key)
+	if it == nil || it.goneAt(s.nowNano()) || s.closed.Load() {
+		return nil
+	}
+	return it
 }
 
 // NowNano returns the time, in Unix nanoseconds, that Get compares Expires
@@ -227,22 +271,35 @@ func (s *Store) GetStale(_ context.Context, key string) (*store.Entry, error) {
 // [WithClock]. Reading it costs an atomic load with the coarse clock.
 func (s *Store) NowNano() int64 { return s.nowNano() }
 
-// Set stores e under key, replacing what was there. The store keeps key and
-// e as they are: the caller must change neither afterwards. An entry whose
-// Expires (or, when later, Retain) has already passed is not stored, and
-// the entry it would have replaced is removed.
+// Set stores a copy of e under key, in a new [Item], replacing what was
+// there. The store keeps key and e's Value and Tags as they are: the caller
+// must change none of them afterwards. An entry whose Expires (or, when
+// later, Retain) has already passed is not stored, and the entry it would
+// have replaced is removed.
 func (s *Store) Set(_ context.Context, key string, e *store.Entry) error {
-	if s.closed.Load() {
-		return errClosed
-	}
 	if e == nil {
 		return errNilEntry
 	}
-	if it := itemOf(e); it.goneAt(s.now().UnixNano()) {
+	return s.SetItem(key, &Item{Entry: *e})
+}
+
+// SetItem is Set for the cache whose memory tier the store is: it stores it
+// itself under key, so that the cache makes an entry and its state in one
+// allocation. The store keeps key and it: the caller must change neither
+// afterwards, but for it's state, and must not store it again.
+func (s *Store) SetItem(key string, it *Item) error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	if it == nil {
+		return errNilEntry
+	}
+	it.exp = nanos(it.Entry.Expires)
+	if it.goneAt(s.now().UnixNano()) {
 		s.cache.Invalidate(key)
 		return nil
 	}
-	s.cache.Set(key, itemOf(e))
+	s.cache.Set(key, it)
 	return nil
 }
 

@@ -79,7 +79,7 @@ func TestExpiresExactlyAtExpires(t *testing.T) {
 	set(t, s, "k", e)
 
 	clk.Advance(10*time.Second - time.Nanosecond)
-	require.Same(t, e, get(t, s, "k"), "one nanosecond before Expires")
+	require.Equal(t, e, get(t, s, "k"), "one nanosecond before Expires")
 	clk.Advance(time.Nanosecond)
 	require.Nil(t, get(t, s, "k"), "at Expires")
 	clk.Advance(time.Hour)
@@ -102,15 +102,15 @@ func TestOverwriteMovesExpiry(t *testing.T) {
 	set(t, s, "never", never)
 
 	clk.Advance(5*time.Second - time.Nanosecond)
-	require.Same(t, second, get(t, s, "earlier"))
+	require.Equal(t, second, get(t, s, "earlier"))
 	clk.Advance(time.Nanosecond)
 	require.Nil(t, get(t, s, "earlier"))
 	clk.Advance(5 * time.Second)
-	require.Same(t, later, get(t, s, "later"))
-	require.Same(t, never, get(t, s, "never"))
+	require.Equal(t, later, get(t, s, "later"))
+	require.Equal(t, never, get(t, s, "never"))
 	clk.Advance(10 * time.Second)
 	require.Nil(t, get(t, s, "later"))
-	require.Same(t, never, get(t, s, "never"))
+	require.Equal(t, never, get(t, s, "never"))
 }
 
 func TestZeroExpiresNeverExpires(t *testing.T) {
@@ -119,7 +119,7 @@ func TestZeroExpiresNeverExpires(t *testing.T) {
 	set(t, s, "k", e)
 	clk.Advance(200 * 365 * 24 * time.Hour)
 	s.cache.CleanUp()
-	require.Same(t, e, get(t, s, "k"))
+	require.Equal(t, e, get(t, s, "k"))
 }
 
 func TestFarFutureExpires(t *testing.T) {
@@ -128,7 +128,7 @@ func TestFarFutureExpires(t *testing.T) {
 	e := entry("v", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC))
 	set(t, s, "k", e)
 	clk.Advance(100 * 365 * 24 * time.Hour)
-	require.Same(t, e, get(t, s, "k"))
+	require.Equal(t, e, get(t, s, "k"))
 }
 
 func TestSetExpiredIsNotStored(t *testing.T) {
@@ -279,7 +279,7 @@ func TestDefaultClockIsCoarse(t *testing.T) {
 	require.Nil(t, get(t, s, "past"))
 	e := entry(1, time.Now().Add(time.Hour))
 	set(t, s, "k", e)
-	require.Same(t, e, get(t, s, "k"))
+	require.Equal(t, e, get(t, s, "k"))
 
 	c, _ := newClocked(t)
 	require.Nil(t, c.coarse, "a store with WithClock has no coarse clock")
@@ -302,8 +302,8 @@ func TestSweepRemovesOnlyExpired(t *testing.T) {
 	s.sweep()
 	s.cache.CleanUp()
 	require.Equal(t, 2, s.Len())
-	require.Same(t, live, get(t, s, "live"))
-	require.Same(t, never, get(t, s, "never"))
+	require.Equal(t, live, get(t, s, "live"))
+	require.Equal(t, never, get(t, s, "never"))
 }
 
 // TestCoarseExpiryPrecision: with the system clock, an entry is served until
@@ -315,7 +315,7 @@ func TestCoarseExpiryPrecision(t *testing.T) {
 	e := entry(1, time.Now().Add(20*Resolution))
 	set(t, s, "k", e)
 	if got := get(t, s, "k"); time.Now().Before(e.Expires) {
-		require.Same(t, e, got, "a Get that returned before Expires")
+		require.Equal(t, e, got, "a Get that returned before Expires")
 	}
 	require.Eventually(t, func() bool { return get(t, s, "k") == nil }, 10*time.Second, Resolution/2,
 		"the entry expires once the coarse clock passes Expires")
@@ -401,4 +401,49 @@ func TestConcurrentWithEvictionAndExpiry(t *testing.T) {
 	wg.Wait()
 	s.cache.CleanUp()
 	require.LessOrEqual(t, s.Len(), 64)
+}
+
+// TestItems: SetItem keeps the very item it is given, which GetItem
+// returns with the state the cache keeps in it, and Get returns its entry;
+// Set keeps a copy of its entry in an item of its own. Expiry and Close
+// apply to items as to entries.
+func TestItems(t *testing.T) {
+	s, clk := newClocked(t)
+	it := &Item{Entry: *entry("v", clk.After(time.Second))}
+	require.NoError(t, s.SetItem("k", it))
+	got := s.GetItem("k")
+	require.Same(t, it, got)
+	got.Refresh.Store(7)
+	require.Same(t, &it.Entry, get(t, s, "k"), "Get returns the item's entry")
+	require.Equal(t, int64(7), s.GetItem("k").Refresh.Load(), "the state stays with the item")
+
+	e := entry("w", clk.After(time.Second))
+	set(t, s, "copied", e)
+	require.Equal(t, e, &s.GetItem("copied").Entry)
+	require.NotSame(t, e, get(t, s, "copied"), "Set keeps a copy")
+	require.Zero(t, s.GetItem("copied").Refresh.Load(), "a new item has no state")
+
+	require.Nil(t, s.GetItem("missing"))
+	require.NoError(t, s.SetItem("gone", &Item{Entry: *entry("x", clk.Now())}))
+	require.Nil(t, s.GetItem("gone"), "an item that has expired is not stored")
+	require.Error(t, s.SetItem("nil", nil))
+
+	clk.Advance(time.Second)
+	require.Nil(t, s.GetItem("k"), "at Expires")
+	require.NoError(t, s.Close())
+	require.ErrorIs(t, s.SetItem("k", &Item{Entry: *entry("v", time.Time{})}), store.ErrClosed)
+	require.Nil(t, s.GetItem("k"))
+}
+
+// TestItemGetAllocatesNothing: GetItem, the cache's hit, allocates nothing.
+func TestItemGetAllocatesNothing(t *testing.T) {
+	s := mustNew(t)
+	require.NoError(t, s.SetItem("hit", &Item{Entry: *entry(1, time.Now().Add(time.Hour))}))
+	buf := []byte("hit")
+	key := unsafe.String(unsafe.SliceData(buf), len(buf))
+	require.Zero(t, testing.AllocsPerRun(1000, func() {
+		if s.GetItem(key) == nil {
+			panic("miss")
+		}
+	}))
 }
