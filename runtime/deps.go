@@ -85,9 +85,10 @@ func (d *tagLog) seal() []string {
 var activeLoads atomic.Int64
 
 // propagate hands the tags of a result read inside another load to that
-// load: a value computed from a cached value depends on its tags too.
+// load: a value computed from a cached value depends on its tags too. It
+// tests the count of loads first: none runs, on most hits.
 func propagate(ctx context.Context, tags []string) {
-	if len(tags) == 0 || activeLoads.Load() == 0 {
+	if activeLoads.Load() == 0 || len(tags) == 0 {
 		return
 	}
 	AddDeps(ctx, tags...)

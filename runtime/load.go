@@ -57,13 +57,21 @@ func find[T any](ctx context.Context, m *Method, key []byte, refresh bool) (T, b
 	// escape). The remote path copies it.
 	//
 	// A hit of the memory tier is spelled out here rather than through
-	// lookupLocal and kept: generic functions are not inlined into each
-	// other, and each call would cost a frame on every hit. A method that
-	// refreshes takes the longer way, which looks at the entry's age.
+	// lookupLocal, kept and m.hit: generic functions are not inlined into
+	// each other, and each call would cost a frame on every hit. A method
+	// that copies, refreshes (which looks at the entry's age) or records
+	// hit spans takes the longer way.
 	it := m.c.localHit(unsafe.String(unsafe.SliceData(key), len(key)))
-	if it != nil && !m.copy && m.refresh == 0 {
+	if it != nil && m.plain {
 		if v, ok := it.Entry.Value.(T); ok {
-			m.served(ctx, it.Entry.Tags)
+			// Tested here, not in propagate alone: passing the tags would
+			// load them, from the item's next cache line, on every hit.
+			if activeLoads.Load() != 0 {
+				propagate(ctx, it.Entry.Tags)
+			}
+			if m.stats != nil {
+				m.stats.hits.inc()
+			}
 			return v, true, miss
 		}
 	}
@@ -92,19 +100,6 @@ func findPast[T any](ctx context.Context, m *Method, key []byte, it *memstore.It
 		}
 	}
 	return v, ok, miss
-}
-
-// served does what follows a hit of the memory tier: it hands the entry's
-// tags to a load the call is nested in, and counts the hit.
-func (m *Method) served(ctx context.Context, tags []string) {
-	propagate(ctx, tags)
-	// m.hit, spelled out: it is not inlined here.
-	if m.stats != nil {
-		m.stats.hits.inc()
-	}
-	if m.hitSpans {
-		m.hitSpan(ctx)
-	}
 }
 
 // lookup is Lookup for a key the caller owns.

@@ -59,10 +59,14 @@ type MethodSpec struct {
 // A Method is immutable and safe for concurrent use.
 type Method struct {
 	// What a hit reads comes first, in one cache line.
-	c        *Cache
-	stats    *methodStats // nil when statistics are off
-	copy     bool         // spec.Copy
-	hitSpans bool         // the cache's WithHitSpans
+	c     *Cache
+	stats *methodStats // nil when statistics are off
+	// plain is set when a hit of the memory tier serves the entry's value
+	// as it is and does nothing more than count: the method neither
+	// copies nor refreshes, and hits record no span.
+	plain    bool
+	copy     bool // spec.Copy
+	hitSpans bool // the cache's WithHitSpans
 	prefix   string
 	// refresh is spec.Refresh in milliseconds, or 0 when the method does
 	// not refresh (refresh.go).
@@ -140,6 +144,7 @@ func (t *methodTable) add(c *Cache, spec MethodSpec) *Method {
 			attribute.String("zoo.interface", spec.Interface), attribute.String("zoo.method", spec.Method)),
 	}
 	m.refresh, m.stale = refresh, stale
+	m.plain = !m.copy && m.refresh == 0 && !m.hitSpans
 	if c.cfg.stats {
 		row := spec
 		row.TTL = 0

@@ -59,8 +59,8 @@ func lookupLocal[T any](ctx context.Context, m *Method, key string) (T, bool) {
 
 // localHit returns the item of the memory tier under key if the memory
 // tier answers alone (see lookupLocal) and its entry is fresh, or nil. It
-// is not generic, so that the memory store's lookup and the memo's test
-// are inlined into it.
+// is not generic, so that it is compiled once, with the memo's test
+// (Memo.Holds) inlined into it.
 func (c *Cache) localHit(key string) *memstore.Item {
 	if c.local == nil || c.remote != nil && c.readPath() == readInStore {
 		return nil
