@@ -2,7 +2,9 @@
 // uses when it is given none.
 //
 // A [Store] holds the [store.Entry] values it is given, Go values and all, so
-// a hit costs one hash table lookup and no serialization. It is bounded,
+// a hit costs one hash table lookup and no serialization. Each is kept in an
+// [Item], which also holds the per-entry state of the cache whose memory
+// tier the store is ([Store.GetItem], [Store.SetItem]). It is bounded,
 // either by a number of entries ([WithMaxEntries], [DefaultMaxEntries] by
 // default) or by a total weight such as bytes ([WithMaxWeight]). Eviction is
 // github.com/maypok86/otter/v2's: when the store is full, otter's W-TinyLFU

@@ -100,7 +100,7 @@ func New(opts ...Option) (*Store, error) {
 type Item struct {
 	// The fields a memory hit reads come first, so that they share as few
 	// cache lines as they can: the expiry, the memo's first words, and the
-	// entry's Value and Tags.
+	// entry's Value (its first field).
 
 	// exp is Entry.Expires in Unix nanoseconds (never: math.MaxInt64),
 	// set as the item is stored, so that a hit checks expiry with one
@@ -277,6 +277,9 @@ func (s *Store) NowNano() int64 { return s.nowNano() }
 // later, Retain) has already passed is not stored, and the entry it would
 // have replaced is removed.
 func (s *Store) Set(_ context.Context, key string, e *store.Entry) error {
+	if s.closed.Load() {
+		return errClosed
+	}
 	if e == nil {
 		return errNilEntry
 	}
@@ -285,8 +288,8 @@ func (s *Store) Set(_ context.Context, key string, e *store.Entry) error {
 
 // SetItem is Set for the cache whose memory tier the store is: it stores it
 // itself under key, so that the cache makes an entry and its state in one
-// allocation. The store keeps key and it: the caller must change neither
-// afterwards, but for it's state, and must not store it again.
+// allocation. The store keeps key and it: the caller changes neither
+// afterwards (but for the cache's state in it), and stores it once.
 func (s *Store) SetItem(key string, it *Item) error {
 	if s.closed.Load() {
 		return errClosed
