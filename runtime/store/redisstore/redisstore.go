@@ -65,6 +65,11 @@ type Store struct {
 	checked *otter.Cache[string, *plan]
 	// pipes are pipelines for Check to reuse (redis.Pipeliner).
 	pipes sync.Pool
+	// checks and reads are the round trips that concurrent Checks and
+	// GetFreshes of one key share (rounds.go); serving counts the
+	// goroutines that send them, which Close waits for.
+	checks, reads *rounds
+	serving       sync.WaitGroup
 
 	// dials counts the client's connections; checkedDials is the count
 	// when the server was last checked (serverChecked).
@@ -167,6 +172,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		cc.OnNewNode(s.hookNode)
 	}
 	s.keys = newKeys("")
+	s.checks, s.reads = newRounds(), newRounds()
 	s.fields = otter.Must(&otter.Options[string, *plan]{MaximumSize: fieldsCacheSize})
 	s.checked = otter.Must(&otter.Options[string, *plan]{MaximumSize: fieldsCacheSize})
 	return s
@@ -363,6 +369,7 @@ func (s *Store) Close() error {
 		stop()
 	}
 	s.watcher.Wait()
+	s.serving.Wait()
 	s.fields.StopAllGoroutines()
 	s.checked.StopAllGoroutines()
 	if s.owned {

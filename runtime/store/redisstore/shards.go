@@ -117,8 +117,11 @@ func (s *Store) readVersions(ctx context.Context, p *plan) ([]*redis.SliceCmd, e
 // remembers its reads and pipelines the entry's and its versions' in one
 // round trip; the first time, or when the entry's tags have changed, the
 // versions are read after the entry.
+//
+// Concurrent reads of one key share round trips sent after they arrived
+// (see rounds.go).
 func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) {
-	e, err := s.getFresh(ctx, key, serverChecks)
+	e, err := s.sharedGetFresh(ctx, key)
 	if e != nil && e.Expired(time.Now()) {
 		// Kept past its Expires for GetStale (Entry.Retain).
 		return nil, nil
@@ -131,7 +134,39 @@ func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) 
 // returns it until then if no invalidation recorded in Redis makes it
 // stale (stale-if-error).
 func (s *Store) GetStale(ctx context.Context, key string) (*store.Entry, error) {
-	return s.getFresh(ctx, key, serverChecks)
+	return s.sharedGetFresh(ctx, key)
+}
+
+// sharedGetFresh is getFresh in a round trip of its own when no other read
+// of key is in flight, else in the next one, which the reads that arrive
+// meanwhile share.
+func (s *Store) sharedGetFresh(ctx context.Context, key string) (*store.Entry, error) {
+	next, solo := s.reads.join(ctx, key, nil)
+	switch {
+	case solo:
+		e, err := s.getFresh(ctx, key, serverChecks)
+		if next := s.reads.leave(key); next != nil {
+			s.serve(s.reads, next, s.sendGetFresh)
+		}
+		return e, err
+	case next == nil:
+		return s.getFresh(ctx, key, serverChecks)
+	}
+	if err := next.wait(ctx); err != nil {
+		return nil, err
+	}
+	if next.entry == nil {
+		return nil, next.err
+	}
+	// An entry of its own for each reader. They share its value's bytes
+	// and its tags, which no reader modifies.
+	e := next.entry
+	return &store.Entry{Value: e.Value, Tags: e.Tags, AsOf: e.AsOf, Expires: e.Expires, Retain: e.Retain, TagVersions: e.TagVersions}, nil
+}
+
+// sendGetFresh sends a GetFresh round trip that reads gathered for.
+func (s *Store) sendGetFresh(r *round) {
+	r.entry, r.err = s.getFresh(r.ctx, r.key, serverChecks)
 }
 
 // getFresh is GetFresh without the check of Expires; again is how many
@@ -229,40 +264,33 @@ func (s *Store) checkRead(ctx context.Context, key string, k keys, e *store.Entr
 // e's tags (one per shard they live in, usually one), in one round trip,
 // without the value (strict reads of a value kept in the cache's memory
 // tier).
+//
+// Concurrent Checks of copies of one key's entry share round trips sent
+// after they arrived (see rounds.go): each compares what was read with its
+// own copy.
 func (s *Store) Check(ctx context.Context, key string, e *store.Entry) (bool, error) {
-	return s.check(ctx, key, e, serverChecks)
-}
-
-// check is Check; again is how many more reads it may make when one went
-// over a connection to a server not checked yet.
-func (s *Store) check(ctx context.Context, key string, e *store.Entry, again int) (bool, error) {
 	k := s.currentKeys()
 	p := s.checkPlan(key, k, e.Tags)
 	var asOf string
+	var versions []*redis.SliceCmd
+	var err error
 	// Most entries read one shard: their commands fit here.
 	var cmds [2]*redis.SliceCmd
-	versions := cmds[:0]
-	err := s.do(ctx, func(ctx context.Context) error {
-		pipe := s.pipeline()
-		defer s.pipes.Put(pipe)
-		acmd := redis.NewStringCmd(ctx, p.hget...)
-		var err error
-		if versions, err = p.versionCmds(ctx, pipe, acmd, versions); err != nil {
-			return err
+	switch next, solo := s.checks.join(ctx, key, p); {
+	case solo:
+		asOf, versions, err = s.readCheck(ctx, k, p, cmds[:0])
+		if next := s.checks.leave(key); next != nil {
+			s.serve(s.checks, next, s.sendCheck)
 		}
-		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return err
+	case next == nil:
+		asOf, versions, err = s.readCheck(ctx, k, p, cmds[:0])
+	default:
+		if err := next.wait(ctx); err != nil {
+			return false, err
 		}
-		asOf = acmd.Val()
-		return nil
-	})
-	if err != nil {
-		return false, err
+		asOf, versions, err = next.asOf, next.versions, next.err
 	}
-	if ok, err := s.versionsKept(ctx, k, p, versions); !ok {
-		if err == nil && again > 0 {
-			return s.check(ctx, key, e, again-1)
-		}
+	if err != nil {
 		return false, err
 	}
 	var buf [versionLen]byte
@@ -270,6 +298,45 @@ func (s *Store) check(ctx context.Context, key string, e *store.Entry, again int
 		return false, nil
 	}
 	return fresh(asOf, versions), nil
+}
+
+// sendCheck sends a Check round trip that reads gathered for.
+func (s *Store) sendCheck(r *round) {
+	r.asOf, r.versions, r.err = s.readCheck(r.ctx, s.currentKeys(), r.plan, nil)
+}
+
+// readCheck reads what Check compares a copy with: the asOf Redis holds
+// for the entry ("" for none) and the versions p reads, appended to
+// versions. It reads again when the versions cannot be trusted
+// (versionsKept), at most serverChecks more times, then reports no asOf.
+func (s *Store) readCheck(ctx context.Context, k keys, p *plan, versions []*redis.SliceCmd) (string, []*redis.SliceCmd, error) {
+	for again := serverChecks; ; again-- {
+		var asOf string
+		err := s.do(ctx, func(ctx context.Context) error {
+			pipe := s.pipeline()
+			defer s.pipes.Put(pipe)
+			acmd := redis.NewStringCmd(ctx, p.hget...)
+			var err error
+			if versions, err = p.versionCmds(ctx, pipe, acmd, versions[:0]); err != nil {
+				return err
+			}
+			if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+				return err
+			}
+			asOf = acmd.Val()
+			return nil
+		})
+		if err != nil {
+			return "", nil, err
+		}
+		ok, err := s.versionsKept(ctx, k, p, versions)
+		switch {
+		case ok:
+			return asOf, versions, nil
+		case err != nil || again == 0:
+			return "", nil, err
+		}
+	}
 }
 
 // checkPlan returns the plan that checks a copy of key's entry whose Tags
