@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -132,6 +133,50 @@ func BenchmarkRedisHit(b *testing.B) {
 		cpu.report(b)
 		b.ReportMetric(float64(commands(b, client)-before-1)/float64(b.N), "cmds/op")
 	})
+}
+
+// BenchmarkRedisHitParallel measures strict hits of one key by 64
+// goroutines at once (with the memory tier, confirmed by Check; without it,
+// by GetFresh), on a server of its own: the commands the server ran per hit
+// (INFO commandstats) and the client's CPU time per hit (the whole
+// process's). Concurrent reads of the key share round trips.
+func BenchmarkRedisHitParallel(b *testing.B) {
+	srv := startServer(b)
+	client := redis.NewClient(&redis.Options{Addr: srv.addr()})
+	defer client.Close()
+	strict := func(b *testing.B, opts ...zoo.Option) {
+		_, m := benchCache(b, client, append([]zoo.Option{zoo.WithConsistency(zoo.Strict)}, opts...)...)
+		var loads atomic.Int64
+		get := func() {
+			var buf [64]byte
+			k := zoo.KeyInt(m.Key(buf[:0]), 3)
+			if _, err := zoo.Load(context.Background(), m, k, func(ctx context.Context) (product, error) {
+				zoo.AddDeps(ctx, zoo.Tag("org", 1, "store", 2, "product", 3))
+				loads.Add(1)
+				return sample, nil
+			}); err != nil {
+				b.Error(err)
+			}
+		}
+		get()
+		get()
+		before := commands(b, client)
+		b.ReportAllocs()
+		b.SetParallelism(32) // 64 goroutines on 2 cores
+		cpu := startCPU(b)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				get()
+			}
+		})
+		cpu.report(b)
+		b.ReportMetric(float64(commands(b, client)-before-1)/float64(b.N), "cmds/op")
+		if loads.Load() != 1 {
+			b.Fatalf("%d loads", loads.Load())
+		}
+	}
+	b.Run("strict", func(b *testing.B) { strict(b) })
+	b.Run("strict-no-tier", func(b *testing.B) { strict(b, zoo.WithLocalTier(0)) })
 }
 
 // BenchmarkRedisHitVsRaw runs BenchmarkRedisHit's variants side by side,
