@@ -28,6 +28,7 @@ type plan struct {
 	prefix string // the namespace's key prefix (keys.prefix)
 	entry  string
 	hget   []any   // HGET <entry> a: the entry's asOf
+	hgetV  []any   // HGET <entry> v: the entry
 	hmget  [][]any // HMGET <shard> h <fields...>, one per shard read
 	shards []int   // the shard each hmget reads
 }
@@ -37,6 +38,7 @@ func newPlan(key string, k keys, tags []string) *plan {
 	p := &plan{tags: tags, prefix: k.prefix, entry: k.entry(key),
 		hmget: make([][]any, len(reads)), shards: make([]int, len(reads))}
 	p.hget = []any{"hget", p.entry, "a"}
+	p.hgetV = []any{"hget", p.entry, "v"}
 	for i, r := range reads {
 		args := make([]any, 0, 2+len(r.fields))
 		args = append(args, "hmget", k.shards[r.shard])
@@ -49,12 +51,11 @@ func newPlan(key string, k keys, tags []string) *plan {
 }
 
 // versionCmds returns p's version reads, appended to cmds, and queues
-// them on pipe after first.
-func (p *plan) versionCmds(ctx context.Context, pipe redis.Pipeliner, first redis.Cmder, cmds []*redis.SliceCmd) ([]*redis.SliceCmd, error) {
-	// One BatchProcess, with the commands in an array of the stack when
-	// they fit: Process would allocate a slice per command.
-	var buf [4]redis.Cmder
-	all := buf[:0]
+// them on pipe after first, from queue (which it may use as scratch: a
+// pooledPipe's).
+func (p *plan) versionCmds(ctx context.Context, pipe redis.Pipeliner, queue []redis.Cmder, first redis.Cmder, cmds []*redis.SliceCmd) ([]*redis.SliceCmd, error) {
+	// One BatchProcess: Process would allocate a slice per command.
+	all := queue[:0]
 	if first != nil {
 		all = append(all, first)
 	}
@@ -94,8 +95,9 @@ func lostShards(p *plan, versions []*redis.SliceCmd) []int {
 func (s *Store) readVersions(ctx context.Context, p *plan) ([]*redis.SliceCmd, error) {
 	var versions []*redis.SliceCmd
 	err := s.do(ctx, func(ctx context.Context) error {
-		pipe := s.client.Pipeline()
-		cmds, err := p.versionCmds(ctx, pipe, nil, nil)
+		pipe := s.pipeline()
+		defer s.putPipeline(pipe)
+		cmds, err := p.versionCmds(ctx, pipe, pipe.queue[:], nil, nil)
 		if err != nil {
 			return err
 		}
@@ -188,18 +190,21 @@ func (s *Store) getFresh(ctx context.Context, key string, again int) (*store.Ent
 		if err != nil {
 			return nil, err
 		}
-		e, err := s.codec.Decode([]byte(frame))
+		e, err := s.codec.Decode(bytesOf(frame))
 		if err != nil {
 			return nil, err
 		}
 		return s.checkRead(ctx, key, k, e, again)
 	}
 	var frame string
-	var versions []*redis.SliceCmd
+	// Most entries read one shard: their commands fit here.
+	var cmds [2]*redis.SliceCmd
+	versions := cmds[:0]
 	err := s.do(ctx, func(ctx context.Context) error {
-		pipe := s.client.Pipeline()
-		ecmd := redis.NewStringCmd(ctx, "hget", p.entry, "v")
-		vcmds, err := p.versionCmds(ctx, pipe, ecmd, nil)
+		pipe := s.pipeline()
+		defer s.putPipeline(pipe)
+		ecmd := redis.NewStringCmd(ctx, p.hgetV...)
+		vcmds, err := p.versionCmds(ctx, pipe, pipe.queue[:], ecmd, versions[:0])
 		if err != nil {
 			return err
 		}
@@ -222,7 +227,7 @@ func (s *Store) getFresh(ctx context.Context, key string, again int) (*store.Ent
 		}
 		return nil, err
 	}
-	e, err := s.codec.Decode([]byte(frame))
+	e, err := s.codec.Decode(bytesOf(frame))
 	if err != nil {
 		return nil, err
 	}
@@ -314,10 +319,10 @@ func (s *Store) readCheck(ctx context.Context, k keys, p *plan, versions []*redi
 		var asOf string
 		err := s.do(ctx, func(ctx context.Context) error {
 			pipe := s.pipeline()
-			defer s.pipes.Put(pipe)
+			defer s.putPipeline(pipe)
 			acmd := redis.NewStringCmd(ctx, p.hget...)
 			var err error
-			if versions, err = p.versionCmds(ctx, pipe, acmd, versions[:0]); err != nil {
+			if versions, err = p.versionCmds(ctx, pipe, pipe.queue[:], acmd, versions[:0]); err != nil {
 				return err
 			}
 			if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
