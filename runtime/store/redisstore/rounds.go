@@ -23,7 +23,9 @@ import (
 // returns and serves every read that gathered before it was sent. Each read
 // gets what it would have got from a round trip of its own sent then:
 // Redis runs the next round trip's commands after every invalidation
-// acknowledged before it was sent.
+// acknowledged before it was sent. Strict mode's promise holds: a read
+// that begins after an Invalidate returned never serves what it
+// invalidated.
 //
 // A gathered round trip runs on a goroutine of the store's, under a context
 // that no reader's cancellation ends (the store's timeout bounds it): a
@@ -49,7 +51,7 @@ type roundShard struct {
 	// key is absent while it has no round trip in flight, and present with
 	// nil while one is in flight that no read waits to follow.
 	pending map[uint64]*round
-	_       [40]byte // a cache line of its own
+	_       [48]byte // a cache line of its own (with mu and pending)
 }
 
 // round is one round trip that reads of one key gathered for.
