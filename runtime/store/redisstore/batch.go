@@ -51,7 +51,7 @@ func (s *Store) GetMany(ctx context.Context, keys []string) ([]*store.Entry, err
 		if !ok {
 			continue
 		}
-		e, err := s.codec.Decode([]byte(frame))
+		e, err := s.codec.Decode(bytesOf(frame))
 		if err == nil && e.Expired(now) {
 			continue // kept past its Expires for GetStale (Entry.Retain)
 		}
@@ -102,7 +102,7 @@ func (s *Store) getFreshMany(ctx context.Context, keys []string, again int) ([]*
 			if p := plans[i]; p != nil {
 				frames[i] = redis.NewStringCmd(ctx, "hget", p.entry, "v")
 				var err error
-				if versions[i], err = p.versionCmds(ctx, pipe, frames[i], nil); err != nil {
+				if versions[i], err = p.versionCmds(ctx, pipe, nil, frames[i], nil); err != nil {
 					return err
 				}
 				continue
@@ -131,7 +131,7 @@ func (s *Store) getFreshMany(ctx context.Context, keys []string, again int) ([]*
 			}
 			continue
 		}
-		e, err := s.codec.Decode([]byte(frame))
+		e, err := s.codec.Decode(bytesOf(frame))
 		if err != nil {
 			corrupt = errors.Join(corrupt, err)
 			continue
@@ -150,7 +150,7 @@ func (s *Store) getFreshMany(ctx context.Context, keys []string, again int) ([]*
 			pipe := s.client.Pipeline()
 			for _, i := range later {
 				var err error
-				if versions[i], err = plans[i].versionCmds(ctx, pipe, nil, nil); err != nil {
+				if versions[i], err = plans[i].versionCmds(ctx, pipe, nil, nil, nil); err != nil {
 					return err
 				}
 			}
@@ -251,7 +251,7 @@ func (s *Store) SetMany(ctx context.Context, keys []string, entries []*store.Ent
 				continue
 			}
 			var err error
-			if versions[i], err = w.plan.versionCmds(ctx, pipe, nil, nil); err != nil {
+			if versions[i], err = w.plan.versionCmds(ctx, pipe, nil, nil, nil); err != nil {
 				return err
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -132,6 +133,134 @@ func BenchmarkRedisHit(b *testing.B) {
 		cpu.report(b)
 		b.ReportMetric(float64(commands(b, client)-before-1)/float64(b.N), "cmds/op")
 	})
+}
+
+// BenchmarkRedisHitParallel measures strict hits of one key by 64
+// goroutines at once (with the memory tier, confirmed by Check; without it,
+// by GetFresh), on a server of its own: the commands the server ran per hit
+// (INFO commandstats) and the client's CPU time per hit (the whole
+// process's). Concurrent reads of the key share round trips.
+func BenchmarkRedisHitParallel(b *testing.B) {
+	srv := startServer(b)
+	client := redis.NewClient(&redis.Options{Addr: srv.addr()})
+	defer client.Close()
+	strict := func(b *testing.B, opts ...zoo.Option) {
+		_, m := benchCache(b, client, append([]zoo.Option{zoo.WithConsistency(zoo.Strict)}, opts...)...)
+		var loads atomic.Int64
+		get := func() {
+			var buf [64]byte
+			k := zoo.KeyInt(m.Key(buf[:0]), 3)
+			if _, err := zoo.Load(context.Background(), m, k, func(ctx context.Context) (product, error) {
+				zoo.AddDeps(ctx, zoo.Tag("org", 1, "store", 2, "product", 3))
+				loads.Add(1)
+				return sample, nil
+			}); err != nil {
+				b.Error(err)
+			}
+		}
+		get()
+		get()
+		before := commands(b, client)
+		b.ReportAllocs()
+		b.SetParallelism(32) // 64 goroutines on 2 cores
+		cpu := startCPU(b)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				get()
+			}
+		})
+		cpu.report(b)
+		b.ReportMetric(float64(commands(b, client)-before-1)/float64(b.N), "cmds/op")
+		if loads.Load() != 1 {
+			b.Fatalf("%d loads", loads.Load())
+		}
+	}
+	b.Run("strict", func(b *testing.B) { strict(b) })
+	b.Run("strict-no-tier", func(b *testing.B) { strict(b, zoo.WithLocalTier(0)) })
+}
+
+// BenchmarkRedisHitVsRaw runs BenchmarkRedisHit's variants side by side,
+// on a server of its own: rounds of hits of each variant in turn, each
+// round timed by the CPU time the process used during it (the client's:
+// the server is a process of its own, and time the machine gives to other
+// processes counts for no variant). It reports each variant's CPU time per
+// hit ("<variant>-cpu-µs/hit") and its ratio to the raw GET and decode
+// ("<variant>/raw").
+func BenchmarkRedisHitVsRaw(b *testing.B) {
+	srv := startServer(b)
+	client := redis.NewClient(&redis.Options{Addr: srv.addr()})
+	defer client.Close()
+	variants := []struct {
+		name string
+		hit  func()
+	}{
+		{"strict", strictHits(b, client)},
+		{"strict-no-tier", strictHits(b, client, zoo.WithLocalTier(0))},
+		{"raw", rawHits(b, client)},
+	}
+	const round = 256 // hits of one variant in a row
+	spent := make([]time.Duration, len(variants))
+	rounds := 0
+	for b.Loop() {
+		for i, v := range variants {
+			start := processCPU(b)
+			for range round {
+				v.hit()
+			}
+			spent[i] += processCPU(b) - start
+		}
+		rounds++
+	}
+	hits := float64(rounds * round)
+	raw := spent[len(spent)-1]
+	for i, v := range variants {
+		b.ReportMetric(float64(spent[i].Nanoseconds())/1e3/hits, v.name+"-cpu-µs/hit")
+		if i < len(variants)-1 {
+			b.ReportMetric(float64(spent[i])/float64(raw), v.name+"/raw")
+		}
+	}
+	b.ReportMetric(0, "ns/op") // a round of every variant: meaningless
+}
+
+// strictHits returns a strict hit of one product, loaded once, on a cache
+// of its own on client.
+func strictHits(b *testing.B, client redis.UniversalClient, opts ...zoo.Option) func() {
+	_, m := benchCache(b, client, append([]zoo.Option{zoo.WithConsistency(zoo.Strict)}, opts...)...)
+	loads := 0
+	getProduct(b, m, &loads)
+	b.Cleanup(func() {
+		if loads != 1 {
+			b.Errorf("%d loads", loads)
+		}
+	})
+	return func() { getProduct(b, m, &loads) }
+}
+
+// rawHits returns the floor of a hit: a GET of a product's frame, stored
+// once, and its decoding.
+func rawHits(b *testing.B, client redis.UniversalClient) func() {
+	ctx := context.Background()
+	frame, err := codec.Codec{}.Encode(&store.Entry{Value: sample, AsOf: hlc.New(time.Now().UnixMilli(), 0),
+		Expires: time.Now().Add(time.Hour), Tags: []string{"org:1:store:2:product:3"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := "{zoo:raw}:e:" + namespace(b, client)
+	client.Set(ctx, key, frame, time.Hour)
+	return func() {
+		raw, err := client.Get(ctx, key).Bytes()
+		if err != nil {
+			b.Fatal(err)
+		}
+		e, err := codec.Codec{}.Decode(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var p product
+		if err := e.Value.(codec.Raw).Decode(&p); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // cpuClock is the CPU time the process had used when a measurement began.

@@ -86,7 +86,12 @@
 // lives on, and the version is newer than the asOf of any load that could
 // have read the old value. The first strict read of a key reads the entry
 // first and its versions next (it needs the entry's tags to know which
-// shards to read); later reads remember them. The cluster client follows
+// shards to read); later reads remember them. Concurrent strict reads of
+// one key share round trips, but only one sent after they began: a key has
+// at most one strict read in flight, and the reads that start meanwhile
+// share the next, sent once it returns (so 64 goroutines reading one hot
+// key cost a round trip per wave, not one each, and each still sees every
+// invalidation that returned before it started). The cluster client follows
 // MOVED and ASK redirects for every command of the pipeline; a command
 // redirected is retried on its new node before the pipeline returns, so a
 // resharding costs a round trip, never a version read from a node that no

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/maypok86/otter/v2"
 	"github.com/redis/go-redis/v9"
@@ -63,8 +64,13 @@ type Store struct {
 	// checked remembers, by key, the reads that check the copy Check last
 	// checked.
 	checked *otter.Cache[string, *plan]
-	// pipes are pipelines for Check to reuse (redis.Pipeliner).
+	// pipes are pipelines for strict reads to reuse (*pooledPipe).
 	pipes sync.Pool
+	// checks and reads are the round trips that concurrent Checks and
+	// GetFreshes of one key share (rounds.go); serving counts the
+	// goroutines that send them, which Close waits for.
+	checks, reads *rounds
+	serving       sync.WaitGroup
 
 	// dials counts the client's connections; checkedDials is the count
 	// when the server was last checked (serverChecked).
@@ -167,6 +173,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		cc.OnNewNode(s.hookNode)
 	}
 	s.keys = newKeys("")
+	s.checks, s.reads = newRounds(), newRounds()
 	s.fields = otter.Must(&otter.Options[string, *plan]{MaximumSize: fieldsCacheSize})
 	s.checked = otter.Must(&otter.Options[string, *plan]{MaximumSize: fieldsCacheSize})
 	return s
@@ -254,7 +261,7 @@ func (s *Store) Get(ctx context.Context, key string) (*store.Entry, error) {
 	if !ok {
 		return nil, nil
 	}
-	e, err := s.codec.Decode([]byte(frame))
+	e, err := s.codec.Decode(bytesOf(frame))
 	if err != nil {
 		return nil, err
 	}
@@ -270,15 +277,34 @@ func (s *Store) Get(ctx context.Context, key string) (*store.Entry, error) {
 	return e, nil
 }
 
+// pooledPipe is a pipeline of the store's pool, with room for the
+// commands of a strict read of one key (a read of the entry and of its
+// versions, in one BatchProcess).
+type pooledPipe struct {
+	redis.Pipeliner
+	queue [4]redis.Cmder
+}
+
 // pipeline returns a pipeline of the pool, empty; callers put it back
-// after its Exec. Reusing pipelines saves a strict hit the allocation of
-// one and of its method values.
-func (s *Store) pipeline() redis.Pipeliner {
-	if p, ok := s.pipes.Get().(redis.Pipeliner); ok {
+// (putPipeline) after its Exec. Reusing pipelines saves a strict hit the
+// allocation of one, of its method values and of the slice its commands
+// are queued from.
+func (s *Store) pipeline() *pooledPipe {
+	if p, ok := s.pipes.Get().(*pooledPipe); ok {
 		return p
 	}
-	return s.client.Pipeline()
+	return &pooledPipe{Pipeliner: s.client.Pipeline()}
 }
+
+// putPipeline returns p to the pool, holding no command.
+func (s *Store) putPipeline(p *pooledPipe) {
+	clear(p.queue[:])
+	s.pipes.Put(p)
+}
+
+// bytesOf returns the bytes of str without copying them, for a reader
+// that neither modifies them nor keeps them past the call (codec.Decode).
+func bytesOf(str string) []byte { return unsafe.Slice(unsafe.StringData(str), len(str)) }
 
 // Delete removes the entry under key.
 func (s *Store) Delete(ctx context.Context, key string) error {
@@ -363,6 +389,7 @@ func (s *Store) Close() error {
 		stop()
 	}
 	s.watcher.Wait()
+	s.serving.Wait()
 	s.fields.StopAllGoroutines()
 	s.checked.StopAllGoroutines()
 	if s.owned {

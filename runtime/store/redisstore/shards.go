@@ -28,6 +28,7 @@ type plan struct {
 	prefix string // the namespace's key prefix (keys.prefix)
 	entry  string
 	hget   []any   // HGET <entry> a: the entry's asOf
+	hgetV  []any   // HGET <entry> v: the entry
 	hmget  [][]any // HMGET <shard> h <fields...>, one per shard read
 	shards []int   // the shard each hmget reads
 }
@@ -37,6 +38,7 @@ func newPlan(key string, k keys, tags []string) *plan {
 	p := &plan{tags: tags, prefix: k.prefix, entry: k.entry(key),
 		hmget: make([][]any, len(reads)), shards: make([]int, len(reads))}
 	p.hget = []any{"hget", p.entry, "a"}
+	p.hgetV = []any{"hget", p.entry, "v"}
 	for i, r := range reads {
 		args := make([]any, 0, 2+len(r.fields))
 		args = append(args, "hmget", k.shards[r.shard])
@@ -49,12 +51,11 @@ func newPlan(key string, k keys, tags []string) *plan {
 }
 
 // versionCmds returns p's version reads, appended to cmds, and queues
-// them on pipe after first.
-func (p *plan) versionCmds(ctx context.Context, pipe redis.Pipeliner, first redis.Cmder, cmds []*redis.SliceCmd) ([]*redis.SliceCmd, error) {
-	// One BatchProcess, with the commands in an array of the stack when
-	// they fit: Process would allocate a slice per command.
-	var buf [4]redis.Cmder
-	all := buf[:0]
+// them on pipe after first, from queue (which it may use as scratch: a
+// pooledPipe's).
+func (p *plan) versionCmds(ctx context.Context, pipe redis.Pipeliner, queue []redis.Cmder, first redis.Cmder, cmds []*redis.SliceCmd) ([]*redis.SliceCmd, error) {
+	// One BatchProcess: Process would allocate a slice per command.
+	all := queue[:0]
 	if first != nil {
 		all = append(all, first)
 	}
@@ -94,8 +95,9 @@ func lostShards(p *plan, versions []*redis.SliceCmd) []int {
 func (s *Store) readVersions(ctx context.Context, p *plan) ([]*redis.SliceCmd, error) {
 	var versions []*redis.SliceCmd
 	err := s.do(ctx, func(ctx context.Context) error {
-		pipe := s.client.Pipeline()
-		cmds, err := p.versionCmds(ctx, pipe, nil, nil)
+		pipe := s.pipeline()
+		defer s.putPipeline(pipe)
+		cmds, err := p.versionCmds(ctx, pipe, pipe.queue[:], nil, nil)
 		if err != nil {
 			return err
 		}
@@ -117,8 +119,11 @@ func (s *Store) readVersions(ctx context.Context, p *plan) ([]*redis.SliceCmd, e
 // remembers its reads and pipelines the entry's and its versions' in one
 // round trip; the first time, or when the entry's tags have changed, the
 // versions are read after the entry.
+//
+// Concurrent reads of one key share round trips sent after they arrived
+// (see rounds.go).
 func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) {
-	e, err := s.getFresh(ctx, key, serverChecks)
+	e, err := s.sharedGetFresh(ctx, key)
 	if e != nil && e.Expired(time.Now()) {
 		// Kept past its Expires for GetStale (Entry.Retain).
 		return nil, nil
@@ -131,7 +136,39 @@ func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) 
 // returns it until then if no invalidation recorded in Redis makes it
 // stale (stale-if-error).
 func (s *Store) GetStale(ctx context.Context, key string) (*store.Entry, error) {
-	return s.getFresh(ctx, key, serverChecks)
+	return s.sharedGetFresh(ctx, key)
+}
+
+// sharedGetFresh is getFresh in a round trip of its own when no other read
+// of key is in flight, else in the next one, which the reads that arrive
+// meanwhile share.
+func (s *Store) sharedGetFresh(ctx context.Context, key string) (*store.Entry, error) {
+	next, solo := s.reads.join(ctx, key, nil)
+	switch {
+	case solo:
+		e, err := s.getFresh(ctx, key, serverChecks)
+		if next := s.reads.leave(key); next != nil {
+			s.serve(s.reads, next, s.sendGetFresh)
+		}
+		return e, err
+	case next == nil:
+		return s.getFresh(ctx, key, serverChecks)
+	}
+	if err := next.wait(ctx); err != nil {
+		return nil, err
+	}
+	if next.entry == nil {
+		return nil, next.err
+	}
+	// An entry of its own for each reader. They share its value's bytes
+	// and its tags, which no reader modifies.
+	e := next.entry
+	return &store.Entry{Value: e.Value, Tags: e.Tags, AsOf: e.AsOf, Expires: e.Expires, Retain: e.Retain, TagVersions: e.TagVersions}, nil
+}
+
+// sendGetFresh sends a GetFresh round trip that reads gathered for.
+func (s *Store) sendGetFresh(r *round) {
+	r.entry, r.err = s.getFresh(r.ctx, r.key, serverChecks)
 }
 
 // getFresh is GetFresh without the check of Expires; again is how many
@@ -153,18 +190,21 @@ func (s *Store) getFresh(ctx context.Context, key string, again int) (*store.Ent
 		if err != nil {
 			return nil, err
 		}
-		e, err := s.codec.Decode([]byte(frame))
+		e, err := s.codec.Decode(bytesOf(frame))
 		if err != nil {
 			return nil, err
 		}
 		return s.checkRead(ctx, key, k, e, again)
 	}
 	var frame string
-	var versions []*redis.SliceCmd
+	// Most entries read one shard: their commands fit here.
+	var cmds [2]*redis.SliceCmd
+	versions := cmds[:0]
 	err := s.do(ctx, func(ctx context.Context) error {
-		pipe := s.client.Pipeline()
-		ecmd := redis.NewStringCmd(ctx, "hget", p.entry, "v")
-		vcmds, err := p.versionCmds(ctx, pipe, ecmd, nil)
+		pipe := s.pipeline()
+		defer s.putPipeline(pipe)
+		ecmd := redis.NewStringCmd(ctx, p.hgetV...)
+		vcmds, err := p.versionCmds(ctx, pipe, pipe.queue[:], ecmd, versions[:0])
 		if err != nil {
 			return err
 		}
@@ -187,7 +227,7 @@ func (s *Store) getFresh(ctx context.Context, key string, again int) (*store.Ent
 		}
 		return nil, err
 	}
-	e, err := s.codec.Decode([]byte(frame))
+	e, err := s.codec.Decode(bytesOf(frame))
 	if err != nil {
 		return nil, err
 	}
@@ -229,40 +269,33 @@ func (s *Store) checkRead(ctx context.Context, key string, k keys, e *store.Entr
 // e's tags (one per shard they live in, usually one), in one round trip,
 // without the value (strict reads of a value kept in the cache's memory
 // tier).
+//
+// Concurrent Checks of copies of one key's entry share round trips sent
+// after they arrived (see rounds.go): each compares what was read with its
+// own copy.
 func (s *Store) Check(ctx context.Context, key string, e *store.Entry) (bool, error) {
-	return s.check(ctx, key, e, serverChecks)
-}
-
-// check is Check; again is how many more reads it may make when one went
-// over a connection to a server not checked yet.
-func (s *Store) check(ctx context.Context, key string, e *store.Entry, again int) (bool, error) {
 	k := s.currentKeys()
 	p := s.checkPlan(key, k, e.Tags)
 	var asOf string
+	var versions []*redis.SliceCmd
+	var err error
 	// Most entries read one shard: their commands fit here.
 	var cmds [2]*redis.SliceCmd
-	versions := cmds[:0]
-	err := s.do(ctx, func(ctx context.Context) error {
-		pipe := s.pipeline()
-		defer s.pipes.Put(pipe)
-		acmd := redis.NewStringCmd(ctx, p.hget...)
-		var err error
-		if versions, err = p.versionCmds(ctx, pipe, acmd, versions); err != nil {
-			return err
+	switch next, solo := s.checks.join(ctx, key, p); {
+	case solo:
+		asOf, versions, err = s.readCheck(ctx, k, p, cmds[:0])
+		if next := s.checks.leave(key); next != nil {
+			s.serve(s.checks, next, s.sendCheck)
 		}
-		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return err
+	case next == nil:
+		asOf, versions, err = s.readCheck(ctx, k, p, cmds[:0])
+	default:
+		if err := next.wait(ctx); err != nil {
+			return false, err
 		}
-		asOf = acmd.Val()
-		return nil
-	})
-	if err != nil {
-		return false, err
+		asOf, versions, err = next.asOf, next.versions, next.err
 	}
-	if ok, err := s.versionsKept(ctx, k, p, versions); !ok {
-		if err == nil && again > 0 {
-			return s.check(ctx, key, e, again-1)
-		}
+	if err != nil {
 		return false, err
 	}
 	var buf [versionLen]byte
@@ -270,6 +303,45 @@ func (s *Store) check(ctx context.Context, key string, e *store.Entry, again int
 		return false, nil
 	}
 	return fresh(asOf, versions), nil
+}
+
+// sendCheck sends a Check round trip that reads gathered for.
+func (s *Store) sendCheck(r *round) {
+	r.asOf, r.versions, r.err = s.readCheck(r.ctx, s.currentKeys(), r.plan, nil)
+}
+
+// readCheck reads what Check compares a copy with: the asOf Redis holds
+// for the entry ("" for none) and the versions p reads, appended to
+// versions. It reads again when the versions cannot be trusted
+// (versionsKept), at most serverChecks more times, then reports no asOf.
+func (s *Store) readCheck(ctx context.Context, k keys, p *plan, versions []*redis.SliceCmd) (string, []*redis.SliceCmd, error) {
+	for again := serverChecks; ; again-- {
+		var asOf string
+		err := s.do(ctx, func(ctx context.Context) error {
+			pipe := s.pipeline()
+			defer s.putPipeline(pipe)
+			acmd := redis.NewStringCmd(ctx, p.hget...)
+			var err error
+			if versions, err = p.versionCmds(ctx, pipe, pipe.queue[:], acmd, versions[:0]); err != nil {
+				return err
+			}
+			if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+				return err
+			}
+			asOf = acmd.Val()
+			return nil
+		})
+		if err != nil {
+			return "", nil, err
+		}
+		ok, err := s.versionsKept(ctx, k, p, versions)
+		switch {
+		case ok:
+			return asOf, versions, nil
+		case err != nil || again == 0:
+			return "", nil, err
+		}
+	}
 }
 
 // checkPlan returns the plan that checks a copy of key's entry whose Tags
