@@ -3,13 +3,17 @@ package redisstore_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	zoo "github.com/zoogen/zoogen/runtime"
+	"github.com/zoogen/zoogen/runtime/store"
 	"github.com/zoogen/zoogen/runtime/store/redisstore"
 )
 
@@ -116,4 +120,53 @@ func parseClock(t *testing.T, v string) time.Time {
 	_, err := fmt.Sscanf(v[:13], "%d", &ms)
 	require.NoError(t, err)
 	return time.UnixMilli(ms)
+}
+
+// TestNowWhileTheClockStarts: callers of Now on a clock that starts (a new
+// namespace, or a server that lost state) while others do too, as an
+// instance's subscription does at Attach while its first loads begin, get
+// versions no earlier than any shard's new horizon: an entry stamped with
+// one is stored and read back, never dropped as stale. Before, the first
+// caller wrote the clock and then raised the shards' horizons past it,
+// and a caller in between got a version behind those horizons.
+func TestNowWhileTheClockStarts(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		client redis.UniversalClient
+	}{{"server", sharedClient(t)}, {"cluster", startCluster(t, 3)}} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			const rounds, callers = 20, 16
+			dropped := 0
+			for round := range rounds {
+				s := redisstore.New(c.client)
+				require.NoError(t, s.Attach(namespace(t, c.client), func(store.Event) {}))
+				var wg sync.WaitGroup
+				var mu sync.Mutex
+				for i := range callers {
+					wg.Go(func() {
+						key, tag := fmt.Sprintf("k%d", i), fmt.Sprintf("tag:%d:%d", round, i)
+						asOf, err := s.Now(ctx)
+						if !assert.NoError(t, err) {
+							return
+						}
+						e := &store.Entry{Value: i, AsOf: asOf, Expires: time.Now().Add(time.Hour), Tags: []string{tag}}
+						if !assert.NoError(t, s.Set(ctx, key, e)) {
+							return
+						}
+						got, err := s.Get(ctx, key)
+						assert.NoError(t, err)
+						if got == nil {
+							mu.Lock()
+							dropped++
+							mu.Unlock()
+						}
+					})
+				}
+				wg.Wait()
+				require.NoError(t, s.Close())
+			}
+			assert.Zero(t, dropped, "entries stamped by Now and dropped as stale, of %d", rounds*callers)
+		})
+	}
 }

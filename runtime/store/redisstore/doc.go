@@ -126,7 +126,10 @@
 // starts from its server's time, which a restart or a failover (longer
 // than the cluster's node timeout) has carried past every version the lost
 // clock issued, as long as the servers' clocks agree within that; and the
-// store checks every shard before it issues anything.
+// store checks every shard before it issues anything. The clock is written
+// only once those shards have their new horizons, from no earlier than the
+// latest of them, so that instances starting at once (each checks the
+// shards) never stamp a load with a version behind a horizon.
 //
 // Strict reads run no script: a client reaches a new server only over
 // connections it dialed since, so a strict read that follows a new dial is

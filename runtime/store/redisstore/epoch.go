@@ -117,7 +117,11 @@ func (s *Store) serverChecked(ctx context.Context) (bool, error) {
 	}
 	n = s.dials.n.Load()
 	k := s.currentKeys()
-	if err := s.do(ctx, func(ctx context.Context) error { return s.reviveSome(ctx, k, allShards, true) }); err != nil {
+	err := s.do(ctx, func(ctx context.Context) error {
+		_, err := s.reviveSome(ctx, k, allShards, true)
+		return err
+	})
+	if err != nil {
 		return false, err
 	}
 	s.checkedDials.Store(n)

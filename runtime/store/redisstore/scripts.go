@@ -27,14 +27,18 @@ local function runid() return string.match(redis.call('INFO', 'server'), 'run_id
 -- failover has carried past every version the lost clock issued, and from
 -- what it still holds.
 -- The second result is 1 when the clock starts again: the caller then
--- checks every shard.
-local function clock(key)
+-- checks every shard, raising the horizons of those that need a new epoch
+-- to the first result, and only then starts the clock (create true), no
+-- earlier than min (the latest horizon, or nil), so that no version read
+-- from it precedes a horizon.
+local function clock(key, create, min)
   local id = runid()
   local cs = redis.call('HMGET', key, 'c', 's')
   if cs[1] and cs[2] == id then return cs[1], 0 end
   local now = fmt(servertime(), 0)
   if cs[1] and cs[1] >= now then now = succ(cs[1]) end
-  redis.call('HSET', key, 'c', now, 's', id)
+  if min and min > now then now = min end
+  if create then redis.call('HSET', key, 'c', now, 's', id) end
   return now, 1
 end
 -- shardepoch checks a shard of the tag versions. The shard records, in
@@ -60,11 +64,16 @@ end
 // load, and 1 when the clock started again (0 otherwise). It records the
 // server time as the last version when that is later, so that a version
 // issued afterwards is later still even if the server clock steps back.
+// A clock that starts again is written only with ARGV[1] '1', once the
+// caller has checked the shards, from no earlier than ARGV[2] (their
+// latest horizon); without, the result is {version, 1}, where the version
+// is the one the clock would start from, and nothing is written.
 //
-// KEYS: clock.
+// KEYS: clock. ARGV: create, min version.
 var nowScript = redis.NewScript(luaHelpers + `
 local now = fmt(servertime(), 0)
-local last, new = clock(KEYS[1])
+local last, new = clock(KEYS[1], ARGV[1] == '1', ARGV[2])
+if new == 1 and ARGV[1] ~= '1' then return {last, 1} end
 if last >= now then return {last, new} end
 redis.call('HSET', KEYS[1], 'c', now)
 return {now, new}
@@ -74,10 +83,15 @@ return {now, new}
 // ARGV[1]: the version of an invalidation, or of a new shard epoch; and 1
 // when the clock started again.
 //
-// KEYS: clock. ARGV: min version.
+// A clock that starts again is written, and the version issued, only
+// with ARGV[2] '1', as in nowScript; without, the result is {version, 1},
+// where the version is the one the clock would start from.
+//
+// KEYS: clock. ARGV: min version, create.
 var issueScript = redis.NewScript(luaHelpers + `
 local v = fmt(servertime(), 0)
-local last, new = clock(KEYS[1])
+local last, new = clock(KEYS[1], ARGV[2] == '1', nil)
+if new == 1 and ARGV[2] ~= '1' then return {last, 1} end
 if last >= v then v = succ(last) end
 if ARGV[1] >= v then v = succ(ARGV[1]) end
 redis.call('HSET', KEYS[1], 'c', v)

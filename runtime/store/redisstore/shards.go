@@ -470,8 +470,12 @@ func (s *Store) Now(ctx context.Context) (hlc.Timestamp, error) {
 	k := s.currentKeys()
 	var v string
 	err := s.do(ctx, func(ctx context.Context) error {
-		for range 2 {
-			res, err := nowScript.Run(ctx, s.client, []string{k.clock}).Slice()
+		// A clock that starts again is written only once the shards are
+		// checked: a caller that read it first would get a version
+		// behind the horizons their check raises.
+		var latest string
+		for _, create := range []string{"0", "1"} {
+			res, err := nowScript.Run(ctx, s.client, []string{k.clock}, create, latest).Slice()
 			if err != nil {
 				return err
 			}
@@ -479,10 +483,10 @@ func (s *Store) Now(ctx context.Context) (hlc.Timestamp, error) {
 				return fmt.Errorf("zoo: redisstore: now: %d results", len(res))
 			}
 			v, _ = res[0].(string)
-			if n, _ := res[1].(int64); n == 0 {
+			if n, _ := res[1].(int64); n == 0 || create == "1" {
 				return nil
 			}
-			if err := s.revive(ctx, k, allShards); err != nil {
+			if latest, err = s.reviveSome(ctx, k, allShards, false); err != nil {
 				return err
 			}
 		}
@@ -503,7 +507,7 @@ func (s *Store) invalidateChunk(ctx context.Context, tags []string, min hlc.Time
 	err := s.attempt(ctx, func(ctx context.Context) error {
 		var err error
 		var restarted bool
-		if v, restarted, err = s.issue(ctx, k, formatVersion(min), true); err != nil {
+		if v, restarted, err = s.issue(ctx, k, formatVersion(min), true, false); err != nil {
 			if isServerError(err) || ctx.Err() != nil {
 				return err
 			}
@@ -516,8 +520,14 @@ func (s *Store) invalidateChunk(ctx context.Context, tags []string, min hlc.Time
 			}
 		}
 		if restarted {
-			// The clock's server lost state: check every shard.
-			if err := s.revive(ctx, k, allShards); err != nil {
+			// The clock's server lost state: check every shard, then
+			// start the clock again past their horizons and issue the
+			// version from it.
+			latest, err := s.reviveSome(ctx, k, allShards, false)
+			if err != nil {
+				return err
+			}
+			if v, _, err = s.issue(ctx, k, max(latest, formatVersion(min)), true, true); err != nil {
 				return err
 			}
 		}
@@ -539,10 +549,16 @@ func (s *Store) invalidateChunk(ctx context.Context, tags []string, min hlc.Time
 }
 
 // issue runs issueScript: a version later than every one issued and than
-// min, and whether the clock started again. With wait, and WithReplicas,
-// it returns once the replicas have the clock.
-func (s *Store) issue(ctx context.Context, k keys, min string, wait bool) (v string, restarted bool, err error) {
-	c := &call{script: issueScript, keys: []string{k.clock}, args: []any{min}}
+// min, and whether the clock started again. A clock that starts again
+// issues nothing (v is not a version to use) unless create: the caller
+// checks every shard first. With wait, and WithReplicas, it returns once
+// the replicas have the clock.
+func (s *Store) issue(ctx context.Context, k keys, min string, wait, create bool) (v string, restarted bool, err error) {
+	flag := "0"
+	if create {
+		flag = "1"
+	}
+	c := &call{script: issueScript, keys: []string{k.clock}, args: []any{min, flag}}
 	if err := s.evalAll(ctx, []*call{c}, wait); err != nil {
 		return "", false, err
 	}
@@ -637,15 +653,22 @@ func (s *Store) announce(ctx context.Context, k keys, calls []*call) error {
 // revive checks shards (shardepoch in scripts.go), starting a new epoch in
 // those that lost their versions, at a version issued now.
 func (s *Store) revive(ctx context.Context, k keys, shards []int) error {
-	return s.reviveSome(ctx, k, shards, false)
+	_, err := s.reviveSome(ctx, k, shards, false)
+	return err
 }
 
-// reviveSome is revive. It looks at the shards first, and issues a version
-// only for those that need a new epoch: checking shards needs no clock.
-// With reachable, shards whose node fails are left out (when some are
-// checked): their reads fail until the node is back, over connections
-// dialed since, which serverChecked checks again.
-func (s *Store) reviveSome(ctx context.Context, k keys, shards []int, reachable bool) error {
+// reviveSome is revive, and returns the latest horizon of the shards it
+// checked. It looks at the shards first, and issues a version only for
+// those that need a new epoch: checking shards needs no clock. With
+// reachable, shards whose node fails are left out (when some are checked):
+// their reads fail until the node is back, over connections dialed since,
+// which serverChecked checks again.
+//
+// A clock that starts again is written only after the shards have their
+// new horizons, from no earlier than the latest of them: a caller that
+// read it before they had them, while another reviver raised them past
+// what it read, would stamp loads that every shard then judges stale.
+func (s *Store) reviveSome(ctx context.Context, k keys, shards []int, reachable bool) (string, error) {
 	run := func(v string, shards []int) ([]*call, error) {
 		calls := make([]*call, len(shards))
 		for i, shard := range shards {
@@ -661,9 +684,19 @@ func (s *Store) reviveSome(ctx context.Context, k keys, shards []int, reachable 
 		}
 		return ok, nil
 	}
+	latest := func(h string, calls []*call) string {
+		for _, c := range calls {
+			if res, err := c.cmd.Slice(); err == nil && len(res) == 2 {
+				if v, ok := res[0].(string); ok && v > h {
+					h = v
+				}
+			}
+		}
+		return h
+	}
 	looked, err := run("", shards)
 	if err != nil {
-		return err
+		return "", err
 	}
 	var lost []int
 	for _, c := range looked {
@@ -671,18 +704,27 @@ func (s *Store) reviveSome(ctx context.Context, k keys, shards []int, reachable 
 			lost = append(lost, slices.Index(k.shards[:], c.keys[0]))
 		}
 	}
+	h := latest("", looked)
 	if len(lost) == 0 {
-		return nil
+		return h, nil
 	}
-	v, _, err := s.issue(ctx, k, formatVersion(0), false)
+	// A version later than every one issued; if the clock starts again,
+	// the one it would start from, which it records below.
+	v, restarted, err := s.issue(ctx, k, formatVersion(0), false, false)
 	if err != nil {
-		return err
+		return "", err
 	}
 	revived, err := run(v, lost)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return s.announce(ctx, k, revived)
+	h = latest(h, revived)
+	if restarted {
+		if _, _, err := s.issue(ctx, k, h, false, true); err != nil {
+			return "", err
+		}
+	}
+	return h, s.announce(ctx, k, revived)
 }
 
 // allShards lists every shard.

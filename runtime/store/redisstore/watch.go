@@ -152,7 +152,11 @@ func (s *Store) receive(ctx context.Context, sub *redis.PubSub, k keys, fn func(
 			// whose server lost state (a restart from an old snapshot, a
 			// promoted replica), which the versions read next include.
 			s.hookNodes(ctx)
-			if err := s.do(ctx, func(ctx context.Context) error { return s.reviveSome(ctx, k, allShards, true) }); err != nil {
+			err := s.do(ctx, func(ctx context.Context) error {
+				_, err := s.reviveSome(ctx, k, allShards, true)
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			now, err := s.Now(ctx)
