@@ -105,30 +105,12 @@ func BenchmarkRedisHit(b *testing.B) {
 	b.Run("strict", func(b *testing.B) { strict(b) })
 	b.Run("strict-no-tier", func(b *testing.B) { strict(b, zoo.WithLocalTier(0)) })
 	b.Run("raw-get-decode", func(b *testing.B) {
-		ctx := context.Background()
-		frame, err := codec.Codec{}.Encode(&store.Entry{Value: sample, AsOf: hlc.New(time.Now().UnixMilli(), 0),
-			Expires: time.Now().Add(time.Hour), Tags: []string{"org:1:store:2:product:3"}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		const key = "{zoo:raw}:e:plain"
-		client.Set(ctx, key, frame, time.Hour)
+		hit := rawHits(b, client)
 		before := commands(b, client)
 		b.ReportAllocs()
 		cpu := startCPU(b)
 		for b.Loop() {
-			raw, err := client.Get(ctx, key).Bytes()
-			if err != nil {
-				b.Fatal(err)
-			}
-			e, err := codec.Codec{}.Decode(raw)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var p product
-			if err := e.Value.(codec.Raw).Decode(&p); err != nil {
-				b.Fatal(err)
-			}
+			hit()
 		}
 		cpu.report(b)
 		b.ReportMetric(float64(commands(b, client)-before-1)/float64(b.N), "cmds/op")

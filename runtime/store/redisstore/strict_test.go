@@ -207,24 +207,34 @@ func TestGetFreshAllocations(t *testing.T) {
 	assert.Nil(t, e, "the reused commands read the versions as they are now")
 }
 
+// strictReadModes are the two ways a strict read reaches Redis: through
+// the memory tier (a Check) and without it (a GetFresh).
+var strictReadModes = []struct {
+	name string
+	opts []zoo.Option
+}{
+	{"check", nil},
+	{"get-fresh", []zoo.Option{zoo.WithLocalTier(0)}},
+}
+
+// hookedClient returns a client of the shared server, with hook.
+func hookedClient(t *testing.T, hook redis.Hook) *redis.Client {
+	client := redis.NewClient(&redis.Options{Addr: redistest.Addr(), ContextTimeoutEnabled: true})
+	t.Cleanup(func() { client.Close() })
+	client.AddHook(hook)
+	return client
+}
+
 // TestConcurrentStrictReadsShareRoundTrips: many goroutines reading one key
 // strictly at once, with the memory tier (each read a Check) and without
 // it (each a GetFresh), cost far fewer round trips than reads: the reads
 // that arrive while one of the key's round trips is in flight share the
 // next.
 func TestConcurrentStrictReadsShareRoundTrips(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		opts []zoo.Option
-	}{
-		{"check", nil},
-		{"get-fresh", []zoo.Option{zoo.WithLocalTier(0)}},
-	} {
+	for _, tc := range strictReadModes {
 		t.Run(tc.name, func(t *testing.T) {
-			client := redis.NewClient(&redis.Options{Addr: redistest.Addr(), ContextTimeoutEnabled: true})
-			t.Cleanup(func() { client.Close() })
 			rt := &roundTrips{}
-			client.AddHook(rt)
+			client := hookedClient(t, rt)
 			d := newDB()
 			d.write(1)
 			in := newInstance(t, client, namespace(t, client), d, append([]zoo.Option{zoo.WithConsistency(zoo.Strict)}, tc.opts...)...)
@@ -278,18 +288,10 @@ func (r *strictTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 // whose invalidation had returned before its read began: no read returns
 // an older one.
 func TestSharedStrictReadsSeeInvalidations(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		opts []zoo.Option
-	}{
-		{"check", nil},
-		{"get-fresh", []zoo.Option{zoo.WithLocalTier(0)}},
-	} {
+	for _, tc := range strictReadModes {
 		t.Run(tc.name, func(t *testing.T) {
-			client := redis.NewClient(&redis.Options{Addr: redistest.Addr(), ContextTimeoutEnabled: true})
-			t.Cleanup(func() { client.Close() })
 			rt := &strictTrips{}
-			client.AddHook(rt)
+			client := hookedClient(t, rt)
 			ns, d := namespace(t, client), newDB()
 			s := deaf{&observed{Store: redisstore.New(client, redisstore.WithLogger(quiet()))}}
 			c, err := zoo.New(append([]zoo.Option{zoo.WithStore(s), zoo.WithNamespace(ns), zoo.WithConsistency(zoo.Strict),
