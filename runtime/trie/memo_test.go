@@ -2,6 +2,7 @@ package trie
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,7 +15,7 @@ func walks(t *Trie, m *Memo) bool {
 	var sum uint64
 	slots, _ := m.list()
 	for _, s := range slots {
-		sum += t.stamps[s].Load()
+		sum += uint64(t.stamps[s].Load())
 	}
 	return sum != m.sum.Load()
 }
@@ -35,7 +36,7 @@ func TestMemoSurvivesUnrelatedChanges(t *testing.T) {
 		}
 		require.True(t, tr.Fresh(&m, tags, 100))
 	}
-	// 1000 invalidations, 5 counters each (4096 in all) and 8 for the
+	// 1000 invalidations, 5 counters each (nstamps in all) and 8 for the
 	// entry: a few land on the entry's counters by chance.
 	assert.Less(t, collisions, 100, "unrelated invalidations rarely cost a walk")
 	tr.Prune(99)
@@ -44,6 +45,26 @@ func TestMemoSurvivesUnrelatedChanges(t *testing.T) {
 	tr.Invalidate("org:1:store:2", 200)
 	assert.True(t, walks(&tr, &m), "an invalidation on the path moves the sum")
 	assert.False(t, tr.Fresh(&m, tags, 100))
+}
+
+// TestMemoAfterCountersWrap: the 32-bit counters wrap, so a counter bumped
+// 2^32 times between two checks of an entry reads as it did. An entry
+// last checked more than maxBumps generations ago is walked, and found
+// stale, rather than trusted by its sum.
+func TestMemoAfterCountersWrap(t *testing.T) {
+	var tr Trie
+	tags := []string{"org:1:product:7"}
+	var m Memo
+	require.True(t, tr.Fresh(&m, tags, 100))
+	tr.Invalidate("org:1:product:7", 200)
+	// The bumps that bring the counter back where the entry's sum had
+	// it, 2^32-1 more, in as many generations.
+	tr.stamps[slot(pathHash("org:1:product:7"))].Add(math.MaxUint32)
+	tr.gen.Add(math.MaxUint32)
+	assert.False(t, walks(&tr, &m), "the counter wrapped to the entry's sum")
+	assert.False(t, tr.Fresh(&m, tags, 100), "a stale entry passed on the sum of wrapped counters")
+	var later Memo
+	assert.True(t, tr.Fresh(&later, tags, 300), "an entry loaded after the invalidation")
 }
 
 // TestSlotsCoverEveryPrefix: an entry's counters are those an invalidation

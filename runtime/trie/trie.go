@@ -29,7 +29,7 @@ type Trie struct {
 
 	// stamps are the counters of the freshness memo (see [Memo]): every
 	// invalidation of a node bumps the one its path hashes to.
-	stamps [nstamps]atomic.Uint64
+	stamps [nstamps]atomic.Uint32
 
 	pruneMu sync.Mutex // one prune at a time; held across its steps
 	sweep   []frame    // the prune in progress; guarded by mu and pruneMu
