@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"sync/atomic"
+	"unsafe"
 )
 
 // kids is the table of a node's children: an open-addressing hash table,
@@ -22,11 +23,36 @@ import (
 // than three quarters full (tombstones count) or a quarter of it is
 // tombstones, so that an insert costs O(1) amortised and a probe always
 // ends at an empty cell.
+//
+// A table is one allocation: two cells of header (its size; its counts of
+// children and tombstones) and then its cells, so that a lookup goes from
+// the node straight to the cells, with no struct between them to load.
 type kids struct {
-	slots []cell
-	n     int // children in the table; guarded by Trie.mu
-	dead  int // tombstones; guarded by Trie.mu
+	size   cell // hash: the number of cells, a power of two; immutable
+	counts cell // hash: children<<32 | tombstones; guarded by Trie.mu
 }
+
+// newKids returns an empty table of size cells.
+func newKids(size int) *kids {
+	all := make([]cell, 2+size)
+	k := (*kids)(unsafe.Pointer(&all[0]))
+	k.size.hash.Store(uint64(size))
+	return k
+}
+
+// cells returns the table's cells, which follow its header.
+func (k *kids) cells() []cell {
+	return unsafe.Slice((*cell)(unsafe.Add(unsafe.Pointer(k), unsafe.Sizeof(kids{}))), k.size.hash.Load())
+}
+
+// count returns the children and the tombstones in the table. Called with
+// Trie.mu held, as is setCount.
+func (k *kids) count() (n, dead int) {
+	v := k.counts.hash.Load()
+	return int(v >> 32), int(uint32(v))
+}
+
+func (k *kids) setCount(n, dead int) { k.counts.hash.Store(uint64(n)<<32 | uint64(uint32(dead))) }
 
 // cell is one place of a table: a child and its hash, so that a probe passes
 // the children of other segments without loading them. The hash is stored
@@ -71,9 +97,10 @@ func (c *node) is(seg string, h, word uint64) bool {
 }
 
 func (k *kids) get(seg string, h, word uint64) *node {
-	mask := uint64(len(k.slots) - 1)
+	cells := k.cells()
+	mask := uint64(len(cells) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
-		s := &k.slots[i]
+		s := &cells[i]
 		c := s.c.Load()
 		if c == nil {
 			return nil
@@ -87,25 +114,30 @@ func (k *kids) get(seg string, h, word uint64) *node {
 // add returns the table with c added, which it does not hold: k itself, or
 // a larger copy the caller publishes. Called with Trie.mu held.
 func (k *kids) add(c *node) *kids {
-	if k == nil || 4*(k.n+k.dead+1) > 3*len(k.slots) {
+	if k == nil {
+		k = k.rebuilt(1)
+	} else if n, dead := k.count(); 4*(n+dead+1) > 3*len(k.cells()) {
 		k = k.rebuilt(1)
 	}
 	k.put(c)
-	k.n++
+	n, dead := k.count()
+	k.setCount(n+1, dead)
 	return k
 }
 
 // put stores c in the first free cell of its probe. Called with Trie.mu
 // held, on a table with a free cell.
 func (k *kids) put(c *node) {
-	mask := uint64(len(k.slots) - 1)
+	cells := k.cells()
+	mask := uint64(len(cells) - 1)
 	for i := c.hash & mask; ; i = (i + 1) & mask {
-		if s := k.slots[i].c.Load(); s == nil || s == tombstone {
+		if s := cells[i].c.Load(); s == nil || s == tombstone {
 			if s == tombstone {
-				k.dead--
+				n, dead := k.count()
+				k.setCount(n, dead-1)
 			}
-			k.slots[i].hash.Store(c.hash)
-			k.slots[i].c.Store(c)
+			cells[i].hash.Store(c.hash)
+			cells[i].c.Store(c)
 			return
 		}
 	}
@@ -116,20 +148,23 @@ func (k *kids) put(c *node) {
 func (k *kids) rebuilt(extra int) *kids {
 	n := extra
 	if k != nil {
-		n += k.n
+		kn, _ := k.count()
+		n += kn
 	}
 	size := 2
 	for size < 2*n {
 		size *= 2
 	}
-	r := &kids{slots: make([]cell, size)}
+	r := newKids(size)
 	if k != nil {
-		for i := range k.slots {
-			if c := k.slots[i].c.Load(); c != nil && c != tombstone {
+		cells := k.cells()
+		for i := range cells {
+			if c := cells[i].c.Load(); c != nil && c != tombstone {
 				r.put(c)
 			}
 		}
-		r.n = k.n
+		kn, _ := k.count()
+		r.setCount(kn, 0)
 	}
 	return r
 }
@@ -138,20 +173,21 @@ func (k *kids) rebuilt(extra int) *kids {
 // itself, or a smaller copy without tombstones the caller publishes. found
 // reports whether c was there. Called with Trie.mu held.
 func (k *kids) remove(c *node) (_ *kids, found bool) {
-	mask := uint64(len(k.slots) - 1)
+	cells := k.cells()
+	mask := uint64(len(cells) - 1)
 	for i := c.hash & mask; ; i = (i + 1) & mask {
-		s := k.slots[i].c.Load()
+		s := cells[i].c.Load()
 		if s == nil {
 			return k, false
 		}
 		if s == c {
-			k.slots[i].c.Store(tombstone)
-			k.n--
-			k.dead++
+			cells[i].c.Store(tombstone)
+			n, dead := k.count()
+			k.setCount(n-1, dead+1)
 			break
 		}
 	}
-	if k.n > 0 && 4*k.dead > len(k.slots) {
+	if n, dead := k.count(); n > 0 && 4*dead > len(cells) {
 		return k.rebuilt(0), true
 	}
 	return k, true

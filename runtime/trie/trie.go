@@ -90,7 +90,7 @@ func (n *node) removeChild(c *node) bool {
 		return false
 	}
 	k, found := old.remove(c)
-	if k.n == 0 {
+	if n, _ := k.count(); n == 0 {
 		k = nil
 	}
 	if k != old {
@@ -299,8 +299,9 @@ func (f *frame) advance() *node {
 	if f.k == nil {
 		return nil
 	}
-	for f.next < len(f.k.slots) {
-		c := f.k.slots[f.next].c.Load()
+	cells := f.k.cells()
+	for f.next < len(cells) {
+		c := cells[f.next].c.Load()
 		f.next++
 		if c != nil && c != tombstone {
 			return c
@@ -347,8 +348,9 @@ func walk(n *node, tag string, fn func(string, hlc.Timestamp) bool) bool {
 	if k == nil {
 		return true
 	}
-	for i := range k.slots {
-		if c := k.slots[i].c.Load(); c != nil && c != tombstone && !visit(c) {
+	cells := k.cells()
+	for i := range cells {
+		if c := cells[i].c.Load(); c != nil && c != tombstone && !visit(c) {
 			return false
 		}
 	}
