@@ -3,6 +3,7 @@ package trie
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -65,6 +66,27 @@ func TestMemoAfterCountersWrap(t *testing.T) {
 	assert.False(t, tr.Fresh(&m, tags, 100), "a stale entry passed on the sum of wrapped counters")
 	var later Memo
 	assert.True(t, tr.Fresh(&later, tags, 300), "an entry loaded after the invalidation")
+}
+
+// TestSegAtMatchesKeyOf: the walk's one-pass segments and keys are those
+// that Invalidate gives the nodes, for empty, short, 8-byte and long
+// segments, separators at either end and bytes of every value.
+func TestSegAtMatchesKeyOf(t *testing.T) {
+	for _, tag := range []string{"", ":", "a", "a:", ":a", "org:1:store:22:product:333", "12345678:123456789",
+		"\x00\xff:\x80\x7f\x01", "ключ:🔑", strings.Repeat("x", 40) + ":y"} {
+		segs := strings.Split(tag, string(Sep))
+		i := 0
+		for _, want := range segs {
+			require.LessOrEqual(t, i, len(tag), "tag %q: too few segments", tag)
+			seg, h, word, next := segAt(tag, i)
+			wantH, wantWord := keyOf(want)
+			assert.Equal(t, want, seg, "tag %q", tag)
+			assert.Equal(t, wantH, h, "tag %q, segment %q: hash", tag, want)
+			assert.Equal(t, wantWord, word, "tag %q, segment %q: word", tag, want)
+			i = next
+		}
+		assert.Equal(t, len(tag)+1, i, "tag %q: the last segment ends the tag", tag)
+	}
 }
 
 // TestSlotsCoverEveryPrefix: an entry's counters are those an invalidation

@@ -1,6 +1,8 @@
 package trie
 
 import (
+	"hash/maphash"
+	"math/bits"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,11 +53,16 @@ type node struct {
 }
 
 func (n *node) child(seg string) *node {
-	f, k := n.first.Load(), n.kids.Load()
-	if f == nil && k == nil {
+	if n.leaf() {
 		return nil
 	}
 	h, word := keyOf(seg)
+	return n.childOf(seg, h, word)
+}
+
+// childOf is child for a segment whose key (keyOf) is known.
+func (n *node) childOf(seg string, h, word uint64) *node {
+	f, k := n.first.Load(), n.kids.Load()
 	if f != nil && f.is(seg, h, word) {
 		return f
 	}
@@ -155,10 +162,11 @@ func (t *Trie) Valid(tags []string, asOf hlc.Timestamp) bool {
 	}
 	for _, tag := range tags {
 		n := &t.root
-		for rest, more := tag, true; more; {
+		for i := 0; i <= len(tag); {
 			var seg string
-			seg, rest, more = strings.Cut(rest, string(Sep))
-			if n = n.child(seg); n == nil {
+			var h, word uint64
+			seg, h, word, i = segAt(tag, i)
+			if n = n.childOf(seg, h, word); n == nil {
 				break
 			}
 			if n.version.Load() > uint64(asOf) {
@@ -169,15 +177,35 @@ func (t *Trie) Valid(tags []string, asOf hlc.Timestamp) bool {
 	return true
 }
 
+// segAt returns the segment of tag that starts at byte i, its key (as
+// keyOf returns it) and the index past the separator that ends it
+// (len(tag)+1 for the last): the walk of a path in one pass over its
+// bytes, with no call per segment to find the separator.
+func segAt(tag string, i int) (seg string, h, word uint64, next int) {
+	j := i
+	for ; j < len(tag) && tag[j] != Sep; j++ {
+		if j-i < 8 {
+			word |= uint64(tag[j]) << (8 * (j - i))
+		}
+	}
+	seg = tag[i:j]
+	if len(seg) > 8 {
+		return seg, maphash.String(seed, seg), 0, j + 1
+	}
+	hi, lo := bits.Mul64(word^shortSeed, uint64(len(seg))^lenSeed)
+	return seg, hi ^ lo, word, j + 1
+}
+
 // Version returns the newest version on the path of tag: the timestamp of
 // the last invalidation that covers it, or 0 if none is remembered.
 func (t *Trie) Version(tag string) hlc.Timestamp {
 	n := &t.root
 	v := n.version.Load()
-	for rest, more := tag, true; more; {
+	for i := 0; i <= len(tag); {
 		var seg string
-		seg, rest, more = strings.Cut(rest, string(Sep))
-		if n = n.child(seg); n == nil {
+		var h, word uint64
+		seg, h, word, i = segAt(tag, i)
+		if n = n.childOf(seg, h, word); n == nil {
 			break
 		}
 		v = max(v, n.version.Load())
@@ -317,10 +345,11 @@ func (f *frame) advance() *node {
 func (t *Trie) Walk(prefix string, fn func(tag string, v hlc.Timestamp) bool) {
 	n := &t.root
 	if prefix != "" {
-		for rest, more := prefix, true; more; {
+		for i := 0; i <= len(prefix); {
 			var seg string
-			seg, rest, more = strings.Cut(rest, string(Sep))
-			if n = n.child(seg); n == nil {
+			var h, word uint64
+			seg, h, word, i = segAt(prefix, i)
+			if n = n.childOf(seg, h, word); n == nil {
 				return
 			}
 		}
