@@ -52,16 +52,9 @@ type node struct {
 	word uint64
 }
 
-func (n *node) child(seg string) *node {
-	if n.leaf() {
-		return nil
-	}
-	h, word := keyOf(seg)
-	return n.childOf(seg, h, word)
-}
-
-// childOf is child for a segment whose key (keyOf) is known.
-func (n *node) childOf(seg string, h, word uint64) *node {
+// child returns n's child of segment seg, whose key keyOf (or segAt)
+// returns, or nil.
+func (n *node) child(seg string, h, word uint64) *node {
 	f, k := n.first.Load(), n.kids.Load()
 	if f != nil && f.is(seg, h, word) {
 		return f
@@ -125,14 +118,14 @@ func (n *node) stamp(v hlc.Timestamp) {
 func (t *Trie) Invalidate(tag string, v hlc.Timestamp) {
 	t.mu.Lock()
 	n := &t.root
-	for rest, more := tag, true; more; {
+	for i := 0; i <= len(tag); {
 		var seg string
-		seg, rest, more = strings.Cut(rest, string(Sep))
-		c := n.child(seg)
+		var h, word uint64
+		seg, h, word, i = segAt(tag, i)
+		c := n.child(seg, h, word)
 		if c == nil {
 			// The node keeps a copy of its segment, not the caller's tag.
-			c = &node{seg: strings.Clone(seg)}
-			c.hash, c.word = keyOf(seg)
+			c = &node{seg: strings.Clone(seg), hash: h, word: word}
 			n.addChild(c)
 			t.nodes.Add(1)
 		}
@@ -166,7 +159,7 @@ func (t *Trie) Valid(tags []string, asOf hlc.Timestamp) bool {
 			var seg string
 			var h, word uint64
 			seg, h, word, i = segAt(tag, i)
-			if n = n.childOf(seg, h, word); n == nil {
+			if n = n.child(seg, h, word); n == nil {
 				break
 			}
 			if n.version.Load() > uint64(asOf) {
@@ -205,7 +198,7 @@ func (t *Trie) Version(tag string) hlc.Timestamp {
 		var seg string
 		var h, word uint64
 		seg, h, word, i = segAt(tag, i)
-		if n = n.childOf(seg, h, word); n == nil {
+		if n = n.child(seg, h, word); n == nil {
 			break
 		}
 		v = max(v, n.version.Load())
@@ -349,7 +342,7 @@ func (t *Trie) Walk(prefix string, fn func(tag string, v hlc.Timestamp) bool) {
 			var seg string
 			var h, word uint64
 			seg, h, word, i = segAt(prefix, i)
-			if n = n.childOf(seg, h, word); n == nil {
+			if n = n.child(seg, h, word); n == nil {
 				return
 			}
 		}
