@@ -70,6 +70,10 @@ section "LMDB: strict hit (memory tier confirmed in the file) vs strict without 
 	./runtime/store/lmdbstore '^BenchmarkHit$'
 section "Redis: strict hit (memory tier confirmed in one round trip) vs strict without the tier and a raw GET + decode; cpu-µs/op is the client's CPU" \
 	./runtime/store/redisstore '^BenchmarkRedisHit$'
+section "Redis: the same three side by side, rounds interleaved and timed by the process's CPU time; the strict/raw and strict-no-tier/raw columns are the ratios" \
+	./runtime/store/redisstore '^BenchmarkRedisHitVsRaw$'
+section "Redis: strict hits of one key by 64 goroutines at once, with and without the memory tier; cmds/op is what the server ran per hit (concurrent reads of a key share round trips)" \
+	./runtime/store/redisstore '^BenchmarkRedisHitParallel$'
 
 echo "runtime.sh: Redis commands per call" >&2
 {
