@@ -57,6 +57,9 @@ type Store struct {
 	replicaWait time.Duration
 	logger      *slog.Logger
 	breaker     *breaker
+	// deadlines bounds operations by the timeout (deadline.go); nil for a
+	// timeout that is not positive.
+	deadlines *deadlines
 
 	// fields remembers, by key, the reads that check the entry GetFresh
 	// last returned, so that the next strict read is one round trip.
@@ -97,7 +100,9 @@ type Option func(*Store)
 // WithTimeout bounds every command; a command that takes longer fails and
 // the cache answers from the repository. The default is [DefaultTimeout].
 // It holds whatever the client's own options (ContextTimeoutEnabled,
-// ReadTimeout, WriteTimeout); see [New].
+// ReadTimeout, WriteTimeout); see [New]. Commands sent under a context that
+// is never canceled (such as context.Background()) share timers: their
+// bound is d rounded up by at most an eighth of d.
 func WithTimeout(d time.Duration) Option { return func(s *Store) { s.timeout = d } }
 
 // WithReplicas makes Invalidate wait until n replicas have acknowledged
@@ -143,6 +148,9 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		o(s)
 	}
 	s.breaker = newBreaker(s.logger)
+	if s.timeout > 0 {
+		s.deadlines = newDeadlines(s.timeout)
+	}
 	s.dials = &dialCounter{}
 	// On the given client: a clone dials through its hooks.
 	client.AddHook(s.dials)
@@ -198,7 +206,7 @@ func (s *Store) attempt(ctx context.Context, op func(ctx context.Context) error)
 	if s.isClosed() {
 		return fmt.Errorf("zoo: redisstore: %w", store.ErrClosed)
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	err := op(ctx)
 	switch {
