@@ -42,6 +42,9 @@ type deadlines struct {
 type timeSlice struct {
 	end  time.Duration // since deadlines.base
 	done chan struct{}
+	// background is the context of the operations of context.Background()
+	// that end here, which they share.
+	background *sliceContext
 }
 
 func newDeadlines(timeout time.Duration) *deadlines {
@@ -64,6 +67,7 @@ func (d *deadlines) after(now time.Duration) *timeSlice {
 		return s
 	}
 	ts := &timeSlice{end: end, done: make(chan struct{})}
+	ts.background = &sliceContext{Context: context.Background(), deadline: d.base.Add(end), done: ts.done}
 	time.AfterFunc(end-now, func() { close(ts.done) })
 	if s == nil || ts.end > s.end {
 		d.last.Store(ts)
@@ -74,6 +78,9 @@ func (d *deadlines) after(now time.Duration) *timeSlice {
 // bounded returns ctx bounded by the timeout, and the function that
 // releases what that took (attempt calls it once the operation returned).
 func (d *deadlines) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx == context.Background() {
+		return d.after(time.Since(d.base)).background, func() {}
+	}
 	if ctx.Done() == nil {
 		s := d.after(time.Since(d.base))
 		dl := d.base.Add(s.end)

@@ -82,10 +82,13 @@ type Store struct {
 	checking     sync.Mutex // held by the one serverChecked that checks
 	hooked       sync.Map   // the node clients of a cluster counting dials
 
+	// mu is held while keys, closed and stop change. keys and closed are
+	// read without it (every operation reads them: a lock would be a
+	// write to memory all cores share on every hit).
 	mu      sync.Mutex
 	ns      string
-	keys    keys
-	closed  bool
+	keys    atomic.Pointer[keys]
+	closed  atomic.Bool
 	stop    context.CancelFunc
 	watcher sync.WaitGroup
 
@@ -180,7 +183,8 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		s.breaker.perNode = true
 		cc.OnNewNode(s.hookNode)
 	}
-	s.keys = newKeys("")
+	k := newKeys("")
+	s.keys.Store(&k)
 	s.checks, s.reads = newRounds(), newRounds()
 	s.fields = otter.Must(&otter.Options[string, *plan]{MaximumSize: fieldsCacheSize})
 	s.checked = otter.Must(&otter.Options[string, *plan]{MaximumSize: fieldsCacheSize})
@@ -239,17 +243,9 @@ func isOutOfMemory(err error) bool {
 	return errors.As(err, &rerr) && strings.HasPrefix(rerr.Error(), "OOM ")
 }
 
-func (s *Store) isClosed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed
-}
+func (s *Store) isClosed() bool { return s.closed.Load() }
 
-func (s *Store) currentKeys() keys {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.keys
-}
+func (s *Store) currentKeys() keys { return *s.keys.Load() }
 
 // Get returns the entry under key, with the versions its tags had when it
 // was stored, without checking them: the cache validates it against its
@@ -386,11 +382,11 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func()
 // (only one it built from it; see New).
 func (s *Store) Close() error {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed.Load() {
 		s.mu.Unlock()
 		return nil
 	}
-	s.closed = true
+	s.closed.Store(true)
 	stop := s.stop
 	s.mu.Unlock()
 	if stop != nil {

@@ -139,7 +139,7 @@ func (s *Store) serve(r *rounds, next *round, send func(*round)) {
 		return
 	}
 	s.mu.Lock()
-	closed := s.closed
+	closed := s.closed.Load()
 	if !closed {
 		s.serving.Add(1)
 	}
