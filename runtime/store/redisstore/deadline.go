@@ -10,7 +10,7 @@ import (
 // The store bounds each operation by its timeout (attempt). A
 // context.WithTimeout per operation starts a timer and stops it again,
 // which cost a strict hit about a tenth of its client CPU
-// (BenchmarkRedisHitVsRaw: strict-no-tier/raw 1.45 with it, 1.31 without).
+// (BenchmarkRedisHitVsRaw: strict-no-tier/raw 1.45 with it, 1.34 without).
 // So operations whose caller's context can never be canceled (Done is nil:
 // context.Background, or a context.WithoutCancel, as the round trips that
 // concurrent reads share run under) share timers instead: time is cut into
