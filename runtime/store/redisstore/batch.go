@@ -95,7 +95,7 @@ func (s *Store) getFreshMany(ctx context.Context, keys []string, again int) ([]*
 		}
 	}
 	frames := make([]*redis.StringCmd, n)
-	versions := make([][]*redis.SliceCmd, n)
+	versions := make([][]*redis.StringSliceCmd, n)
 	err := s.do(ctx, func(ctx context.Context) error {
 		pipe := s.client.Pipeline()
 		for i, key := range keys {
@@ -194,7 +194,7 @@ func (s *Store) getFreshMany(ctx context.Context, keys []string, again int) ([]*
 // batchVersionsKept is versionsKept for the versions GetFreshMany read for
 // entries: the shards that lost their versions start a new epoch, at once,
 // and the server is checked once for the whole batch.
-func (s *Store) batchVersionsKept(ctx context.Context, k keys, entries []*store.Entry, plans []*plan, versions [][]*redis.SliceCmd) (bool, error) {
+func (s *Store) batchVersionsKept(ctx context.Context, k keys, entries []*store.Entry, plans []*plan, versions [][]*redis.StringSliceCmd) (bool, error) {
 	var lost []int
 	for i, e := range entries {
 		if e != nil {
@@ -240,7 +240,7 @@ func (s *Store) SetMany(ctx context.Context, keys []string, entries []*store.Ent
 		}
 		writes[i] = w
 	}
-	versions := make([][]*redis.SliceCmd, len(keys))
+	versions := make([][]*redis.StringSliceCmd, len(keys))
 	err := s.do(ctx, func(ctx context.Context) error {
 		pipe := s.client.Pipeline()
 		for _, key := range deletes {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -29,6 +30,11 @@ type breaker struct {
 	until    time.Time     // while open, when the next probe may go
 	backoff  time.Duration // the current open period
 	probing  bool
+	// calm says, without mu, that the breaker is closed with no failure
+	// counted and no probe out (written under mu by settle): allow and
+	// success then have nothing to do, and a call on a healthy server
+	// writes nothing all cores share.
+	calm atomic.Bool
 }
 
 const (
@@ -37,10 +43,22 @@ const (
 	maxBackoff   = 5 * time.Second
 )
 
-func newBreaker(logger *slog.Logger) *breaker { return &breaker{logger: logger} }
+func newBreaker(logger *slog.Logger) *breaker {
+	b := &breaker{logger: logger}
+	b.calm.Store(true)
+	return b
+}
+
+// settle records in calm whether the breaker is calm; callers hold mu.
+func (b *breaker) settle() {
+	b.calm.Store(b.failures == 0 && !b.open && !b.probing)
+}
 
 // allow reports whether a call may go to the server.
 func (b *breaker) allow() bool {
+	if b.calm.Load() {
+		return true
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.open {
@@ -50,13 +68,18 @@ func (b *breaker) allow() bool {
 		return false
 	}
 	b.probing = true
+	b.settle()
 	return true
 }
 
 func (b *breaker) success() {
+	if b.calm.Load() {
+		return // nothing to reset
+	}
 	b.mu.Lock()
 	wasOpen := b.open
 	b.failures, b.open, b.probing, b.backoff = 0, false, false, 0
+	b.settle()
 	b.mu.Unlock()
 	if wasOpen {
 		b.logger.Info("zoo: redisstore: Redis answers again; breaker closed")
@@ -68,8 +91,12 @@ func (b *breaker) success() {
 // next call may probe in its place (otherwise the breaker would stay open
 // until some invalidation succeeded).
 func (b *breaker) abandoned() {
+	if b.calm.Load() {
+		return // no probe out
+	}
 	b.mu.Lock()
 	b.probing = false
+	b.settle()
 	b.mu.Unlock()
 }
 
@@ -90,6 +117,7 @@ func (b *breaker) failure(err error) {
 		b.backoff = minBackoff
 		b.until = time.Now().Add(b.backoff)
 	}
+	b.settle()
 	b.mu.Unlock()
 	if opened {
 		b.logger.Warn("zoo: redisstore: Redis unreachable; breaker open, calls go to the repository",

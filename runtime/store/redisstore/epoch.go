@@ -134,7 +134,7 @@ func (s *Store) serverChecked(ctx context.Context) (bool, error) {
 // lost its versions (evicted, deleted, a server restarted empty): it
 // starts a new epoch and versionsKept reports false, and the caller reads
 // again.
-func (s *Store) versionsKept(ctx context.Context, k keys, p *plan, versions []*redis.SliceCmd) (bool, error) {
+func (s *Store) versionsKept(ctx context.Context, k keys, p *plan, versions []*redis.StringSliceCmd) (bool, error) {
 	if lost := lostShards(p, versions); len(lost) > 0 {
 		return false, s.do(ctx, func(ctx context.Context) error { return s.revive(ctx, k, lost) })
 	}

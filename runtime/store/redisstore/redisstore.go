@@ -57,6 +57,9 @@ type Store struct {
 	replicaWait time.Duration
 	logger      *slog.Logger
 	breaker     *breaker
+	// deadlines bounds operations by the timeout (deadline.go); nil for a
+	// timeout that is not positive.
+	deadlines *deadlines
 
 	// fields remembers, by key, the reads that check the entry GetFresh
 	// last returned, so that the next strict read is one round trip.
@@ -79,10 +82,13 @@ type Store struct {
 	checking     sync.Mutex // held by the one serverChecked that checks
 	hooked       sync.Map   // the node clients of a cluster counting dials
 
+	// mu is held while keys, closed and stop change. keys and closed are
+	// read without it (every operation reads them: a lock would be a
+	// write to memory all cores share on every hit).
 	mu      sync.Mutex
 	ns      string
-	keys    keys
-	closed  bool
+	keys    atomic.Pointer[keys]
+	closed  atomic.Bool
 	stop    context.CancelFunc
 	watcher sync.WaitGroup
 
@@ -97,7 +103,9 @@ type Option func(*Store)
 // WithTimeout bounds every command; a command that takes longer fails and
 // the cache answers from the repository. The default is [DefaultTimeout].
 // It holds whatever the client's own options (ContextTimeoutEnabled,
-// ReadTimeout, WriteTimeout); see [New].
+// ReadTimeout, WriteTimeout); see [New]. Commands sent under a context that
+// is never canceled (such as context.Background()) share timers: their
+// bound is d rounded up by at most an eighth of d.
 func WithTimeout(d time.Duration) Option { return func(s *Store) { s.timeout = d } }
 
 // WithReplicas makes Invalidate wait until n replicas have acknowledged
@@ -143,6 +151,9 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		o(s)
 	}
 	s.breaker = newBreaker(s.logger)
+	if s.timeout > 0 {
+		s.deadlines = newDeadlines(s.timeout)
+	}
 	s.dials = &dialCounter{}
 	// On the given client: a clone dials through its hooks.
 	client.AddHook(s.dials)
@@ -172,7 +183,8 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		s.breaker.perNode = true
 		cc.OnNewNode(s.hookNode)
 	}
-	s.keys = newKeys("")
+	k := newKeys("")
+	s.keys.Store(&k)
 	s.checks, s.reads = newRounds(), newRounds()
 	s.fields = otter.Must(&otter.Options[string, *plan]{MaximumSize: fieldsCacheSize})
 	s.checked = otter.Must(&otter.Options[string, *plan]{MaximumSize: fieldsCacheSize})
@@ -198,7 +210,7 @@ func (s *Store) attempt(ctx context.Context, op func(ctx context.Context) error)
 	if s.isClosed() {
 		return fmt.Errorf("zoo: redisstore: %w", store.ErrClosed)
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	err := op(ctx)
 	switch {
@@ -231,17 +243,9 @@ func isOutOfMemory(err error) bool {
 	return errors.As(err, &rerr) && strings.HasPrefix(rerr.Error(), "OOM ")
 }
 
-func (s *Store) isClosed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed
-}
+func (s *Store) isClosed() bool { return s.closed.Load() }
 
-func (s *Store) currentKeys() keys {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.keys
-}
+func (s *Store) currentKeys() keys { return *s.keys.Load() }
 
 // Get returns the entry under key, with the versions its tags had when it
 // was stored, without checking them: the cache validates it against its
@@ -378,11 +382,11 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func()
 // (only one it built from it; see New).
 func (s *Store) Close() error {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed.Load() {
 		s.mu.Unlock()
 		return nil
 	}
-	s.closed = true
+	s.closed.Store(true)
 	stop := s.stop
 	s.mu.Unlock()
 	if stop != nil {

@@ -64,9 +64,9 @@ type round struct {
 	done chan struct{}   // closed once the results are in
 
 	// The results, written before done is closed.
-	asOf     string            // Check: the entry's asOf in Redis ("" for none)
-	versions []*redis.SliceCmd // Check: the versions read
-	entry    *store.Entry      // GetFresh: the entry, nil for a miss
+	asOf     string                  // Check: the entry's asOf in Redis ("" for none)
+	versions []*redis.StringSliceCmd // Check: the versions read
+	entry    *store.Entry            // GetFresh: the entry, nil for a miss
 	err      error
 }
 
@@ -139,7 +139,7 @@ func (s *Store) serve(r *rounds, next *round, send func(*round)) {
 		return
 	}
 	s.mu.Lock()
-	closed := s.closed
+	closed := s.closed.Load()
 	if !closed {
 		s.serving.Add(1)
 	}

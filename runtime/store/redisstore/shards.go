@@ -53,25 +53,26 @@ func newPlan(key string, k keys, tags []string) *plan {
 // versionCmds returns p's version reads, appended to cmds, and queues
 // them on pipe after first, from queue (which it may use as scratch: a
 // pooledPipe's).
-func (p *plan) versionCmds(ctx context.Context, pipe redis.Pipeliner, queue []redis.Cmder, first redis.Cmder, cmds []*redis.SliceCmd) ([]*redis.SliceCmd, error) {
+func (p *plan) versionCmds(ctx context.Context, pipe redis.Pipeliner, queue []redis.Cmder, first redis.Cmder, cmds []*redis.StringSliceCmd) ([]*redis.StringSliceCmd, error) {
 	// One BatchProcess: Process would allocate a slice per command.
 	all := queue[:0]
 	if first != nil {
 		all = append(all, first)
 	}
 	for _, args := range p.hmget {
-		c := redis.NewSliceCmd(ctx, args...)
+		c := redis.NewStringSliceCmd(ctx, args...)
 		cmds = append(cmds, c)
 		all = append(all, c)
 	}
 	return cmds, pipe.BatchProcess(ctx, all...)
 }
 
-// fresh reports whether none of the versions read is later than asOf.
-func fresh(asOf string, versions []*redis.SliceCmd) bool {
+// fresh reports whether none of the versions read is later than asOf. A
+// field the shard does not hold reads as "", which no version is.
+func fresh(asOf string, versions []*redis.StringSliceCmd) bool {
 	for _, c := range versions {
 		for _, v := range c.Val() {
-			if v, ok := v.(string); ok && v > asOf {
+			if v > asOf {
 				return false
 			}
 		}
@@ -79,11 +80,13 @@ func fresh(asOf string, versions []*redis.SliceCmd) bool {
 	return true
 }
 
-// lostShards returns the shards whose read found no horizon.
-func lostShards(p *plan, versions []*redis.SliceCmd) []int {
+// lostShards returns the shards whose read found no horizon (an empty
+// string: HMGET's nil, as a StringSliceCmd reads it; a horizon is never
+// empty).
+func lostShards(p *plan, versions []*redis.StringSliceCmd) []int {
 	var lost []int
 	for i, c := range versions {
-		if vs := c.Val(); len(vs) > 0 && vs[0] == nil {
+		if vs := c.Val(); len(vs) > 0 && vs[0] == "" {
 			lost = append(lost, p.shards[i])
 		}
 	}
@@ -92,8 +95,8 @@ func lostShards(p *plan, versions []*redis.SliceCmd) []int {
 
 // readVersions reads the versions p checks, from every shard at once: one
 // round trip, pipelined to each node in parallel on a cluster.
-func (s *Store) readVersions(ctx context.Context, p *plan) ([]*redis.SliceCmd, error) {
-	var versions []*redis.SliceCmd
+func (s *Store) readVersions(ctx context.Context, p *plan) ([]*redis.StringSliceCmd, error) {
+	var versions []*redis.StringSliceCmd
 	err := s.do(ctx, func(ctx context.Context) error {
 		pipe := s.pipeline()
 		defer s.putPipeline(pipe)
@@ -198,7 +201,7 @@ func (s *Store) getFresh(ctx context.Context, key string, again int) (*store.Ent
 	}
 	var frame string
 	// Most entries read one shard: their commands fit here.
-	var cmds [2]*redis.SliceCmd
+	var cmds [2]*redis.StringSliceCmd
 	versions := cmds[:0]
 	err := s.do(ctx, func(ctx context.Context) error {
 		pipe := s.pipeline()
@@ -277,10 +280,10 @@ func (s *Store) Check(ctx context.Context, key string, e *store.Entry) (bool, er
 	k := s.currentKeys()
 	p := s.checkPlan(key, k, e.Tags)
 	var asOf string
-	var versions []*redis.SliceCmd
+	var versions []*redis.StringSliceCmd
 	var err error
 	// Most entries read one shard: their commands fit here.
-	var cmds [2]*redis.SliceCmd
+	var cmds [2]*redis.StringSliceCmd
 	switch next, solo := s.checks.join(ctx, key, p); {
 	case solo:
 		asOf, versions, err = s.readCheck(ctx, k, p, cmds[:0])
@@ -314,7 +317,7 @@ func (s *Store) sendCheck(r *round) {
 // for the entry ("" for none) and the versions p reads, appended to
 // versions. It reads again when the versions cannot be trusted
 // (versionsKept), at most serverChecks more times, then reports no asOf.
-func (s *Store) readCheck(ctx context.Context, k keys, p *plan, versions []*redis.SliceCmd) (string, []*redis.SliceCmd, error) {
+func (s *Store) readCheck(ctx context.Context, k keys, p *plan, versions []*redis.StringSliceCmd) (string, []*redis.StringSliceCmd, error) {
 	for again := serverChecks; ; again-- {
 		var asOf string
 		err := s.do(ctx, func(ctx context.Context) error {
@@ -438,7 +441,7 @@ func (s *Store) prepare(key string, k keys, e *store.Entry, now time.Time) (*pen
 // its plan as read: nil if one of them makes it stale, or if shards lost
 // their versions (returned: they need a new epoch, whose horizon is later
 // than w's asOf).
-func (w *pending) call(versions []*redis.SliceCmd) (*call, []int, error) {
+func (w *pending) call(versions []*redis.StringSliceCmd) (*call, []int, error) {
 	if lost := lostShards(w.plan, versions); len(lost) > 0 {
 		return nil, lost, nil
 	}
@@ -449,7 +452,7 @@ func (w *pending) call(versions []*redis.SliceCmd) (*call, []int, error) {
 	for i, c := range versions {
 		vs := c.Val()
 		for j := 1; j < len(vs); j++ {
-			if v, ok := vs[j].(string); ok {
+			if v := vs[j]; v != "" {
 				tv = append(tv, w.plan.hmget[i][2+j].(string)[2:], v)
 			}
 		}

@@ -140,7 +140,11 @@ func TestCheckAllocations(t *testing.T) {
 	t.Logf("%.1f allocations per Check", allocs)
 	// Building the commands anew costs ~15 more: HGET and HMGET with their
 	// arguments boxed, the entry's key, a pipeline and its method values.
-	assert.LessOrEqual(t, allocs, 20.0)
+	// The rest (11, 12 under -race; 17 before the versions were read into
+	// a StringSliceCmd and the timeout's context was shared) are
+	// go-redis's; its check of a connection it has not used for a while
+	// adds 3 now and then.
+	assert.LessOrEqual(t, allocs, 15.0)
 
 	var wg sync.WaitGroup
 	for range 8 {
@@ -185,11 +189,12 @@ func TestGetFreshAllocations(t *testing.T) {
 	// a pipeline, HGET and HMGET with their arguments boxed, the entry's
 	// key. Copying the frame and queueing from a fresh slice cost 9 more
 	// (36 before the pooled pipeline's queue, the plan's HGET of the
-	// value and decoding the reply's bytes in place). The rest (27) are
-	// go-redis's, the timeout's context and the decoding; go-redis's check
-	// of a connection it has not used for a while adds 3 now and then
-	// (under -race, 28 to 30).
-	assert.LessOrEqual(t, allocs, 32.0)
+	// value and decoding the reply's bytes in place). The rest (21, 24
+	// under -race; 27 before the versions were read into a StringSliceCmd
+	// and the timeout's context was shared) are go-redis's and the
+	// decoding; go-redis's check of a connection it has not used for a
+	// while adds 3 now and then.
+	assert.LessOrEqual(t, allocs, 27.0)
 
 	var wg sync.WaitGroup
 	for range 8 {

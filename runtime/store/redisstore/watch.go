@@ -20,17 +20,18 @@ import (
 func (s *Store) Attach(ns string, fn func(store.Event)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed.Load() {
 		return store.ErrClosed
 	}
 	if s.stop != nil {
 		return errors.New("zoo: redisstore: attached twice; use one store per cache")
 	}
 	s.ns = ns
-	s.keys = newKeys(ns)
+	k := newKeys(ns)
+	s.keys.Store(&k)
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
-	s.watcher.Go(func() { s.watch(ctx, s.keys, fn) })
+	s.watcher.Go(func() { s.watch(ctx, k, fn) })
 	return nil
 }
 
