@@ -72,14 +72,12 @@ var (
 	shortSeed, lenSeed = rand.Uint64(), rand.Uint64()
 )
 
-// keyOf returns the hash of a segment and, for a segment of at most 8
-// bytes, the segment packed in a word (0 otherwise).
-func keyOf(seg string) (h, word uint64) {
+// segKey returns the key of a segment: its hash and, for a segment of at
+// most 8 bytes, the segment packed in a word (0 otherwise). word is the
+// segment's first bytes packed so (segAt packs them as it reads them).
+func segKey(seg string, word uint64) (h, w uint64) {
 	if len(seg) > 8 {
 		return maphash.String(seed, seg), 0
-	}
-	for i := 0; i < len(seg); i++ {
-		word |= uint64(seg[i]) << (8 * i)
 	}
 	hi, lo := bits.Mul64(word^shortSeed, uint64(len(seg))^lenSeed)
 	return hi ^ lo, word

@@ -68,9 +68,17 @@ func TestMemoAfterCountersWrap(t *testing.T) {
 	assert.True(t, tr.Fresh(&later, tags, 300), "an entry loaded after the invalidation")
 }
 
-// TestSegAtMatchesKeyOf: the walk's one-pass segments and keys are those
-// that Invalidate gives the nodes, for empty, short, 8-byte and long
-// segments, separators at either end and bytes of every value.
+// keyOf is the key of a whole segment, computed apart from the walk.
+func keyOf(seg string) (h, word uint64) {
+	for i := 0; i < len(seg) && i < 8; i++ {
+		word |= uint64(seg[i]) << (8 * i)
+	}
+	return segKey(seg, word)
+}
+
+// TestSegAtMatchesKeyOf: the walk's one-pass segments and keys are those of
+// the segments on their own, for empty, short, 8-byte and long segments,
+// separators at either end and bytes of every value.
 func TestSegAtMatchesKeyOf(t *testing.T) {
 	for _, tag := range []string{"", ":", "a", "a:", ":a", "org:1:store:22:product:333", "12345678:123456789",
 		"\x00\xff:\x80\x7f\x01", "ключ:🔑", strings.Repeat("x", 40) + ":y"} {

@@ -1,8 +1,6 @@
 package trie
 
 import (
-	"hash/maphash"
-	"math/bits"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,14 +44,13 @@ type node struct {
 	first atomic.Pointer[node]
 	kids  atomic.Pointer[kids]
 	// seg is the node's segment in its parent, hash its hash and word the
-	// segment packed, if it is short (see keyOf); immutable.
+	// segment packed, if it is short (see segKey); immutable.
 	seg  string
 	hash uint64
 	word uint64
 }
 
-// child returns n's child of segment seg, whose key keyOf (or segAt)
-// returns, or nil.
+// child returns n's child of segment seg, whose key segAt returns, or nil.
 func (n *node) child(seg string, h, word uint64) *node {
 	f, k := n.first.Load(), n.kids.Load()
 	if f != nil && f.is(seg, h, word) {
@@ -170,8 +167,8 @@ func (t *Trie) Valid(tags []string, asOf hlc.Timestamp) bool {
 	return true
 }
 
-// segAt returns the segment of tag that starts at byte i, its key (as
-// keyOf returns it) and the index past the separator that ends it
+// segAt returns the segment of tag that starts at byte i, its key
+// (segKey) and the index past the separator that ends it
 // (len(tag)+1 for the last): the walk of a path in one pass over its
 // bytes, with no call per segment to find the separator.
 func segAt(tag string, i int) (seg string, h, word uint64, next int) {
@@ -182,11 +179,8 @@ func segAt(tag string, i int) (seg string, h, word uint64, next int) {
 		}
 	}
 	seg = tag[i:j]
-	if len(seg) > 8 {
-		return seg, maphash.String(seed, seg), 0, j + 1
-	}
-	hi, lo := bits.Mul64(word^shortSeed, uint64(len(seg))^lenSeed)
-	return seg, hi ^ lo, word, j + 1
+	h, word = segKey(seg, word)
+	return seg, h, word, j + 1
 }
 
 // Version returns the newest version on the path of tag: the timestamp of
