@@ -525,7 +525,8 @@ func (s *Store) writeOnce(fn lmdb.TxnOp) error {
 }
 
 // maxRoomWait bounds how long a write that finds the map full evicts and
-// retries before it gives up.
+// retries before it gives up. With nothing left to delete, it retries for
+// maxPinWait at most, while readers release the pages freed last.
 const maxRoomWait = time.Second
 
 // update runs fn in a write transaction. It first evicts entries if the
@@ -536,14 +537,25 @@ func (s *Store) update(fn lmdb.TxnOp) error {
 	if s.overHighWater() {
 		s.keepRoom()
 	}
-	deadline := time.Now().Add(maxRoomWait)
+	start := time.Now()
+	var idle time.Time // since when nothing has been left to delete
 	for round := 0; ; round++ {
 		gen := s.evictGen.Load()
 		err := s.write(fn)
 		if !isMapFull(err) {
 			return wrap(err)
 		}
-		if time.Now().After(deadline) || !s.makeRoom(gen, round) {
+		retry, deleted := s.makeRoom(gen, round)
+		now := time.Now()
+		switch {
+		case deleted:
+			idle = time.Time{}
+		case idle.IsZero():
+			idle = now
+		case now.Sub(idle) > maxPinWait:
+			retry = false // what is left is not this store's to delete
+		}
+		if !retry || now.Sub(start) > maxRoomWait {
 			return fmt.Errorf("zoo: lmdbstore: the map is full, and evicting entries did not make room: %w", err)
 		}
 	}

@@ -216,24 +216,43 @@ func (s *Store) keepRoom() {
 // entries (more in later rounds); with no entries left, it trims the
 // invalidation log. From the second round on it first waits a little, for
 // the readers that may hold the pages freed last. It reports whether the
-// write may try again.
-func (s *Store) makeRoom(gen uint64, round int) bool {
+// write may try again, and whether it found anything to delete.
+func (s *Store) makeRoom(gen uint64, round int) (retry, deleted bool) {
 	if round > 0 {
 		time.Sleep(minPinWait << min(round, 6))
 	}
 	s.roomMu.Lock()
 	defer s.roomMu.Unlock()
 	if s.evictGen.Load() != gen {
-		return true // another write has just made room
+		return true, true // another write has just made room
 	}
 	want := max(minEvict, int(s.nentries.Load()/8)) << min(round, 3)
 	n, ok := s.evict(want)
-	if n == 0 {
-		ok = s.trimLogHalf()
+	deleted = n > 0
+	if !deleted {
+		deleted = s.trimLogHalf()
+		// Nothing is left to delete, yet the map is full: the pages freed
+		// last are not free to reuse until a later transaction commits
+		// (LMDB keeps the previous snapshot whole), or a reader still
+		// holds them. Commit one so that the next attempt may reuse them.
+		ok = deleted || s.nudge() == nil
 	}
 	s.logs.Warn("zoo: lmdbstore: the map was full; evicted the entries that expire first",
 		slog.Int("evicted", n), slog.Int64("map_size", s.mapBytes.Load()))
-	return ok
+	return ok, deleted
+}
+
+// nudge commits a write transaction that changes nothing (it puts the
+// format record back as it is), so that the pages the transactions before
+// it freed become free to reuse.
+func (s *Store) nudge() error {
+	return s.write(func(txn *lmdb.Txn) error {
+		b, err := txn.Get(s.meta, metaFormat)
+		if err != nil {
+			return err
+		}
+		return txn.Put(s.meta, metaFormat, bytes.Clone(b), 0)
+	})
 }
 
 // evict deletes up to n entries, those that expire first, in batches of

@@ -456,6 +456,44 @@ func TestFullMap(t *testing.T) {
 	t.Logf("%d entries in the map, %d evicted, %d of %d bytes in use", st.Entries, st.Evicted, st.UsedBytes, st.MapSize)
 }
 
+// TestFullOfFreedPages: a write that finds the map full when there is
+// nothing left to evict, because the pages just freed are not yet free to
+// reuse, makes them reusable and succeeds. LMDB reuses the pages a
+// transaction frees only once a later one has committed; here the reaper
+// frees most of the map in one transaction and the next write needs more
+// than the rest.
+func TestFullOfFreedPages(t *testing.T) {
+	const mapSize = 2 << 20
+	s := open(t, t.TempDir(), lmdbstore.WithMapSize(mapSize), lmdbstore.WithReapInterval(10*time.Millisecond))
+	require.NoError(t, s.Attach("shop", func(store.Event) {}))
+	ctx := context.Background()
+	now, err := s.Now(ctx)
+	require.NoError(t, err)
+	expires := time.Now().Add(time.Second)
+	for i := 0; ; i++ {
+		st, err := s.Stats()
+		require.NoError(t, err)
+		if st.UsedBytes > mapSize*8/10 {
+			break
+		}
+		e := entry(noiseBytes(6<<10), now)
+		e.Expires = expires
+		require.NoError(t, s.Set(ctx, fmt.Sprint("k", i), e))
+	}
+	eventually(t, 5*time.Second, func() bool {
+		st, err := s.Stats()
+		return err == nil && st.Entries == 0
+	}, "the expired entries were never reaped")
+
+	// A quarter of the map, the most an entry may take: more than the map
+	// has left after the pages the reaper freed.
+	big := entry(noiseBytes(mapSize/4-1<<10), now)
+	require.NoError(t, s.Set(ctx, "big", big))
+	e, err := s.Get(ctx, "big")
+	require.NoError(t, err)
+	assert.NotNil(t, e)
+}
+
 // TestEntryTooLarge: an entry that cannot fit the map is an error, and
 // evicts nothing.
 func TestEntryTooLarge(t *testing.T) {
