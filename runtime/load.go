@@ -90,7 +90,19 @@ func findPast[T any](ctx context.Context, m *Method, key []byte, it *memstore.It
 		v, ok = kept[T](ctx, m, e)
 	}
 	if !ok && m.c.readPath() != readMemory {
-		v, e, it, ok = lookupRemote[T](ctx, m, string(key))
+		// lookupRemote, spelled out: a copy the store confirms is found
+		// with the key in the caller's buffer, and its value copied once.
+		done := false
+		if m.c.checks() {
+			if it, done = m.c.checked(ctx, m, unsafe.String(unsafe.SliceData(key), len(key))); it != nil {
+				e = &it.Entry
+				v, ok = kept[T](ctx, m, e)
+				done = ok
+			}
+		}
+		if !done {
+			v, e, it, ok = lookupStore[T](ctx, m, string(key))
+		}
 	}
 	if ok {
 		m.hit(ctx)

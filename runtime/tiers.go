@@ -105,28 +105,33 @@ func keptSlow[T any](ctx context.Context, m *Method, e *store.Entry) (T, bool) {
 	return zero, true
 }
 
-// lookupChecked reads key from the memory tier in front of a store that
-// validates every read: a copy is served once the store confirms it
-// (one round trip, no value sent or decoded). It returns the item it
-// served too. done is false when the memory tier cannot answer and the
-// store must be read.
-func lookupChecked[T any](ctx context.Context, m *Method, key string) (v T, it *memstore.Item, ok, done bool) {
-	c := m.c
+// checks reports whether reads go through the memory tier's copies, each
+// confirmed by the store ([store.Checker]) before it is served.
+func (c *Cache) checks() bool { return c.checker != nil && c.readPath() == readInStore }
+
+// checked returns the memory tier's item under key once the store, which
+// validates every read, has confirmed it: one round trip, with no value
+// sent or decoded. done is false when the memory tier cannot answer and
+// the store must be read: it holds no fresh copy, or the store found the
+// copy stale. key is read during the call only (the store is given the
+// item's own key), so callers may pass one in a buffer of theirs.
+//
+// It is not generic, so that the value is copied once, by the caller.
+func (c *Cache) checked(ctx context.Context, m *Method, key string) (it *memstore.Item, done bool) {
 	it = c.local.GetItem(key)
 	if it == nil || !c.fresh(it) {
-		return v, nil, false, false
+		return nil, false
 	}
-	fresh, err := c.checker.Check(ctx, key, &it.Entry)
+	fresh, err := c.checker.Check(ctx, it.Key(), &it.Entry)
 	if err != nil {
 		storeFailed(m, err)
-		return v, nil, false, true
+		return nil, true
 	}
 	if !fresh {
-		_ = c.local.Delete(ctx, key)
-		return v, nil, false, false
+		_ = c.local.Delete(ctx, it.Key())
+		return nil, false
 	}
-	v, ok = kept[T](ctx, m, &it.Entry)
-	return v, it, ok, ok
+	return it, true
 }
 
 // storeFailed reports a failed read of the store outside the process.
@@ -141,25 +146,35 @@ func storeFailed(m *Method, err error) {
 	m.c.logs.Warn("zoo: store read failed; serving from the repository", slog.String("error", err.Error()))
 }
 
-// lookupRemote reads key from the store outside the process. It returns
-// the entry it served too, and the memory tier's item of that entry when
-// that tier keeps it (nil otherwise): the item holds the entry's
-// refresh-ahead state.
+// lookupRemote reads key from the store outside the process: from a
+// copy in the memory tier that the store confirms, when it checks copies,
+// or from the store. It returns the entry it served too, and the memory
+// tier's item of that entry when that tier keeps it (nil otherwise): the
+// item holds the entry's refresh-ahead state.
 func lookupRemote[T any](ctx context.Context, m *Method, key string) (T, *store.Entry, *memstore.Item, bool) {
+	if c := m.c; c.checks() {
+		if it, done := c.checked(ctx, m, key); done {
+			if it == nil {
+				var zero T
+				return zero, nil, nil, false
+			}
+			if v, ok := kept[T](ctx, m, &it.Entry); ok {
+				return v, &it.Entry, it, true
+			}
+		}
+	}
+	return lookupStore[T](ctx, m, key)
+}
+
+// lookupStore is lookupRemote past the memory tier: a read of the store.
+// It keeps the entry in the memory tier, under key.
+func lookupStore[T any](ctx context.Context, m *Method, key string) (T, *store.Entry, *memstore.Item, bool) {
 	var zero T
 	c := m.c
 	inStore := c.readPath() == readInStore
 	var e *store.Entry
 	var err error
 	if inStore {
-		if c.checker != nil {
-			if v, it, ok, done := lookupChecked[T](ctx, m, key); done {
-				if !ok {
-					return zero, nil, nil, false
-				}
-				return v, &it.Entry, it, true
-			}
-		}
 		e, err = c.shared.GetFresh(ctx, key)
 	} else {
 		e, err = c.remote.Get(ctx, key)

@@ -27,7 +27,7 @@ type product struct {
 var sample = product{OrgID: 1, StoreID: 2, ID: 3, Name: "Trail running shoe", PriceCents: 12900,
 	Tags: []string{"shoes", "running", "trail"}, Description: strings.Repeat("Light, grippy, durable. ", 5)}
 
-func benchCache(b *testing.B, opts ...zoo.Option) (*zoo.Cache, *zoo.Method) {
+func benchCache(b testing.TB, opts ...zoo.Option) (*zoo.Cache, *zoo.Method) {
 	b.Helper()
 	c, err := zoo.New(append([]zoo.Option{zoo.WithNamespace("bench"), zoo.WithLogger(quiet())}, opts...)...)
 	if err != nil {
@@ -39,7 +39,7 @@ func benchCache(b *testing.B, opts ...zoo.Option) (*zoo.Cache, *zoo.Method) {
 
 // getProduct reads product id through the cache, as a generated decorator
 // does: Lookup first, so that a hit builds no closure, then Load.
-func getProduct(b *testing.B, m *zoo.Method, id int64, loads *int) {
+func getProduct(b testing.TB, m *zoo.Method, id int64, loads *int) {
 	var buf [64]byte
 	k := zoo.KeyInt(m.Key(buf[:0]), id)
 	ctx := context.Background()

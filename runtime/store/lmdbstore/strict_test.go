@@ -150,3 +150,17 @@ func TestCheckRemembers(t *testing.T) {
 	}
 
 }
+
+// TestStrictHitDoesNotAllocate: a strict hit served from the memory tier,
+// confirmed by the store, allocates nothing, as a memory hit does: the key
+// stays in the caller's buffer, and the store is given the tier's own.
+func TestStrictHitDoesNotAllocate(t *testing.T) {
+	s := open(t, t.TempDir())
+	_, m := benchCache(t, zoo.WithStore(s), zoo.WithConsistency(zoo.Strict))
+	loads := 0
+	getProduct(t, m, 3, &loads)
+	before := s.SlowChecks()
+	assert.Zero(t, testing.AllocsPerRun(1000, func() { getProduct(t, m, 3, &loads) }))
+	assert.Equal(t, before+1, s.SlowChecks(), "the store read the file once, then confirmed the copy from its memo")
+	assert.Equal(t, 1, loads)
+}

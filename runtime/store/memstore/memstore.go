@@ -114,7 +114,15 @@ type Item struct {
 	// Refresh is the cache's refresh-ahead state of the entry: whether a
 	// background reload of it may start.
 	Refresh atomic.Int64
+	// key is the key the item is stored under, set by SetItem: the same
+	// string the cache holds, so that it costs no copy.
+	key string
 }
+
+// Key returns the key it was stored under ("" before SetItem). A caller
+// that holds the key in a buffer of its own can pass this string where
+// the key must outlive the call.
+func (it *Item) Key() string { return it.key }
 
 // expiredAt reports whether it has expired at now, in Unix nanoseconds.
 func (it *Item) expiredAt(now int64) bool { return now >= it.exp }
@@ -298,6 +306,7 @@ func (s *Store) SetItem(key string, it *Item) error {
 		return errNilEntry
 	}
 	it.exp = nanos(it.Entry.Expires)
+	it.key = key
 	if it.goneAt(s.now().UnixNano()) {
 		s.cache.Invalidate(key)
 		return nil
