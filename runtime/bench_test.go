@@ -4,14 +4,13 @@ import (
 	"context"
 	"fmt"
 	goruntime "runtime"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
 
 	"github.com/maypok86/otter/v2"
 
+	"github.com/zoogen/zoogen/internal/benchtest"
 	zoo "github.com/zoogen/zoogen/runtime"
 	"github.com/zoogen/zoogen/runtime/store/memstore"
 )
@@ -137,85 +136,26 @@ func BenchmarkHitVsFloor(b *testing.B) {
 	const keys = 1024
 	for _, procs := range []int{1, goruntime.GOMAXPROCS(0)} {
 		b.Run(fmt.Sprintf("goroutines=%d", procs), func(b *testing.B) {
-			var variants []hitVariant
+			var variants []benchtest.Variant
 			for _, v := range statsVariants {
 				m := productMethod(newCache(b, zoo.WithStats(v.stats)))
 				r := &repo{}
-				variants = append(variants, hitVariant{v.name, func(pid int64) bool {
+				variants = append(variants, benchtest.Variant{Name: v.name, Call: func(pid int64) bool {
 					_, err := r.getProduct(ctx, m, 1, 2, pid)
 					return err == nil && r.loads.Load() <= keys
 				}})
 				for pid := range int64(keys) {
-					variants[len(variants)-1].hit(pid)
+					variants[len(variants)-1].Call(pid)
 				}
 			}
 			floor := otterFloor(b, keys)
-			variants = append(variants, hitVariant{"otter", func(pid int64) bool {
+			variants = append(variants, benchtest.Variant{Name: "otter", Call: func(pid int64) bool {
 				_, ok := floor(1, 2, pid)
 				return ok
 			}})
-			sideBySide(b, procs, keys, "hit", variants)
+			benchtest.SideBySide(b, procs, keys, "hit", variants)
 		})
 	}
-}
-
-// A hitVariant is one way to serve a hit of pid; hit reports whether it
-// did.
-type hitVariant struct {
-	name string
-	hit  func(pid int64) bool
-}
-
-// sideBySide runs the variants in turn, a round of calls of each per
-// iteration, on procs goroutines, and reports their times per call
-// ("<variant>-ns/<per>") and their ratios to the last variant, the floor
-// ("<variant>/<floor>").
-//
-// The time of a round is the CPU time of the threads that ran it (each
-// goroutine locked to its thread, on Linux), not the wall time: on a
-// machine shared with other work, the time the scheduler gives to other
-// processes in the middle of a round counts for no variant.
-func sideBySide(b *testing.B, procs int, keys int64, per string, variants []hitVariant) {
-	const round = 4096 // hits per goroutine
-	spent := make([]time.Duration, len(variants))
-	var rounds int
-	var missed atomic.Bool
-	for b.Loop() {
-		for i, v := range variants {
-			var wg sync.WaitGroup
-			var used atomic.Int64
-			for w := range procs {
-				wg.Go(func() {
-					goruntime.LockOSThread()
-					defer goruntime.UnlockOSThread()
-					start := threadClock()
-					pid := int64(w) * keys / int64(procs)
-					for range round {
-						pid = (pid + 1) % keys
-						if !v.hit(pid) {
-							missed.Store(true)
-						}
-					}
-					used.Add(int64(threadClock() - start))
-				})
-			}
-			wg.Wait()
-			spent[i] += time.Duration(used.Load())
-		}
-		rounds++
-	}
-	if missed.Load() {
-		b.Fatal("a hit missed")
-	}
-	hits := float64(rounds * round * procs)
-	floor := spent[len(spent)-1]
-	for i, v := range variants {
-		b.ReportMetric(float64(spent[i].Nanoseconds())/hits, v.name+"-ns/"+per)
-		if i < len(variants)-1 {
-			b.ReportMetric(float64(spent[i])/float64(floor), v.name+"/"+variants[len(variants)-1].name)
-		}
-	}
-	b.ReportMetric(0, "ns/op") // a round of every variant: meaningless
 }
 
 // BenchmarkInvalidate measures Invalidate with n entries cached, each under
@@ -275,14 +215,14 @@ func invalidateCache(b *testing.B, n int) (*zoo.Cache, []string) {
 // the small ("300k/1k").
 func BenchmarkInvalidateVsSmall(b *testing.B) {
 	ctx := context.Background()
-	var variants []hitVariant
+	var variants []benchtest.Variant
 	for _, n := range []int{300_000, 1_000} {
 		c, tags := invalidateCache(b, n)
-		variants = append(variants, hitVariant{fmt.Sprintf("%dk", n/1000), func(i int64) bool {
+		variants = append(variants, benchtest.Variant{Name: fmt.Sprintf("%dk", n/1000), Call: func(i int64) bool {
 			return c.Invalidate(ctx, tags[i&1023]) == nil
 		}})
 	}
-	sideBySide(b, 1, 1024, "invalidate", variants)
+	benchtest.SideBySide(b, 1, 1024, "invalidate", variants)
 }
 
 // BenchmarkHitWhileInvalidating compares hits on 1024 entries of 1, 3 or 5
@@ -319,9 +259,9 @@ func BenchmarkHitWhileInvalidating(b *testing.B) {
 func BenchmarkHitWhileInvalidatingVsQuiet(b *testing.B) {
 	for _, ntags := range []int{1, 3, 5} {
 		b.Run(fmt.Sprintf("tags=%d", ntags), func(b *testing.B) {
-			sideBySide(b, 1, 1024, "hit", []hitVariant{
-				{"busy", taggedHits(b, ntags, true)},
-				{"quiet", taggedHits(b, ntags, false)},
+			benchtest.SideBySide(b, 1, 1024, "hit", []benchtest.Variant{
+				{Name: "busy", Call: taggedHits(b, ntags, true)},
+				{Name: "quiet", Call: taggedHits(b, ntags, false)},
 			})
 		})
 	}

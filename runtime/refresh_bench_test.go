@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zoogen/zoogen/internal/benchtest"
 	zoo "github.com/zoogen/zoogen/runtime"
 )
 
@@ -14,7 +15,7 @@ import (
 // burst of load on a shared machine slows both variants of a round alike.
 func BenchmarkHitRefreshVsPlain(b *testing.B) {
 	const keys = 1024
-	var variants []hitVariant
+	var variants []benchtest.Variant
 	for _, v := range refreshVariants {
 		get, loads := refreshGetter(b, v.refresh)
 		for pid := range int64(keys) {
@@ -22,12 +23,12 @@ func BenchmarkHitRefreshVsPlain(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		variants = append(variants, hitVariant{v.name, func(pid int64) bool {
+		variants = append(variants, benchtest.Variant{Name: v.name, Call: func(pid int64) bool {
 			_, err := get(1, 2, pid)
 			return err == nil && *loads == keys
 		}})
 	}
-	sideBySide(b, 1, keys, "hit", variants)
+	benchtest.SideBySide(b, 1, keys, "hit", variants)
 }
 
 // refreshVariants are the methods the refresh benchmarks hit: with

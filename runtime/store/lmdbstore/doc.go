@@ -77,8 +77,9 @@
 // a new key, the clock's lease) do not count. A process that dies in a
 // counted write leaves the counter ahead of gen until the next counted
 // write: checks read the file meanwhile. The store remembers up to 16,384
-// copies (a table indexed by key hash, weak pointers that keep no entry
-// alive).
+// copies (4,096 sets of four, picked by a hash of the key; weak pointers
+// that keep no entry alive): a thousand hot keys are all remembered, where
+// more than four keys share a set they take turns.
 //
 // Each attached store polls the log's sequence number (every 2ms by
 // default, one read transaction) and delivers the new records of its

@@ -58,19 +58,27 @@ func (s *Store) bump(txn *lmdb.Txn) error {
 	return txn.Put(s.meta, metaGen, u64(s.gen.n.Add(1)), 0)
 }
 
-// memoSlots is the number of copies a store remembers as checked: a table
-// indexed by a hash of the key, one copy per slot. Copies of keys that
-// share a slot take turns, and cost a read transaction when they do.
-const memoSlots = 1 << 14
+// The copies a store remembers as checked: a table of memoSets sets of
+// memoWays slots, a copy in the set a hash of its key picks. Copies of
+// more keys than there are ways in one set take turns, and cost a read
+// transaction when they do; with one way, a thousand keys took turns in
+// about one slot in twenty.
+const (
+	memoSets = 1 << 12
+	memoWays = 4
+)
 
 // memos remembers copies of entries found fresh, with the counter they
 // were found fresh at. A slot holds a weak pointer: it keeps no entry
 // alive, and an entry allocated later at the address of a collected one
 // is not taken for it.
 type memos struct {
-	seed  maphash.Seed
-	slots [memoSlots]atomic.Pointer[memo]
+	sets [memoSets]memoSet // first: a set shares no cache line with another
+	seed maphash.Seed
+	next atomic.Uint32 // turns the slot a full set gives up
 }
+
+type memoSet [memoWays]atomic.Pointer[memo]
 
 type memo struct {
 	key string
@@ -80,17 +88,33 @@ type memo struct {
 
 func newMemos() *memos { return &memos{seed: maphash.MakeSeed()} }
 
-func (m *memos) slot(key string) *atomic.Pointer[memo] {
-	return &m.slots[maphash.String(m.seed, key)&(memoSlots-1)]
+// set returns the set that remembers the copies of key.
+func (m *memos) set(key string) *memoSet {
+	return &m.sets[maphash.String(m.seed, key)&(memoSets-1)]
 }
 
-// fresh reports whether slot remembers e as the copy of key checked at
+// fresh reports whether the set remembers e as the copy of key checked at
 // counter gen.
-func (m *memo) fresh(key string, e *store.Entry, gen uint64) bool {
-	return m != nil && m.gen == gen && m.key == key && m.e.Value() == e
+func (set *memoSet) fresh(key string, e *store.Entry, gen uint64) bool {
+	for i := range set {
+		if m := set[i].Load(); m != nil && m.gen == gen && m.key == key && m.e.Value() == e {
+			return true
+		}
+	}
+	return false
 }
 
-// remember records e as the copy of key found fresh at counter gen.
+// remember records e as the copy of key found fresh at counter gen, in the
+// slot of its set that remembers key or nothing current (another counter,
+// or a collected copy), or else in one that the set gives up in turn.
 func (m *memos) remember(key string, e *store.Entry, gen uint64) {
-	m.slot(key).Store(&memo{key: strings.Clone(key), e: weak.Make(e), gen: gen})
+	set := m.set(key)
+	slot := &set[m.next.Add(1)%memoWays]
+	for i := range set {
+		if old := set[i].Load(); old == nil || old.key == key || old.gen != gen || old.e.Value() == nil {
+			slot = &set[i]
+			break
+		}
+	}
+	slot.Store(&memo{key: strings.Clone(key), e: weak.Make(e), gen: gen})
 }

@@ -661,8 +661,7 @@ func (s *Store) GetFresh(ctx context.Context, key string) (*store.Entry, error) 
 // identity: an entry stored again under key expires at another
 // millisecond) and the versions of e's paths, never the value.
 func (s *Store) Check(_ context.Context, key string, e *store.Entry) (bool, error) {
-	slot := s.memos.slot(key)
-	m := slot.Load()
+	set := s.memos.set(key)
 	s.rw.RLock()
 	if s.closed {
 		s.rw.RUnlock()
@@ -670,7 +669,7 @@ func (s *Store) Check(_ context.Context, key string, e *store.Entry) (bool, erro
 	}
 	gen := s.gen.load() // before the transaction begins
 	s.rw.RUnlock()
-	if m.fresh(key, e, gen) {
+	if set.fresh(key, e, gen) {
 		return true, nil
 	}
 	s.slowChecks.Add(1)

@@ -1,4 +1,4 @@
-package runtime_test
+package benchtest
 
 import (
 	"syscall"
@@ -9,9 +9,9 @@ import (
 // threadCPUTime is CLOCK_THREAD_CPUTIME_ID.
 const threadCPUTime = 3
 
-// threadClock returns the CPU time the calling thread has used. A goroutine
-// that reads it twice locks itself to its thread in between.
-func threadClock() time.Duration {
+// ThreadClock returns the CPU time the calling thread has used. A
+// goroutine that reads it twice locks itself to its thread in between.
+func ThreadClock() time.Duration {
 	var ts syscall.Timespec
 	_, _, errno := syscall.RawSyscall(syscall.SYS_CLOCK_GETTIME, threadCPUTime, uintptr(unsafe.Pointer(&ts)), 0)
 	if errno != 0 {
