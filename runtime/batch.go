@@ -666,6 +666,3 @@ func elementTags(declared, extra []string) []string {
 	}
 	return out
 }
-
-// add adds n to the counter.
-func (c *counter) add(n uint64) { c.stripes[stripe()].n.Add(n) }

@@ -44,14 +44,17 @@ func TestStripeFollowsGoroutine(t *testing.T) {
 		release     = make(chan struct{})
 		mu          sync.Mutex
 		seen        = map[uint64]bool{}
+		seenHits    = map[uint64]bool{}
 	)
 	started.Add(goroutines)
 	for range goroutines {
 		wg.Go(func() {
-			s := stripe()
+			s, h := stripe(), stripeOf(hitStripeBits)
 			assert.Less(t, s, uint64(stripes))
+			assert.Less(t, h, uint64(1<<hitStripeBits))
 			mu.Lock()
 			seen[s] = true
+			seenHits[h] = true
 			mu.Unlock()
 			// Alive until every goroutine has picked its stripe, so that
 			// no two share a stack.
@@ -64,4 +67,23 @@ func TestStripeFollowsGoroutine(t *testing.T) {
 	wg.Wait()
 	// 64 distinct stacks on one stripe would be a broken hash.
 	require.Greater(t, len(seen), stripes/2, "stripes used by %d goroutines", goroutines)
+	// 64 goroutines over 64 stripes at random fill about 40.
+	require.Greater(t, len(seenHits), 24, "hit stripes used by %d goroutines", goroutines)
+}
+
+// TestHitCounterSumsConcurrentIncrements is the same for the hit counter.
+func TestHitCounterSumsConcurrentIncrements(t *testing.T) {
+	var c hitCounter
+	const goroutines, each = 16, 10_000
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Go(func() {
+			for range each {
+				c.inc()
+			}
+			c.add(2)
+		})
+	}
+	wg.Wait()
+	require.EqualValues(t, goroutines*(each+2), c.load())
 }
