@@ -68,6 +68,8 @@ section "A hit on a method with refresh= (entry younger than the interval) vs wi
 	./runtime '^BenchmarkHitRefreshVsPlain$'
 section "LMDB: strict hit (memory tier confirmed in the file) vs strict without the tier, local-mode tier and a memory-only hit" \
 	./runtime/store/lmdbstore '^BenchmarkHit$'
+section "LMDB: strict hit vs memory-only hit side by side over 1,024 products, rounds interleaved and timed by CPU time; the lmdb-strict/memory column is the ratio" \
+	./runtime/store/lmdbstore '^BenchmarkHitVsMemory$'
 section "Redis: strict hit (memory tier confirmed in one round trip) vs strict without the tier and a raw GET + decode; cpu-µs/op is the client's CPU" \
 	./runtime/store/redisstore '^BenchmarkRedisHit$'
 section "Redis: the same three side by side, rounds interleaved and timed by the process's CPU time; the strict/raw and strict-no-tier/raw columns are the ratios" \
