@@ -13,8 +13,7 @@ import (
 // of 5 tags sums 16 of them), few enough to stay in the caches (32 KiB of
 // 32-bit counters). With 4096 counters of 64 bits, hits of such entries
 // while unrelated tags were invalidated cost 1.34x the quiet ones; with
-// these, 1.27x (BenchmarkHitWhileInvalidatingVsQuiet, when every check
-// also stored the generation: see Trie.fresh).
+// these, 1.27x (BenchmarkHitWhileInvalidatingVsQuiet).
 const (
 	stampBits = 13
 	nstamps   = 1 << stampBits
@@ -154,10 +153,9 @@ func (m *Memo) Holds(t *Trie) bool {
 // fresh is Fresh past its first test. It loads the generation before it
 // looks at anything else: the generation it remembers is one at which
 // every check passed. For an entry of this trie's memo whose generation
-// moved, it sums the entry's counters and walks the tags if the sum moved.
-// It remembers the generation (as gen+1, so that the zero memo matches no
-// generation) after a walk that found the entry fresh, and, if the sum did
-// not move, only where that pays (see storeAbove). It is one function, so that a hit
+// moved, it sums the entry's counters, walks the tags if the sum moved,
+// and remembers the generation if the entry is fresh (as gen+1, so that
+// the zero memo matches no generation). It is one function, so that a hit
 // after an invalidation elsewhere costs one call.
 func (t *Trie) fresh(m *Memo, tags []string, asOf hlc.Timestamp) bool {
 	gen := t.gen.Load()
@@ -174,32 +172,16 @@ func (t *Trie) fresh(m *Memo, tags []string, asOf hlc.Timestamp) bool {
 	}
 	// Past maxBumps generations the counters may have wrapped back to
 	// the sums remembered: every tag is walked.
-	behind := gen + 1 - m.gen.Load()
-	if behind > maxBumps || sum != m.sum.Load() {
-		if !t.revalidate(m, tags, asOf, slots, behind > maxBumps) {
+	wrapped := gen+1-m.gen.Load() > maxBumps
+	if wrapped || sum != m.sum.Load() {
+		if !t.revalidate(m, tags, asOf, slots, wrapped) {
 			return false
 		}
 		m.sum.Store(sum)
-		m.gen.Store(gen + 1)
-		return true
 	}
-	// The sum did not move: the entry is fresh. Remembering the generation
-	// would let the next hit stop at Holds, but an atomic store costs more
-	// than summing a few counters again (BenchmarkHitWhileInvalidatingVsQuiet:
-	// hits of entries of 5 tags cost 1.25x the quiet ones with the store,
-	// 1.08x without), and it is wasted when the generation moves again
-	// before the next hit, as it does under a stream of invalidations. Only
-	// an entry with many counters stores it, and every entry before its
-	// generation falls maxBumps behind.
-	if len(slots) > storeAbove || behind > maxBumps/2 {
-		m.gen.Store(gen + 1)
-	}
+	m.gen.Store(gen + 1)
 	return true
 }
-
-// storeAbove is the number of counters past which summing them again costs
-// more than the store that lets the next hit skip the sum.
-const storeAbove = 32
 
 // maxBumps bounds the generations between two checks of a memo across
 // which an unchanged sum proves that none of its counters moved. The

@@ -167,33 +167,3 @@ func TestMemoOfNoTags(t *testing.T) {
 	tr.InvalidateAll(150)
 	require.False(t, tr.Fresh(&m, nil, 100))
 }
-
-// TestMemoStoresOnlyWherePays: after an unrelated invalidation, an entry
-// with few counters is found fresh by its sum and leaves its memo's
-// generation as it was (the store would cost more than the next sum); an
-// entry with many counters brings it up to date, and so does any entry
-// whose generation falls half way to maxBumps behind, so that a hot entry
-// is never walked for being too far behind.
-func TestMemoStoresOnlyWherePays(t *testing.T) {
-	var tr Trie
-	few := []string{"org:1:store:2:product:3", "featured"}
-	many := make([]string, 20)
-	for i := range many {
-		many[i] = fmt.Sprint("org:1:store:", i)
-	}
-	var mFew, mMany Memo
-	require.True(t, tr.Fresh(&mFew, few, 100))
-	require.True(t, tr.Fresh(&mMany, many, 100))
-	require.Less(t, len(slotsOf(few))-1, storeAbove)
-	require.Greater(t, len(slotsOf(many))-1, storeAbove)
-
-	tr.Invalidate("org:2", 150)
-	require.True(t, tr.Fresh(&mFew, few, 100))
-	require.True(t, tr.Fresh(&mMany, many, 100))
-	assert.False(t, mFew.Holds(&tr), "few counters: summed again on the next hit")
-	assert.True(t, mMany.Holds(&tr), "many counters: the next hit stops at Holds")
-
-	tr.gen.Add(maxBumps/2 + 1)
-	require.True(t, tr.Fresh(&mFew, few, 100))
-	assert.True(t, mFew.Holds(&tr), "half way to maxBumps behind: brought up to date")
-}
