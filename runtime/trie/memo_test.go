@@ -98,12 +98,45 @@ func TestSegAtMatchesKeyOf(t *testing.T) {
 }
 
 // TestSlotsCoverEveryPrefix: an entry's counters are those an invalidation
-// of each prefix of each tag bumps.
+// of each prefix of each tag bumps: its own, or for a prefix of an odd
+// number of segments past the first, the one of the prefix before it.
 func TestSlotsCoverEveryPrefix(t *testing.T) {
-	got := slotsOf([]string{"a:bc:d", "", ":x"})
-	want := []uint16{6, slot(pathHash("a")), slot(pathHash("a:bc")), slot(pathHash("a:bc:d")), slot(pathHash("")),
-		slot(pathHash("")), slot(pathHash(":x"))}
+	tags := []string{"a:bc:d", "", ":x", "org:1:store:2:product:3"}
+	got := slotsOf(tags)
+	want := []uint16{9, slot(pathHash("a")), slot(pathHash("a:bc")), slot(pathHash("")),
+		slot(pathHash("")), slot(pathHash(":x")),
+		slot(pathHash("org")), slot(pathHash("org:1")), slot(pathHash("org:1:store:2")), slot(pathHash("org:1:store:2:product:3"))}
 	assert.Equal(t, want, got)
+	for _, tag := range tags {
+		segs := strings.Split(tag, ":")
+		own := 0
+		for n := 1; n <= len(segs); n++ {
+			prefix := strings.Join(segs[:n], ":")
+			if counterOf(prefix) == pathHash(prefix) {
+				own++
+			}
+			assert.Contains(t, got[1:], slot(counterOf(prefix)), "the counter an invalidation of %q bumps", prefix)
+		}
+		assert.Equal(t, own, countedPrefixes(tag), tag)
+	}
+	assert.Equal(t, pathHash("org:1"), counterOf("org:1:store"))
+	assert.Equal(t, pathHash("org"), counterOf("org"))
+}
+
+// TestNameWithoutValue: an invalidation of a prefix that shares the
+// counter of the one before it (org:1:store, org:1's) makes the entries
+// under it stale, and those beside it fresh after a walk.
+func TestNameWithoutValue(t *testing.T) {
+	var tr Trie
+	var store, invoice Memo
+	storeTags, invoiceTags := []string{"org:1:store:2"}, []string{"org:1:invoice:9"}
+	require.True(t, tr.Fresh(&store, storeTags, 100))
+	require.True(t, tr.Fresh(&invoice, invoiceTags, 100))
+	tr.Invalidate("org:1:store", 150)
+	assert.True(t, walks(&tr, &invoice), "org:1's counter moved")
+	assert.True(t, tr.Fresh(&invoice, invoiceTags, 100))
+	assert.False(t, walks(&tr, &invoice), "walked once")
+	assert.False(t, tr.Fresh(&store, storeTags, 100))
 }
 
 // TestMemoOfTooManyTags: an entry with more tag prefixes than a memo sums

@@ -132,7 +132,7 @@ func (t *Trie) Invalidate(tag string, v hlc.Timestamp) {
 	t.mu.Unlock()
 	// The memo's counter moves after the stamp, and the generation after
 	// both: a reader that sees either move also sees the stamp.
-	t.stamps[slot(pathHash(tag))].Add(1)
+	t.stamps[slot(counterOf(tag))].Add(1)
 	t.gen.Add(1)
 }
 
