@@ -137,7 +137,7 @@ func TestCopyTheLoaderMutatingItsValueChangesNothingCached(t *testing.T) {
 // them at once: under -race this is race-free.
 func TestCopyJoinersOfAFlightGetValuesOfTheirOwn(t *testing.T) {
 	ctx := context.Background()
-	c := newCache(t)
+	c := newCache(t, zoo.WithStats(true))
 	m := orderMethod(c, true)
 	r := &orders{release: make(chan struct{})}
 	const n = 8
@@ -202,7 +202,7 @@ type cursor struct {
 func TestCopyOfAValueThatDoesNotRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	var logs bytes.Buffer // the handler serialises its writes
-	c := newCache(t, zoo.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	c := newCache(t, zoo.WithStats(true), zoo.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	m := c.Method(zoo.MethodSpec{Package: "example.com/shop", Interface: "CursorRepo", Method: "Open", Copy: true})
 	var loads atomic.Int64
 	release := make(chan struct{})

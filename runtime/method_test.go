@@ -29,7 +29,7 @@ func newDecorator(c *zoo.Cache) *decorator {
 // transaction keeps nothing in the cache. 200,000 of them leave the heap
 // where one left it, and every one gets the same handles.
 func TestMethodHandlesAreInterned(t *testing.T) {
-	c := newCache(t)
+	c := newCache(t, zoo.WithStats(true))
 	first := newDecorator(c)
 	heap := func() uint64 {
 		runtime.GC()
@@ -56,7 +56,7 @@ func TestMethodHandlesAreInterned(t *testing.T) {
 // handles of their own; those that differ only in TTL share a row of
 // statistics.
 func TestMethodHandlesOfDifferentSpecs(t *testing.T) {
-	c := newCache(t)
+	c := newCache(t, zoo.WithStats(true))
 	base := zoo.MethodSpec{Package: "p", Interface: "I", Method: "M"}
 	specs := []zoo.MethodSpec{base}
 	for _, change := range []func(*zoo.MethodSpec){

@@ -55,7 +55,7 @@ func defaultConfig() config {
 		localTier:   -1,
 		lockTTL:     DefaultLockTTL,
 		closeWait:   DefaultCloseWait,
-		stats:       true,
+		stats:       false,
 		maxRefresh:  DefaultMaxRefreshes,
 	}
 }
@@ -159,8 +159,11 @@ func WithClock(now func() time.Time) Option {
 func WithMaxTagNodes(n int) Option { return func(c *config) { c.maxTagNodes = n } }
 
 // WithStats turns the per-method counters behind [Cache.Stats] (and the
-// Prometheus collector, the debug handler and the zoo command) on or off;
-// they are on by default and cost a few nanoseconds per call.
+// Prometheus collector's per-method series, the debug handler's and the
+// zoo command's method rows) on or off. They are off by default: counting
+// a hit is an atomic add, about 5 ns, a tenth of a memory hit. The
+// cache-wide figures (invalidations, evictions, tag nodes, the clock)
+// are kept either way.
 func WithStats(enabled bool) Option { return func(c *config) { c.stats = enabled } }
 
 // WithTracerProvider sets where spans go: one span per load ("zoo.load")

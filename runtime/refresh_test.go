@@ -42,7 +42,7 @@ func TestRefreshAndStaleSpans(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	clk := &movedClock{t: time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)}
-	c := newCache(t, zoo.WithTracerProvider(tp), zoo.WithClock(clk.now))
+	c := newCache(t, zoo.WithStats(true), zoo.WithTracerProvider(tp), zoo.WithClock(clk.now))
 	m := c.Method(zoo.MethodSpec{Package: "example.com/shop", Interface: "Repo", Method: "Get",
 		TTL: 10 * time.Minute, Refresh: time.Minute, StaleIfError: time.Hour})
 	k := zoo.KeyInt(m.Key(nil), 1)
@@ -102,7 +102,7 @@ func TestRefreshSpecChecked(t *testing.T) {
 func TestRefreshLimit(t *testing.T) {
 	ctx := context.Background()
 	clk := &movedClock{t: time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)}
-	c := newCache(t, zoo.WithClock(clk.now), zoo.WithMaxRefreshes(1))
+	c := newCache(t, zoo.WithStats(true), zoo.WithClock(clk.now), zoo.WithMaxRefreshes(1))
 	m := c.Method(zoo.MethodSpec{Package: "example.com/shop", Interface: "Repo", Method: "Get",
 		TTL: 10 * time.Minute, Refresh: time.Minute})
 	hold := make(chan struct{})
@@ -145,7 +145,7 @@ func TestRefreshLimit(t *testing.T) {
 func TestFailedRefreshServesStaleToJoiners(t *testing.T) {
 	ctx := context.Background()
 	clk := &movedClock{t: time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)}
-	c := newCache(t, zoo.WithClock(clk.now))
+	c := newCache(t, zoo.WithStats(true), zoo.WithClock(clk.now))
 	m := c.Method(zoo.MethodSpec{Package: "example.com/shop", Interface: "Repo", Method: "Get",
 		TTL: 2 * time.Minute, Refresh: time.Minute, StaleIfError: time.Hour})
 	k := zoo.KeyInt(m.Key(nil), 1)
@@ -195,7 +195,7 @@ func TestFailedRefreshBacksOffForEntryFromStore(t *testing.T) {
 	_, err := zoo.Load(ctx, first.Method(spec), k, func(context.Context) (int, error) { return 1, nil })
 	require.NoError(t, err)
 
-	c := newCache(t, zoo.WithStore(remote), zoo.WithLocalTier(100), zoo.WithClock(clk.now))
+	c := newCache(t, zoo.WithStats(true), zoo.WithStore(remote), zoo.WithLocalTier(100), zoo.WithClock(clk.now))
 	m := c.Method(spec)
 	var reloads atomic.Int64
 	down := func(context.Context) (int, error) { reloads.Add(1); return 0, errors.New("db down") }

@@ -16,7 +16,7 @@ func TestMaxValueSize(t *testing.T) {
 	ctx := context.Background()
 	for name, store := range map[string]zoo.Option{"memory": zoo.WithTTL(zoo.DefaultTTL), "bytes": zoo.WithStore(newByteStore())} {
 		t.Run(name, func(t *testing.T) {
-			c := newCache(t, store, zoo.WithMaxValueSize(1024), zoo.WithLogger(slog.New(slog.DiscardHandler)))
+			c := newCache(t, store, zoo.WithStats(true), zoo.WithMaxValueSize(1024), zoo.WithLogger(slog.New(slog.DiscardHandler)))
 			m := c.Method(zoo.MethodSpec{Interface: "R", Method: "Get"})
 			loads := 0
 			get := func(n int) string {

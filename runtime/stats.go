@@ -126,6 +126,9 @@ type Stats struct {
 	TagNodes int
 	// Clock is the latest timestamp the cache has seen.
 	Clock hlc.Timestamp
+	// MethodCounters reports whether the per-method counters are on
+	// (WithStats(true)); without them Methods is empty.
+	MethodCounters bool
 	// Methods has one row per cached or invalidating method.
 	Methods []MethodStats
 	// At is when the snapshot was taken.
@@ -188,6 +191,8 @@ func (c *Cache) Stats() Stats {
 		TagNodes:      c.trie.Len(),
 		Clock:         c.clock.Last(),
 		At:            c.cfg.now(),
+
+		MethodCounters: c.cfg.stats,
 	}
 	if c.strict {
 		s.Consistency = "strict"

@@ -45,8 +45,28 @@ func workload(t *testing.T, c *zoo.Cache, name string) {
 	require.NoError(t, c.Invalidate(ctx, zoo.Tag("org", 1, "product", 2)))
 }
 
+// TestStatsWithoutMethodCounters: an instance built without
+// zoo.WithStats(true) shows dashes, not zeros, where the per-method counts
+// would be, and says why.
+func TestStatsWithoutMethodCounters(t *testing.T) {
+	c, err := zoo.New(zoo.WithNamespace("shop"), zoo.WithInstance("web-2"))
+	require.NoError(t, err)
+	defer c.Close()
+	workload(t, c, "GetProduct")
+	mux := http.NewServeMux()
+	mux.Handle("/debug/zoo/", http.StripPrefix("/debug/zoo", zoohttp.Debug(c)))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	out, errOut, code := zoocmd(t, "-url", srv.URL+"/debug/zoo", "stats")
+	require.Equal(t, 0, code, errOut)
+	assert.Regexp(t, `web-2\s+shop\s+local\s+\S+\s+–\s+–\s+–\s+–\s+1\s`, out, "no counts, one invalidation")
+	assert.Contains(t, out, "zoo.WithStats(true)")
+	assert.False(t, c.Stats().MethodCounters)
+}
+
 func TestAgainstDebugHandler(t *testing.T) {
-	c, err := zoo.New(zoo.WithNamespace("shop"), zoo.WithInstance("web-1"))
+	c, err := zoo.New(zoo.WithStats(true), zoo.WithNamespace("shop"), zoo.WithInstance("web-1"))
 	require.NoError(t, err)
 	defer c.Close()
 	workload(t, c, "GetProduct")
@@ -113,7 +133,7 @@ func againstRedis(t *testing.T, client redis.UniversalClient, addr string) {
 	defer redistest.DeleteNamespace(client, ns)
 	var caches []*zoo.Cache
 	for _, name := range []string{"api-1", "api-2"} {
-		c, err := zoo.New(zoo.WithStore(redisstore.New(client)), zoo.WithNamespace(ns), zoo.WithInstance(name))
+		c, err := zoo.New(zoo.WithStats(true), zoo.WithStore(redisstore.New(client)), zoo.WithNamespace(ns), zoo.WithInstance(name))
 		require.NoError(t, err)
 		defer c.Close()
 		caches = append(caches, c)
@@ -161,7 +181,7 @@ func againstRedis(t *testing.T, client redis.UniversalClient, addr string) {
 // requests that reach it.
 func debugServer(t *testing.T, opts ...zoo.Option) (c *zoo.Cache, url string, requests *atomic.Int64) {
 	t.Helper()
-	c, err := zoo.New(opts...)
+	c, err := zoo.New(append([]zoo.Option{zoo.WithStats(true)}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	requests = new(atomic.Int64)

@@ -275,13 +275,23 @@ func statsCmd(ctx context.Context, src source, w io.Writer) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "INSTANCE\tNAMESPACE\tMODE\tCONNECTED\tHITS\tMISSES\tHIT RATIO\tLOADS\tINVALIDATIONS\tTAG NODES\t")
+	uncounted := false
 	for _, s := range all {
 		var hits, misses, loads uint64
 		for _, m := range s.Methods {
 			hits, misses, loads = hits+m.Hits, misses+m.Misses, loads+m.Loads
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%d\t%d\t%d\t\n", s.Instance, s.Namespace, s.Consistency,
-			yes(s.Connected), hits, misses, ratio(hits, misses), loads, s.Invalidations, s.TagNodes)
+		h, m, r, l := fmt.Sprint(hits), fmt.Sprint(misses), ratio(hits, misses), fmt.Sprint(loads)
+		// An instance of an older version reports rows without the flag.
+		if !s.MethodCounters && len(s.Methods) == 0 {
+			h, m, r, l = "–", "–", "–", "–"
+			uncounted = true
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t\n", s.Instance, s.Namespace, s.Consistency,
+			yes(s.Connected), h, m, r, l, s.Invalidations, s.TagNodes)
+	}
+	if uncounted {
+		fmt.Fprintln(tw, "–: the instance counts nothing per method (zoo.WithStats(true) turns the counters on)\t")
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "INSTANCE\tMETHOD\tHITS\tMISSES\tHIT RATIO\tLOADS\tERRORS\tCOALESCED\tFAIL-OPENS\tREFRESHES\tSTALE\tMEAN LOAD\t")

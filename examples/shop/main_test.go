@@ -53,7 +53,7 @@ func TestServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	cache, err := zoo.New()
+	cache, err := zoo.New(zoo.WithStats(true))
 	if err != nil {
 		t.Fatal(err)
 	}

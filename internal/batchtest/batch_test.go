@@ -65,7 +65,7 @@ func localTier(remote bool) []zoo.Option {
 
 func newCache(t testing.TB, opts ...zoo.Option) (*zoo.Cache, *readCounter) {
 	t.Helper()
-	c, err := zoo.New(opts...)
+	c, err := zoo.New(append([]zoo.Option{zoo.WithStats(true)}, opts...)...)
 	if err != nil {
 		t.Fatalf("zoo.New: %v", err)
 	}

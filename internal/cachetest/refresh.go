@@ -131,7 +131,7 @@ func RefreshAndStale(t *testing.T, newCache func(t *testing.T, opts ...zoo.Optio
 			// On the real clock: an entry's age is measured from its asOf,
 			// which the store's clock stamps, and that clock does not move
 			// with the cache's.
-			c := newCache(t, mode.opts...)
+			c := newCache(t, append([]zoo.Option{zoo.WithStats(true)}, mode.opts...)...)
 			m := c.Method(zoo.MethodSpec{Package: "test", Interface: "Repo", Method: "Refreshed",
 				TTL: 10 * time.Minute, Refresh: refreshAfter})
 			r := &flaky{db: newDB()}
@@ -165,7 +165,7 @@ func RefreshAndStale(t *testing.T, newCache func(t *testing.T, opts ...zoo.Optio
 		})
 		t.Run(mode.name+"/StaleIfError", func(t *testing.T) {
 			clk := &clock{t: time.Now()}
-			c := newCache(t, append([]zoo.Option{zoo.WithClock(clk.Now)}, mode.opts...)...)
+			c := newCache(t, append([]zoo.Option{zoo.WithStats(true), zoo.WithClock(clk.Now)}, mode.opts...)...)
 			m := c.Method(zoo.MethodSpec{Package: "test", Interface: "Repo", Method: "Sturdy",
 				TTL: time.Minute, StaleIfError: time.Hour})
 			r := &flaky{db: newDB()}

@@ -94,6 +94,7 @@ td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:right}td:first-c
 {{range .Methods}}<tr><td>{{.Interface}}.{{.Method}}</td><td>{{.Hits}}</td><td>{{.Misses}}</td><td>{{ratio .Hits .Misses}}</td>
 <td>{{.Loads}}</td><td>{{.LoadErrors}}</td><td>{{.Coalesced}}</td><td>{{.DecodeFailures}}</td><td>{{.FailOpens}}</td><td>{{.Invalidations}}</td><td>{{.Refreshes}}</td><td>{{.RefreshErrors}}</td><td>{{.StaleServed}}</td></tr>
 {{end}}</table>
+{{if not .MethodCounters}}<p>Per-method counters are off: the cache was built without <code>zoo.WithStats(true)</code>.</p>{{end}}
 <p><a href="?format=json">JSON</a> · <a href="tags">tags</a></p>
 </body></html>
 `))

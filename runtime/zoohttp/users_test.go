@@ -57,7 +57,7 @@ type site struct {
 // middleware configured by opts.
 func newSite(t *testing.T, header func(h http.Header, r *http.Request), opts ...zoohttp.Option) *site {
 	t.Helper()
-	c, err := zoo.New()
+	c, err := zoo.New(zoo.WithStats(true))
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	s := &site{cache: c}
@@ -304,7 +304,7 @@ func TestRequestCacheControl(t *testing.T) {
 // TestBadOptions: Middleware rejects each bad option with an error that
 // wraps zoo.ErrBadOption and names the value.
 func TestBadOptions(t *testing.T) {
-	c, err := zoo.New()
+	c, err := zoo.New(zoo.WithStats(true))
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	user := zoohttp.WithUser(userID, "Cookie")

@@ -31,7 +31,7 @@ type shop struct {
 
 func newShop(t *testing.T) *shop {
 	t.Helper()
-	c, err := zoo.New()
+	c, err := zoo.New(zoo.WithStats(true))
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	s := &shop{cache: c}
@@ -199,4 +199,20 @@ func TestDebugHandler(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+}
+
+// TestDebugHandlerWithoutMethodCounters: the page of a cache built without
+// zoo.WithStats(true) says that it counts nothing per method.
+func TestDebugHandlerWithoutMethodCounters(t *testing.T) {
+	c, err := zoo.New()
+	require.NoError(t, err)
+	defer c.Close()
+	srv := httptest.NewServer(zoohttp.Debug(c))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	page, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "Per-method counters are off")
 }

@@ -23,7 +23,7 @@ func TestRefreshAndStaleMetrics(t *testing.T) {
 	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
-	c, err := zoo.New(zoo.WithNamespace("shop"), zoo.WithClock(clock))
+	c, err := zoo.New(zoo.WithStats(true), zoo.WithNamespace("shop"), zoo.WithClock(clock))
 	require.NoError(t, err)
 	defer c.Close()
 	m := c.Method(zoo.MethodSpec{Package: "example.com/shop", Interface: "Repo", Method: "Get",

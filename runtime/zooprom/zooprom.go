@@ -1,5 +1,7 @@
 // Package zooprom exports a cache's statistics as Prometheus metrics.
 //
+//	cache, err := zoo.New(zoo.WithStats(true), ...)
+//	...
 //	reg := prometheus.NewRegistry()
 //	reg.MustRegister(zooprom.NewCollector(cache))
 //	http.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
@@ -9,6 +11,10 @@
 // the package, interface and method of each cached or invalidating method;
 // tags and keys are never labels, so the number of series is bounded by the
 // number of methods, however many entries and tags there are.
+//
+// The per-method series need the cache's per-method counters, which are off
+// unless the cache is built with [runtime.WithStats](true); without them
+// only the per-namespace series are exported.
 package zooprom
 
 import (
@@ -33,7 +39,8 @@ type Collector struct {
 var _ prometheus.Collector = (*Collector)(nil)
 
 // NewCollector returns a collector of c's statistics. Register one per
-// cache; caches are told apart by their namespace label.
+// cache; caches are told apart by their namespace label. Build c with
+// [runtime.WithStats](true) for the per-method series.
 func NewCollector(c *zoo.Cache) *Collector {
 	method := []string{"namespace", "package", "interface", "method"}
 	cache := []string{"namespace"}

@@ -25,7 +25,7 @@ import (
 // the /metrics endpoint reports.
 func TestScrapeAfterWorkload(t *testing.T) {
 	ctx := context.Background()
-	c, err := zoo.New(zoo.WithNamespace("shop"))
+	c, err := zoo.New(zoo.WithStats(true), zoo.WithNamespace("shop"))
 	require.NoError(t, err)
 	defer c.Close()
 	get := c.Method(zoo.MethodSpec{Package: "example.com/shop", Interface: "Repo", Method: "Get"})

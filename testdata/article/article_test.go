@@ -115,7 +115,7 @@ func (r *mysqlArticleRepository) Delete(ctx context.Context, id int64) error {
 
 func setup(t *testing.T) (*CachedArticleRepository, *mysqlArticleRepository, *zoo.Cache) {
 	t.Helper()
-	c, err := zoo.New()
+	c, err := zoo.New(zoo.WithStats(true))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -121,7 +121,7 @@ func (f *fakeCatalog) SaveProduct(ctx context.Context, p Product) error { return
 
 func setup(t *testing.T, opts ...zoo.Option) (*CachedCatalog, *fakeCatalog, *zoo.Cache) {
 	t.Helper()
-	c, err := zoo.New(opts...)
+	c, err := zoo.New(append([]zoo.Option{zoo.WithStats(true)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

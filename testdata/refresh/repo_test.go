@@ -122,7 +122,7 @@ func (r *fakeRepo) Update(ctx context.Context, p Product) error {
 func setup(t *testing.T) (*CachedProductRepo, *fakeRepo, *clock, *zoo.Cache) {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)}
-	c, err := zoo.New(zoo.WithClock(clk.Now))
+	c, err := zoo.New(zoo.WithStats(true), zoo.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
