@@ -52,8 +52,9 @@ func BenchmarkHit(b *testing.B) {
 	})
 }
 
-// statsVariants name the caches the hit benchmarks measure: statistics on
-// (the default) and off.
+// statsVariants name the caches the hit benchmarks measure: per-method
+// counters on ("zoo", WithStats(true)) and off ("zoo-nostats", the
+// default since the counters cost about 5 ns a hit).
 var statsVariants = []struct {
 	name  string
 	stats bool
