@@ -45,6 +45,17 @@ func workload(t *testing.T, c *zoo.Cache, name string) {
 	require.NoError(t, c.Invalidate(ctx, zoo.Tag("org", 1, "product", 2)))
 }
 
+// serveDebug serves c's debug handler at /debug/zoo/ until the test ends,
+// and returns its URL.
+func serveDebug(t *testing.T, c *zoo.Cache) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.Handle("/debug/zoo/", http.StripPrefix("/debug/zoo", zoohttp.Debug(c)))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL + "/debug/zoo"
+}
+
 // TestStatsWithoutMethodCounters: an instance built without
 // zoo.WithStats(true) shows dashes, not zeros, where the per-method counts
 // would be, and says why.
@@ -53,12 +64,8 @@ func TestStatsWithoutMethodCounters(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	workload(t, c, "GetProduct")
-	mux := http.NewServeMux()
-	mux.Handle("/debug/zoo/", http.StripPrefix("/debug/zoo", zoohttp.Debug(c)))
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
 
-	out, errOut, code := zoocmd(t, "-url", srv.URL+"/debug/zoo", "stats")
+	out, errOut, code := zoocmd(t, "-url", serveDebug(t, c), "stats")
 	require.Equal(t, 0, code, errOut)
 	assert.Regexp(t, `web-2\s+shop\s+local\s+\S+\s+–\s+–\s+–\s+–\s+1\s`, out, "no counts, one invalidation")
 	assert.Contains(t, out, "zoo.WithStats(true)")
@@ -70,11 +77,7 @@ func TestAgainstDebugHandler(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	workload(t, c, "GetProduct")
-	mux := http.NewServeMux()
-	mux.Handle("/debug/zoo/", http.StripPrefix("/debug/zoo", zoohttp.Debug(c)))
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	url := srv.URL + "/debug/zoo"
+	url := serveDebug(t, c)
 
 	out, errOut, code := zoocmd(t, "-url", url, "stats")
 	require.Equal(t, 0, code, errOut)
@@ -100,7 +103,7 @@ func TestAgainstDebugHandler(t *testing.T) {
 	assert.Equal(t, 2, code, "no source")
 	_, _, code = zoocmd(t, "-url", url, "frobnicate")
 	assert.Equal(t, 2, code)
-	_, errOut, code = zoocmd(t, "-url", srv.URL+"/nowhere", "stats")
+	_, errOut, code = zoocmd(t, "-url", strings.TrimSuffix(url, "/debug/zoo")+"/nowhere", "stats")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "404")
 }
