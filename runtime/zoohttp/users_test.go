@@ -257,12 +257,16 @@ func TestVary(t *testing.T) {
 		// A French request that joins the load of an English one does not
 		// get the English page.
 		release := make(chan struct{})
-		var first sync.Once
+		var first, released sync.Once
 		s := newSite(t, func(h http.Header, r *http.Request) {
 			varies(h, r)
 			first.Do(func() { <-release })
 		})
-		done := make(chan string)
+		// Released on failure too (before the site's cleanups, which wait
+		// for its requests), so that a failed check does not leave the
+		// load blocked until the test binary times out.
+		t.Cleanup(func() { released.Do(func() { close(release) }) })
+		done := make(chan string, 2)
 		go func() {
 			body, _ := s.get(t, en)
 			done <- body
@@ -276,7 +280,7 @@ func TestVary(t *testing.T) {
 			st := s.cache.Stats()
 			return len(st.Methods) == 1 && st.Methods[0].Coalesced == 1
 		}, 5*time.Second, time.Millisecond, "the French request joins the load")
-		close(release)
+		released.Do(func() { close(release) })
 		got := []string{<-done, <-done}
 		assert.ElementsMatch(t, []string{"page for anonymous in en", "page for anonymous in fr"}, got)
 	})
