@@ -291,7 +291,7 @@ func statsCmd(ctx context.Context, src source, w io.Writer) error {
 			yes(s.Connected), h, m, r, l, s.Invalidations, s.TagNodes)
 	}
 	if uncounted {
-		fmt.Fprintln(tw, "–: the instance counts nothing per method (zoo.WithStats(true) turns the counters on)\t")
+		fmt.Fprintln(tw, "–: the instance counts nothing per method (zoo.WithStats(true) turns the counters on)")
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "INSTANCE\tMETHOD\tHITS\tMISSES\tHIT RATIO\tLOADS\tERRORS\tCOALESCED\tFAIL-OPENS\tREFRESHES\tSTALE\tMEAN LOAD\t")

@@ -73,7 +73,7 @@ const (
 // alive, and an entry allocated later at the address of a collected one
 // is not taken for it.
 type memos struct {
-	sets [memoSets]memoSet // first: a set shares no cache line with another
+	sets [memoSets]memoSet // first, so that no set of 32 bytes straddles two cache lines
 	seed maphash.Seed
 	next atomic.Uint32 // turns the slot a full set gives up
 }
